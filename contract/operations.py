@@ -1,0 +1,217 @@
+"""Operations of a contract, with what each one does (``x-operation``) and its pieces.
+
+``$ref`` objects are followed here once, and every schema is kept as a JSON pointer into
+the document, so validators can be compiled against the document as one resource.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from contract.errors import ContractError
+from contract.lifecycle import Lifecycle, parse_lifecycle
+from contract.specs import SpecSource, parse_document
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+KINDS = frozenset({"create", "list", "get", "update", "delete", "transition", "events"})
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def pointer_of(*tokens: str) -> str:
+    return "".join(f"/{_escape(token)}" for token in tokens)
+
+
+def resolve(document: Mapping[str, Any], node: Any, pointer: str) -> tuple[Any, str]:
+    """Follow local ``$ref`` chains; answer the target and its pointer."""
+    seen = set()
+    while isinstance(node, Mapping) and "$ref" in node:
+        reference = node["$ref"]
+        if not isinstance(reference, str) or not reference.startswith("#/"):
+            raise ContractError(f"{pointer}: only local references are supported, got {reference!r}")
+        if reference in seen:
+            raise ContractError(f"{pointer}: circular reference {reference}")
+        seen.add(reference)
+        node = document
+        for raw in reference[2:].split("/"):
+            token = raw.replace("~1", "/").replace("~0", "~")
+            if not isinstance(node, Mapping) or token not in node:
+                raise ContractError(f"{pointer}: unresolvable reference {reference}")
+            node = node[token]
+        pointer = reference[1:]
+    return node, pointer
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    location: str
+    required: bool
+    schema_pointer: str
+    schema: Mapping[str, Any]
+    explode: bool = True
+
+
+@dataclass(frozen=True)
+class Response:
+    status: str
+    content_types: tuple[str, ...]
+    headers: tuple[str, ...]
+    pointer: str
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One method on one path, and what the mock does for it."""
+
+    operation_id: str
+    method: str
+    path: str
+    kind: str
+    action: str | None
+    parameters: tuple[Parameter, ...]
+    body_required: bool
+    body_schemas: Mapping[str, str]
+    responses: Mapping[str, Response]
+    security: tuple[Mapping[str, list[str]], ...]
+    extension: Mapping[str, Any] = field(default_factory=dict)
+
+    def parameters_in(self, location: str) -> list[Parameter]:
+        return [parameter for parameter in self.parameters if parameter.location == location]
+
+    def success_status(self) -> int:
+        """The first documented 2xx status, which the mock answers on success."""
+        for status in sorted(self.responses):
+            if status.startswith("2") and status.isdigit():
+                return int(status)
+        raise ContractError(f"{self.operation_id}: documents no 2xx response")
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A loaded spec: its document, lifecycle and operations."""
+
+    origin: str
+    document: Mapping[str, Any]
+    lifecycle: Lifecycle
+    operations: tuple[Operation, ...]
+    base_path: str
+
+    def by_kind(self, kind: str) -> list[Operation]:
+        return [operation for operation in self.operations if operation.kind == kind]
+
+    def one_of_kind(self, kind: str) -> Operation | None:
+        found = self.by_kind(kind)
+        return found[0] if found else None
+
+    def transition_for(self, action: str) -> Operation | None:
+        for operation in self.by_kind("transition"):
+            if operation.action == action:
+                return operation
+        return None
+
+    def security_schemes(self) -> Mapping[str, Mapping[str, Any]]:
+        components = self.document.get("components") or {}
+        return components.get("securitySchemes") or {}
+
+
+def _parameters(document: Mapping[str, Any], raw: list[Any], pointer: str) -> dict[tuple[str, str], Parameter]:
+    found: dict[tuple[str, str], Parameter] = {}
+    for index, item in enumerate(raw):
+        body, where = resolve(document, item, f"{pointer}/{index}")
+        schema, _ = resolve(document, body.get("schema", {}), f"{where}/schema")
+        parameter = Parameter(
+            name=str(body["name"]),
+            location=str(body["in"]),
+            required=bool(body.get("required", False)),
+            schema_pointer=f"{where}/schema",
+            schema=schema if isinstance(schema, Mapping) else {},
+            explode=bool(body.get("explode", body.get("style", "form") == "form")),
+        )
+        found[(parameter.location, parameter.name.lower())] = parameter
+    return found
+
+
+def _operation(
+    document: Mapping[str, Any],
+    path: str,
+    method: str,
+    raw: Mapping[str, Any],
+    inherited: dict[tuple[str, str], Parameter],
+) -> Operation:
+    pointer = pointer_of("paths", path, method)
+    label = raw.get("operationId") or f"{method.upper()} {path}"
+    extension = raw.get("x-operation")
+    if not isinstance(extension, Mapping) or extension.get("kind") not in KINDS:
+        raise ContractError(f"{label}: x-operation.kind must be one of {', '.join(sorted(KINDS))}, got {extension!r}")
+    parameters = dict(inherited)
+    parameters.update(_parameters(document, raw.get("parameters") or [], f"{pointer}/parameters"))
+    body_required = False
+    body_schemas: dict[str, str] = {}
+    if "requestBody" in raw:
+        body, where = resolve(document, raw["requestBody"], f"{pointer}/requestBody")
+        body_required = bool(body.get("required", False))
+        for media_type in body.get("content") or {}:
+            body_schemas[media_type] = f"{where}/content/{_escape(media_type)}/schema"
+    responses = {}
+    for status, item in (raw.get("responses") or {}).items():
+        body, where = resolve(document, item, f"{pointer}/responses/{status}")
+        responses[str(status)] = Response(
+            status=str(status),
+            content_types=tuple(body.get("content") or {}),
+            headers=tuple(body.get("headers") or {}),
+            pointer=where,
+        )
+    security = raw.get("security", document.get("security", []))
+    return Operation(
+        operation_id=str(label),
+        method=method.upper(),
+        path=path,
+        kind=str(extension["kind"]),
+        action=extension.get("action"),
+        parameters=tuple(parameters.values()),
+        body_required=body_required,
+        body_schemas=body_schemas,
+        responses=responses,
+        security=tuple(security or ()),
+        extension=extension,
+    )
+
+
+def _iter_operations(document: Mapping[str, Any]) -> Iterator[Operation]:
+    for path, item in (document.get("paths") or {}).items():
+        base = pointer_of("paths", path)
+        inherited = _parameters(document, item.get("parameters") or [], f"{base}/parameters")
+        for method in HTTP_METHODS:
+            if method in item:
+                yield _operation(document, path, method, item[method], inherited)
+
+
+def _base_path(document: Mapping[str, Any]) -> str:
+    servers = document.get("servers") or [{"url": "/"}]
+    return urlsplit(str(servers[0].get("url", "/"))).path.rstrip("/")
+
+
+def build_contract(document: Mapping[str, Any], origin: str) -> Contract:
+    """Interpret a parsed document; ContractError names the first thing wrong."""
+    try:
+        lifecycle = parse_lifecycle(document)
+        operations = tuple(_iter_operations(document))
+    except ContractError as exc:
+        raise ContractError(f"{origin}: {exc}") from exc
+    for operation in operations:
+        if operation.kind == "transition" and operation.action not in lifecycle.transitions:
+            raise ContractError(
+                f"{origin}: {operation.operation_id}: x-operation.action {operation.action!r} "
+                f"is not an action of x-lifecycle ({', '.join(lifecycle.transitions)})"
+            )
+    return Contract(origin, document, lifecycle, operations, _base_path(document))
+
+
+def load_contract(source: SpecSource) -> Contract:
+    return build_contract(parse_document(source), source.origin)

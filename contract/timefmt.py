@@ -1,0 +1,56 @@
+"""RFC 3339 timestamps: strict parsing for validation, UTC rendering for answers.
+
+``datetime.fromisoformat`` accepts more than RFC 3339 (no offset, week dates) and less
+(lower-case ``t``/``z``, leap seconds), so the grammar is checked here first.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+_RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$", re.ASCII)
+
+
+def parse_timestamp(text: str) -> datetime | None:
+    """An aware datetime for a valid RFC 3339 date-time, else None."""
+    match = _RFC3339.match(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
+    fraction, offset = match.group(7) or "", match.group(8).upper()
+    micro = int((fraction[1:] + "000000")[:6]) if fraction else 0
+    if offset == "Z":
+        offset = "+00:00"
+    if int(offset[1:3]) > 23 or int(offset[4:6]) > 59:
+        return None
+    # A leap second (second 60) is legal RFC 3339; Python cannot hold it, so it reads as :59.
+    second = min(second, 59)
+    try:
+        naive = datetime(year, month, day, hour, minute, second, micro)
+    except ValueError:
+        return None
+    return datetime.fromisoformat(naive.isoformat() + offset)
+
+
+def is_timestamp(value: object) -> bool:
+    return not isinstance(value, str) or parse_timestamp(value) is not None
+
+
+def format_timestamp(moment: datetime) -> str:
+    """UTC with a ``Z``; a moment whose UTC form leaves the datetime range keeps its offset."""
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:
+        return moment.isoformat()
+    text = utc.isoformat(timespec="microseconds" if utc.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+def normalize_timestamp(value: object) -> object:
+    """Render a valid timestamp string in UTC; anything else is returned unchanged."""
+    if isinstance(value, str):
+        moment = parse_timestamp(value)
+        if moment is not None:
+            return format_timestamp(moment)
+    return value

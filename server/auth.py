@@ -1,0 +1,102 @@
+"""Credentials, read where the contract's security schemes say they travel.
+
+Supports HTTP bearer and API keys in a header or the query. A request passes when any of
+the operation's security alternatives is satisfied by a configured key; otherwise 401
+with a ``WWW-Authenticate`` challenge naming the scheme.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from contract.operations import Contract, Operation
+from server.errors import Unauthorized
+
+REALM = "campaign-mock"
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """Where one security scheme's credential is found."""
+
+    name: str
+    kind: str  # "bearer" | "header" | "query"
+    field: str
+
+    def challenge(self, error: str | None) -> str:
+        if self.kind == "bearer":
+            return f'Bearer realm="{REALM}"' + (f', error="{error}"' if error else "")
+        return f'ApiKey realm="{REALM}", {self.kind}="{self.field}"'
+
+    def how_to_send(self) -> str:
+        if self.kind == "bearer":
+            return '"Authorization: Bearer KEY"'
+        if self.kind == "header":
+            return f'the "{self.field}: KEY" header'
+        return f"the query parameter {self.field}=KEY"
+
+
+def _scheme(name: str, raw: Mapping[str, Any]) -> Scheme:
+    kind = raw.get("type")
+    if kind == "http" and str(raw.get("scheme", "")).lower() == "bearer":
+        return Scheme(name, "bearer", "authorization")
+    if kind == "apiKey" and raw.get("in") in ("header", "query"):
+        field = str(raw["name"])
+        return Scheme(name, str(raw["in"]), field.lower() if raw["in"] == "header" else field)
+    raise ValueError(f"security scheme {name!r}: campaign-mock supports http bearer and apiKey in header or query")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What the client sent, seen through each scheme."""
+
+    headers: Mapping[str, str]
+    query: Mapping[str, list[str]]
+
+
+class Authenticator:
+    def __init__(self, contract: Contract, keys: Sequence[str]) -> None:
+        self._schemes = {name: _scheme(name, raw) for name, raw in contract.security_schemes().items()}
+        self._keys = frozenset(keys)
+
+    def required_schemes(self, operation: Operation) -> list[list[Scheme]]:
+        """The operation's alternatives; an empty list means no credentials are needed."""
+        alternatives = [[self._schemes[name] for name in requirement] for requirement in operation.security]
+        return [] if any(not alternative for alternative in alternatives) else alternatives
+
+    def authenticate(self, operation: Operation, credentials: Credentials) -> str | None:
+        """The key used, or None for an open operation; Unauthorized otherwise."""
+        alternatives = self.required_schemes(operation)
+        if not alternatives:
+            return None
+        problem: tuple[str, str | None] | None = None
+        for alternative in alternatives:
+            for scheme in alternative:
+                presented, malformed = self._presented(scheme, credentials)
+                if presented is not None and presented in self._keys:
+                    return presented
+                if malformed:
+                    problem = problem or (malformed, "invalid_request")
+                elif presented is not None:
+                    problem = problem or (f"Unknown API key sent via {scheme.how_to_send()}.", "invalid_token")
+        first = alternatives[0][0]
+        detail, error = problem or (f"Missing credentials: send {first.how_to_send()}.", None)
+        raise Unauthorized(detail, headers={"WWW-Authenticate": first.challenge(error)})
+
+    @staticmethod
+    def _presented(scheme: Scheme, credentials: Credentials) -> tuple[str | None, str | None]:
+        """(the key presented, or why what was sent is malformed)."""
+        if scheme.kind == "query":
+            values = credentials.query.get(scheme.field) or []
+            return (values[0], None) if values else (None, None)
+        value = credentials.headers.get(scheme.field)
+        if value is None:
+            return None, None
+        if scheme.kind == "header":
+            return (value, None) if value else (None, f'The "{scheme.field}" header is empty; send the key in it.')
+        kind, _, token = value.strip().partition(" ")
+        if kind.lower() != "bearer" or not token.strip():
+            return None, 'Malformed Authorization header: expected "Bearer KEY".'
+        return token.strip(), None

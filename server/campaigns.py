@@ -1,0 +1,259 @@
+"""The campaign domain: create, read, update, delete and move campaigns by the lifecycle.
+
+Knows no HTTP and no state names: every rule comes from the contract's ``x-lifecycle``.
+Writes go through the store's compare-and-set and are retried when another thread got
+there first, so each change is applied whole or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from itertools import pairwise
+from typing import Any, TypeVar
+
+from contract.lifecycle import Lifecycle, Timer
+from contract.timefmt import format_timestamp, normalize_timestamp, parse_timestamp
+from server.clock import Clock
+from server.errors import InvalidBody, InvalidTransition, NotFound, StateConflict
+from server.ids import IdGenerator
+from server.merge import fill_defaults, merge_patch
+from server.store import Campaign, CampaignStore, Event, Record, StaleVersion
+from server.timers import TimerQueue
+
+T = TypeVar("T")
+ID_FIELD = "id"
+CREATED_FIELD = "created_at"
+UPDATED_FIELD = "updated_at"
+MAX_TIMER_MOVES = 64
+
+
+class CampaignService:
+    def __init__(
+        self,
+        lifecycle: Lifecycle,
+        store: CampaignStore,
+        clock: Clock,
+        ids: IdGenerator,
+        defaults: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.lifecycle = lifecycle
+        self._store = store
+        self._clock = clock
+        self._ids = ids
+        self._defaults = dict(defaults or {})
+        self._timers = TimerQueue()
+        self._protected = {ID_FIELD, lifecycle.status_field, CREATED_FIELD, UPDATED_FIELD}
+
+    # -- reads ---------------------------------------------------------------------------
+    def get(self, campaign_id: str) -> Campaign:
+        return self._existing(campaign_id).campaign
+
+    def page(self, statuses: frozenset[str] | None, offset: int, limit: int) -> tuple[list[Campaign], int]:
+        self._fire_due_timers()
+        return self._store.page(self.lifecycle.status_field, statuses, offset, limit)
+
+    def events(self, campaign_id: str) -> list[Event]:
+        self._fire_due_timers()
+        events = self._store.events(campaign_id)
+        if events is None:
+            raise self._not_found(campaign_id)
+        return events
+
+    # -- writes --------------------------------------------------------------------------
+    def create(self, fields: Mapping[str, Any]) -> Campaign:
+        self._fire_due_timers()
+        self._reject_disordered_times(fields)
+        now = format_timestamp(self._clock.now())
+        campaign_id = self._ids.new_id()
+        given = {key: value for key, value in fields.items() if key not in self._protected}
+        body = self._normalized(fill_defaults(merge_patch({}, given), self._defaults))
+        campaign = {
+            ID_FIELD: campaign_id,
+            **body,
+            self.lifecycle.status_field: self.lifecycle.initial,
+            CREATED_FIELD: now,
+            UPDATED_FIELD: now,
+        }
+        record = self._store.insert(campaign_id, campaign)
+        self._schedule(record.campaign)
+        return record.campaign
+
+    def update(self, campaign_id: str, patch: Mapping[str, Any]) -> Campaign:
+        self._reject_disordered_times(patch)
+        changes = {key: value for key, value in patch.items() if key not in self._protected}
+
+        def write(record: Record) -> Record:
+            state = record.campaign[self.lifecycle.status_field]
+            if self.lifecycle.is_terminal(state):
+                raise self._conflict(
+                    StateConflict, f"Cannot update a campaign that is {state} (a terminal state).", state
+                )
+            merged = self._normalized(fill_defaults(merge_patch(record.campaign, changes), self._defaults))
+            self._check_against_state(merged, state)
+            merged[UPDATED_FIELD] = format_timestamp(self._clock.now())
+            return self._store.replace(campaign_id, record.version, merged, None)
+
+        return self._write(campaign_id, write)
+
+    def act(self, campaign_id: str, action: str, reason: str | None) -> Campaign:
+        move = self.lifecycle.transitions[action]
+
+        def write(record: Record) -> Record:
+            state = record.campaign[self.lifecycle.status_field]
+            if state not in move.sources:
+                allowed = self.lifecycle.allowed_actions(state)
+                raise self._conflict(
+                    InvalidTransition,
+                    f"Cannot {action} a campaign that is {state}; "
+                    f"allowed from {state}: {', '.join(allowed) if allowed else 'none'}.",
+                    state,
+                )
+            now = self._clock.now()
+            target = self.lifecycle.landing_state(action, self._time_reader(record.campaign), now)
+            moved = {**record.campaign, self.lifecycle.status_field: target, UPDATED_FIELD: format_timestamp(now)}
+            event = {"action": action, "from": state, "to": target, "reason": reason, "at": format_timestamp(now)}
+            return self._store.replace(campaign_id, record.version, moved, event)
+
+        return self._write(campaign_id, write)
+
+    def delete(self, campaign_id: str) -> None:
+        self._fire_due_timers()
+        if not self._store.delete(campaign_id):
+            raise self._not_found(campaign_id)
+
+    def reset(self) -> None:
+        self._store.reset()
+        self._timers.clear()
+
+    # -- helpers -------------------------------------------------------------------------
+    def _existing(self, campaign_id: str) -> Record:
+        self._fire_due_timers()
+        record = self._store.get(campaign_id)
+        if record is None:
+            raise self._not_found(campaign_id)
+        return record
+
+    def _write(self, campaign_id: str, attempt: Callable[[Record], Record]) -> Campaign:
+        """Run ``attempt`` on a fresh read until its compare-and-set lands."""
+        while True:
+            record = self._existing(campaign_id)
+            try:
+                written = attempt(record)
+            except StaleVersion:
+                continue
+            self._schedule(written.campaign)
+            return written.campaign
+
+    def _not_found(self, campaign_id: str) -> NotFound:
+        return NotFound(f"No campaign with id {campaign_id!r}.")
+
+    def _conflict(self, kind: type[StateConflict], detail: str, state: str) -> StateConflict:
+        return kind(
+            detail,
+            current_status=state,
+            allowed_actions=self.lifecycle.allowed_actions(state),
+            status=self.lifecycle.conflict_status,
+        )
+
+    def _normalized(self, campaign: dict[str, Any]) -> dict[str, Any]:
+        for name in self.lifecycle.time_fields():
+            if name in campaign:
+                campaign[name] = normalize_timestamp(campaign[name])
+        return campaign
+
+    @staticmethod
+    def _time_reader(campaign: Mapping[str, Any]) -> Callable[[str], datetime | None]:
+        def read(name: str) -> datetime | None:
+            value = campaign.get(name)
+            return parse_timestamp(value) if isinstance(value, str) else None
+
+        return read
+
+    def _disordered_pair(self, values: Mapping[str, Any]) -> tuple[str, str] | None:
+        read = self._time_reader(values)
+        fields = self.lifecycle.ordered_times
+        for earlier, later in pairwise(fields):
+            first, second = read(earlier), read(later)
+            if first is not None and second is not None and second <= first:
+                return earlier, later
+        return None
+
+    def _reject_disordered_times(self, values: Mapping[str, Any]) -> None:
+        pair = self._disordered_pair(values)
+        if pair is not None:
+            earlier, later = pair
+            raise InvalidBody(
+                f"{later} ({values[later]}) must be after {earlier} ({values[earlier]}).",
+                extra={
+                    "errors": [
+                        {"in": "body", "name": later, "pointer": f"/{later}", "detail": f"must be after {earlier}"}
+                    ]
+                },
+            )
+
+    def _check_against_state(self, merged: Mapping[str, Any], state: str) -> None:
+        pair = self._disordered_pair(merged)
+        if pair is not None:
+            earlier, later = pair
+            raise self._conflict(
+                StateConflict,
+                f"After this update {later} ({merged[later]}) would not be after {earlier} ({merged[earlier]}); "
+                f"change both together or pick another time.",
+                state,
+            )
+        for timer in self.lifecycle.timers_from(state):
+            if merged.get(timer.at_field) is None:
+                raise self._conflict(
+                    StateConflict,
+                    f"A {state} campaign waits on {timer.at_field}; it cannot be cleared in this state.",
+                    state,
+                )
+
+    # -- timers --------------------------------------------------------------------------
+    def _next_timer(self, campaign: Mapping[str, Any]) -> tuple[Timer, datetime] | None:
+        read = self._time_reader(campaign)
+        upcoming = [
+            (moment, timer)
+            for timer in self.lifecycle.timers_from(campaign[self.lifecycle.status_field])
+            if (moment := read(timer.at_field)) is not None
+        ]
+        if not upcoming:
+            return None
+        moment, timer = min(upcoming, key=lambda pair: pair[0])
+        return timer, moment
+
+    def _schedule(self, campaign: Mapping[str, Any]) -> None:
+        upcoming = self._next_timer(campaign)
+        if upcoming is not None:
+            self._timers.schedule(campaign[ID_FIELD], upcoming[1])
+
+    def _fire_due_timers(self) -> None:
+        now = self._clock.now()
+        for campaign_id in self._timers.pop_due(now):
+            self._settle(campaign_id, now)
+
+    def _settle(self, campaign_id: str, now: datetime) -> None:
+        """Apply every clock move now due on one campaign, earliest first.
+
+        Bounded, so timers that lead in a circle (a contract mistake) cannot hang a request.
+        """
+        for _ in range(MAX_TIMER_MOVES):
+            record = self._store.get(campaign_id)
+            if record is None:
+                return
+            upcoming = self._next_timer(record.campaign)
+            if upcoming is None:
+                return
+            timer, moment = upcoming
+            if moment > now:
+                self._timers.schedule(campaign_id, moment)
+                return
+            state = record.campaign[self.lifecycle.status_field]
+            at = format_timestamp(moment)
+            moved = {**record.campaign, self.lifecycle.status_field: timer.target, UPDATED_FIELD: at}
+            event = {"action": timer.name, "from": state, "to": timer.target, "reason": None, "at": at}
+            try:
+                self._store.replace(campaign_id, record.version, moved, event)
+            except StaleVersion:
+                continue

@@ -1,0 +1,125 @@
+"""``campaign-mock``: the command line.
+
+Every problem a user can cause (a bad flag, config or spec, a port in use) ends in one
+line naming what to fix and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from types import FrameType
+from typing import Any
+
+import waitress
+
+from contract.errors import ContractError
+from server.assembly import assemble
+from server.config import BY_KEY, DEMO_API_KEY, ConfigError, env_name, resolve_settings
+
+USAGE_ERROR = 2
+
+
+def _help(key: str, extra: str = "") -> str:
+    setting = BY_KEY[key]
+    default = "" if setting.default in (None, [], {}) else f" (default: {setting.default})"
+    env = f"; env {env_name(key)}" if setting.env else ""
+    return f"{setting.help}{extra}{default}. Config key: {key}{env}."
+
+
+def _add_serve(commands: Any) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="serve a contract as a stateful mock (waitress)",
+        description=(
+            "Serve a campaign contract as a stateful in-memory mock. Settings come from, in rising "
+            "precedence: built-in defaults, --config FILE, CAMPAIGN_MOCK_* environment variables, flags."
+        ),
+    )
+    serve.add_argument(
+        "--config", metavar="FILE", help=f"YAML file of settings (keys as listed below); env {env_name('config')}."
+    )
+    serve.add_argument("--spec", metavar="PATH|NAME|URL", help=_help("spec"))
+    serve.add_argument("--host", help=_help("host"))
+    serve.add_argument("--port", type=str, help=_help("port"))
+    serve.add_argument(
+        "--api-key", dest="api_keys", action="append", metavar="KEY", help=_help("api_keys", "; repeat for several")
+    )
+    serve.add_argument("--error-format", metavar="NAME", help=_help("error_format"))
+    serve.add_argument("--threads", type=str, metavar="N", help=_help("threads"))
+    serve.add_argument("--max-body-bytes", type=str, metavar="N", help=_help("max_body_bytes"))
+    serve.add_argument(
+        "--no-request-log", dest="log_requests", action="store_const", const=False, help=_help("log_requests")
+    )
+    serve.set_defaults(run=run_serve)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="campaign-mock",
+        description="Contract-first toolkit for campaign lifecycle APIs: serve a stateful mock of a contract.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_serve(commands)
+    return parser
+
+
+def _flags(args: argparse.Namespace) -> dict[str, Any]:
+    return {key: getattr(args, key) for key in BY_KEY if getattr(args, key, None) is not None}
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    settings = resolve_settings(args.config or os.environ.get(env_name("config")), os.environ, _flags(args))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("waitress").setLevel(logging.WARNING)
+    assembled = assemble(settings)
+    try:
+        server = waitress.create_server(assembled.app, host=settings.host, port=settings.port, threads=settings.threads)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from exc
+    port = int(getattr(server, "effective_port", settings.port))
+    base = _url(settings.host, port) + assembled.contract.base_path
+    title = assembled.contract.document.get("info", {}).get("title", "API")
+    print(f"campaign-mock: serving {title} ({assembled.contract.origin}) at {base}", flush=True)
+    if settings.api_keys:
+        print(f"campaign-mock: API keys: {', '.join(assembled.api_keys)}", flush=True)
+    else:
+        print(
+            f"campaign-mock: API key: {DEMO_API_KEY} (the documented demo key; set --api-key for your own)", flush=True
+        )
+    print(f"campaign-mock: spec at {_url(settings.host, port)}/openapi.yaml; Ctrl-C stops", flush=True)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    print("campaign-mock: stopped", flush=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (ConfigError, ContractError) as exc:
+        print(f"campaign-mock: error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Named error formats: how an ``ApiError`` is written on the wire.
+
+``problem`` (RFC 9457) and ``envelope`` are built in; a config file may add templates.
+Each format also states its JSON schema, so the served spec can document what the
+server really sends after it was reconfigured.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from server.errors import ApiError
+
+PROBLEM_TYPE_PREFIX = "urn:campaign-mock:problem:"
+
+
+@dataclass(frozen=True)
+class RenderedError:
+    media_type: str
+    body: dict[str, Any]
+
+
+class ErrorFormat(Protocol):
+    name: str
+    media_type: str
+
+    def render(self, error: ApiError) -> dict[str, Any]: ...
+
+    def schema(self) -> dict[str, Any]: ...
+
+
+class ProblemFormat:
+    """RFC 9457 problem details plus the error's helpful members (``errors``, ...)."""
+
+    name = "problem"
+    media_type = "application/problem+json"
+
+    def render(self, error: ApiError) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": PROBLEM_TYPE_PREFIX + error.code,
+            "title": error.title,
+            "status": error.status,
+            "detail": error.detail,
+        }
+        body.update(error.extra)
+        return body
+
+    def schema(self) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["type", "title", "status", "detail"],
+            "properties": {
+                "type": {"type": "string"},
+                "title": {"type": "string"},
+                "status": {"type": "integer", "minimum": 400, "maximum": 599},
+                "detail": {"type": "string"},
+            },
+        }
+
+
+class EnvelopeFormat:
+    """A generic JSON envelope: ``{"error": {"code", "status", "message", "details"}}``."""
+
+    name = "envelope"
+    media_type = "application/json"
+
+    def render(self, error: ApiError) -> dict[str, Any]:
+        return {
+            "error": {
+                "code": error.code,
+                "status": error.status,
+                "message": error.detail,
+                "details": error.extra or None,
+            }
+        }
+
+    def schema(self) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "required": ["code", "status", "message", "details"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "status": {"type": "integer"},
+                        "message": {"type": "string"},
+                        "details": {"type": ["object", "null"]},
+                    },
+                }
+            },
+        }
+
+
+PLACEHOLDERS = {"status", "title", "detail", "code", "type"}
+_PLACEHOLDER = re.compile(r"\{([a-z]+)\}")
+
+
+class TemplateFormat:
+    """A body shaped by a template from config; strings hold ``{status}``-style placeholders.
+
+    A string that is exactly ``"{status}"`` becomes the integer status; any other string has
+    its placeholders replaced by text.
+    """
+
+    def __init__(self, name: str, media_type: str, template: Any) -> None:
+        unknown = sorted(set(_placeholders_in(template)) - PLACEHOLDERS)
+        if unknown:
+            raise ValueError(
+                f"error format {name!r}: unknown placeholder(s) {', '.join('{' + u + '}' for u in unknown)}; "
+                f"known: {', '.join('{' + p + '}' for p in sorted(PLACEHOLDERS))}"
+            )
+        if not isinstance(template, Mapping):
+            raise ValueError(f"error format {name!r}: body must be a mapping (a JSON object)")
+        self.name = name
+        self.media_type = media_type
+        self._template = copy.deepcopy(dict(template))
+
+    def render(self, error: ApiError) -> dict[str, Any]:
+        values = {
+            "status": error.status,
+            "title": error.title,
+            "detail": error.detail,
+            "code": error.code,
+            "type": PROBLEM_TYPE_PREFIX + error.code,
+        }
+        return {key: _fill(value, values) for key, value in self._template.items()}
+
+    def schema(self) -> dict[str, Any]:
+        return _schema_of(self._template)
+
+
+def _placeholders_in(template: Any) -> list[str]:
+    if isinstance(template, str):
+        return _PLACEHOLDER.findall(template)
+    if isinstance(template, Mapping):
+        return [name for value in template.values() for name in _placeholders_in(value)]
+    if isinstance(template, list):
+        return [name for value in template for name in _placeholders_in(value)]
+    return []
+
+
+def _fill(template: Any, values: Mapping[str, Any]) -> Any:
+    if isinstance(template, str):
+        if template == "{status}":
+            return values["status"]
+        return _PLACEHOLDER.sub(lambda match: str(values[match.group(1)]), template)
+    if isinstance(template, Mapping):
+        return {key: _fill(value, values) for key, value in template.items()}
+    if isinstance(template, list):
+        return [_fill(value, values) for value in template]
+    return template
+
+
+def _schema_of(template: Any) -> dict[str, Any]:
+    if template == "{status}":
+        return {"type": "integer"}
+    if isinstance(template, str):
+        return {"type": "string"} if _PLACEHOLDER.search(template) else {"const": template}
+    if isinstance(template, Mapping):
+        return {
+            "type": "object",
+            "required": list(template),
+            "properties": {key: _schema_of(value) for key, value in template.items()},
+        }
+    if isinstance(template, list):
+        return {"type": "array"}
+    return {"const": template}
+
+
+BUILT_IN: dict[str, ErrorFormat] = {fmt.name: fmt for fmt in (ProblemFormat(), EnvelopeFormat())}
+
+
+def error_format_names(custom: Mapping[str, ErrorFormat]) -> list[str]:
+    return sorted({*BUILT_IN, *custom})
+
+
+def select_error_format(name: str, custom: Mapping[str, ErrorFormat]) -> ErrorFormat:
+    """The format called ``name``; ValueError lists the names that exist."""
+    if name in custom:
+        return custom[name]
+    if name in BUILT_IN:
+        return BUILT_IN[name]
+    raise ValueError(f"unknown error format {name!r}; known: {', '.join(error_format_names(custom))}")

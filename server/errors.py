@@ -1,0 +1,108 @@
+"""Domain errors: a small hierarchy, turned into HTTP in one place (``server.app``).
+
+Each error carries what a client needs to fix its request; the configured error format
+decides how that is written on the wire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class ApiError(Exception):
+    """An answer other than success, with a status, a short title and a helpful detail."""
+
+    status = 400
+    title = "Bad request"
+    code = "bad-request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra: dict[str, Any] = dict(extra or {})
+        self.headers: dict[str, str] = dict(headers or {})
+
+
+class InvalidRequest(ApiError):
+    """The request cannot be read: malformed JSON, bad encoding, invalid parameters."""
+
+    code = "invalid-parameter"
+
+
+class MalformedBody(ApiError):
+    title = "Malformed body"
+    code = "malformed-body"
+
+
+class InvalidBody(ApiError):
+    """Well-formed, but the body breaks the schema or contradicts itself."""
+
+    status = 422
+    title = "Invalid body"
+    code = "validation-failed"
+
+
+class Unauthorized(ApiError):
+    status = 401
+    title = "Unauthorized"
+    code = "unauthorized"
+
+
+class Forbidden(ApiError):
+    status = 403
+    title = "Forbidden"
+    code = "forbidden"
+
+
+class NotFound(ApiError):
+    status = 404
+    title = "Not found"
+    code = "not-found"
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+    title = "Method not allowed"
+    code = "method-not-allowed"
+
+
+class StateConflict(ApiError):
+    """Valid by itself, but conflicts with the campaign's current state."""
+
+    status = 409
+    title = "Conflicts with the current state"
+    code = "state-conflict"
+
+    def __init__(self, detail: str, *, current_status: str, allowed_actions: list[str], status: int = 409) -> None:
+        super().__init__(detail, extra={"current_status": current_status, "allowed_actions": allowed_actions})
+        self.status = status
+
+
+class InvalidTransition(StateConflict):
+    title = "Action not allowed in the current state"
+    code = "invalid-transition"
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    title = "Payload too large"
+    code = "payload-too-large"
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+    title = "Unsupported media type"
+    code = "unsupported-media-type"
+
+
+class InternalError(ApiError):
+    status = 500
+    title = "Internal server error"
+    code = "internal-error"

@@ -1,0 +1,35 @@
+"""Campaign id generators, injected so tests can predict ids."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import threading
+from typing import Protocol
+
+
+class IdGenerator(Protocol):
+    def new_id(self) -> str: ...
+
+
+class RandomIds:
+    """``cmp_`` and 20 random hex digits: unguessable, URL-safe, fits the id pattern."""
+
+    def __init__(self, prefix: str = "cmp_") -> None:
+        self._prefix = prefix
+
+    def new_id(self) -> str:
+        return f"{self._prefix}{secrets.token_hex(10)}"
+
+
+class SequentialIds:
+    """``cmp_1``, ``cmp_2``, ...: for tests that name ids up front."""
+
+    def __init__(self, prefix: str = "cmp_") -> None:
+        self._prefix = prefix
+        self._counter = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def new_id(self) -> str:
+        with self._lock:
+            return f"{self._prefix}{next(self._counter)}"

@@ -1,0 +1,280 @@
+"""Request validation, compiled once per operation from the contract's schemas.
+
+Parameters arrive as text, so they are coerced to the types their schemas name before
+the JSON Schema check. Parameter mistakes answer 400; a readable body that breaks its
+schema answers 422; each error names the parameter or field and says why.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
+
+from contract.operations import Contract, Operation, Parameter, resolve
+from contract.timefmt import is_timestamp
+from server.errors import InvalidBody, InvalidRequest, MalformedBody, UnsupportedMediaType
+
+SPEC_URI = "urn:campaign-mock:spec"
+MAX_REPORTED_ERRORS = 10
+_INTEGER = re.compile(r"^[+-]?\d+(\.0*)?$")
+
+FORMATS = FormatChecker(formats=())
+FORMATS.checks("date-time")(is_timestamp)
+
+
+class SchemaCompiler:
+    """Validators for schemas found by JSON pointer inside one OpenAPI document."""
+
+    def __init__(self, document: Mapping[str, Any]) -> None:
+        self._document = document
+        self._registry: Registry[Any] = Registry().with_resource(SPEC_URI, DRAFT202012.create_resource(document))
+
+    def validator(self, schema: Mapping[str, Any]) -> Draft202012Validator:
+        return Draft202012Validator(schema, registry=self._registry, format_checker=FORMATS)
+
+    def at(self, pointer: str) -> Draft202012Validator:
+        return self.validator({"$ref": f"{SPEC_URI}#{pointer}"})
+
+    def resolved(self, node: Any, pointer: str) -> Any:
+        return resolve(self._document, node, pointer)[0]
+
+
+@dataclass(frozen=True)
+class RequestBody:
+    """What the client sent, before it is read: its media type, declared length and bytes."""
+
+    content_type: str | None
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class ValidRequest:
+    path: dict[str, Any]
+    query: dict[str, Any]
+    headers: dict[str, Any]
+    body: Any
+
+
+def _error_entries(
+    errors: Iterable[ValidationError], location: str, default_name: str | None = None
+) -> list[dict[str, Any]]:
+    entries = []
+    for error in sorted(errors, key=lambda e: [str(part) for part in e.absolute_path])[:MAX_REPORTED_ERRORS]:
+        path = [str(part) for part in error.absolute_path]
+        name = path[0] if path else default_name
+        if not path and isinstance(error.instance, Mapping):
+            name = _offending_key(error, error.instance) or name
+        entry = {"in": location, "pointer": "".join(f"/{part}" for part in path), "detail": error.message}
+        if name is not None:
+            entry["name"] = name
+        entries.append(entry)
+    return entries
+
+
+def _offending_key(error: ValidationError, instance: Mapping[str, Any]) -> str | None:
+    """The top-level key a ``required`` or ``additionalProperties`` error is about."""
+    if error.validator == "required" and isinstance(error.validator_value, list):
+        missing = [key for key in error.validator_value if key not in instance]
+        return str(missing[0]) if missing else None
+    if error.validator == "additionalProperties" and isinstance(error.schema, Mapping):
+        known = set(error.schema.get("properties", {}))
+        unexpected = [key for key in instance if key not in known]
+        return str(unexpected[0]) if unexpected else None
+    return None
+
+
+def _summary(entries: list[dict[str, Any]], location: str) -> str:
+    first = entries[0]
+    if location == "body":
+        place = f"body {first['pointer'] or '/'}"
+    else:
+        place = f"{location} parameter {first.get('name', '')}{first['pointer']}"
+    more = f" (and {len(entries) - 1} more)" if len(entries) > 1 else ""
+    return f"{place}: {first['detail']}{more}"
+
+
+class ParameterGroup:
+    """All parameters in one location (path, query or header), checked as one object."""
+
+    def __init__(self, compiler: SchemaCompiler, location: str, parameters: list[Parameter]) -> None:
+        self.location = location
+        self.parameters = parameters
+        self._item_types = {p.name: self._json_types(compiler, p) for p in parameters}
+        self._validator = compiler.validator(
+            {
+                "type": "object",
+                "properties": {p.name: {"$ref": f"{SPEC_URI}#{p.schema_pointer}"} for p in parameters},
+                "required": [p.name for p in parameters if p.required],
+            }
+        )
+        self._defaults = {p.name: p.schema["default"] for p in parameters if "default" in p.schema}
+
+    @staticmethod
+    def _json_types(compiler: SchemaCompiler, parameter: Parameter) -> tuple[bool, list[str]]:
+        schema = parameter.schema
+        is_array = schema.get("type") == "array"
+        target = compiler.resolved(schema.get("items", {}), parameter.schema_pointer) if is_array else schema
+        types = target.get("type", "string") if isinstance(target, Mapping) else "string"
+        return is_array, [types] if isinstance(types, str) else list(types)
+
+    def check(self, raw: Mapping[str, list[str]]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        problems: list[dict[str, Any]] = []
+        for parameter in self.parameters:
+            given = raw.get(parameter.name)
+            if not given:
+                continue
+            is_array, types = self._item_types[parameter.name]
+            if is_array:
+                items = given if parameter.explode else [part for value in given for part in value.split(",")]
+                values[parameter.name] = [_coerce(item, types) for item in items]
+            elif len(given) > 1:
+                problems.append(
+                    {
+                        "in": self.location,
+                        "name": parameter.name,
+                        "pointer": "",
+                        "detail": f"given {len(given)} times; send it once",
+                    }
+                )
+            else:
+                values[parameter.name] = _coerce(given[0], types)
+        if not problems:
+            errors = list(self._validator.iter_errors(values))
+            problems = _error_entries(errors, self.location)
+            for problem in problems:
+                problem["pointer"] = problem["pointer"].removeprefix("/" + str(problem.get("name", "")))
+        if problems:
+            raise InvalidRequest(_summary(problems, self.location), extra={"errors": problems})
+        return {**self._defaults, **values}
+
+
+def _coerce(text: str, types: list[str]) -> Any:
+    """The value ``text`` stands for, given the JSON types its schema allows."""
+    for json_type in types:
+        if json_type == "integer" and _INTEGER.match(text):
+            return int(float(text)) if "." in text else int(text)
+        if json_type == "number":
+            try:
+                number = float(text)
+            except ValueError:
+                continue
+            if math.isfinite(number):
+                return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
+        if json_type == "boolean" and text in ("true", "false"):
+            return text == "true"
+        if json_type == "null" and text in ("", "null"):
+            return None
+    return text
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _media_type(content_type: str | None) -> tuple[str, dict[str, str]]:
+    if not content_type:
+        return "", {}
+    main, *params = content_type.split(";")
+    parsed = {}
+    for param in params:
+        key, _, value = param.partition("=")
+        parsed[key.strip().lower()] = value.strip().strip('"').lower()
+    return main.strip().lower(), parsed
+
+
+def parse_json(raw: bytes) -> Any:
+    """Decode UTF-8 JSON strictly (no NaN, no Infinity); MalformedBody says where it broke."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedBody(
+            f"The body is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})."
+        ) from exc
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise MalformedBody(f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from exc
+    except ValueError as exc:
+        raise MalformedBody(f"The body is not valid JSON: {exc}.") from exc
+    except RecursionError as exc:
+        raise MalformedBody("The body is nested too deeply to read.") from exc
+
+
+class OperationValidator:
+    """Everything one operation accepts, compiled at start-up."""
+
+    def __init__(self, compiler: SchemaCompiler, operation: Operation) -> None:
+        self.operation = operation
+        self._groups = {
+            location: ParameterGroup(compiler, location, operation.parameters_in(location))
+            for location in ("path", "query", "header")
+        }
+        self._bodies = {media_type: compiler.at(pointer) for media_type, pointer in operation.body_schemas.items()}
+
+    def accepted_media_types(self) -> list[str]:
+        return list(self._bodies)
+
+    def check(
+        self,
+        path: Mapping[str, str],
+        query: Mapping[str, list[str]],
+        headers: Mapping[str, str],
+        body: RequestBody,
+    ) -> ValidRequest:
+        path_values = self._groups["path"].check({name: [value] for name, value in path.items()})
+        query_values = self._groups["query"].check(query)
+        header_values = self._groups["header"].check(
+            {p.name: [headers[p.name.lower()]] for p in self._groups["header"].parameters if p.name.lower() in headers}
+        )
+        return ValidRequest(path_values, query_values, header_values, self._check_body(body))
+
+    def _check_body(self, body: RequestBody) -> Any:
+        if not self._bodies:
+            return None
+        if not body.raw:
+            if self.operation.body_required:
+                accepted = " or ".join(self._bodies)
+                raise MalformedBody(f"A request body is required: send {accepted}.")
+            return None
+        media_type, params = _media_type(body.content_type)
+        accepted = " or ".join(self._bodies)
+        if not media_type:
+            raise UnsupportedMediaType(f"The body has no Content-Type; send {accepted}.")
+        validator = self._bodies.get(media_type)
+        if validator is None:
+            raise UnsupportedMediaType(f"Content-Type {media_type!r} is not accepted here; send {accepted}.")
+        charset = params.get("charset", "utf-8")
+        if charset not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(f"charset {charset!r} is not accepted; send UTF-8.")
+        document = parse_json(body.raw)
+        errors = list(validator.iter_errors(document))
+        if errors:
+            entries = _error_entries(errors, "body")
+            raise InvalidBody(_summary(entries, "body"), extra={"errors": entries})
+        return document
+
+
+def parse_query(query_string: str) -> dict[str, list[str]]:
+    try:
+        pairs = parse_qsl(query_string, keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidRequest(f"The query string cannot be read: {exc}.") from exc
+    found: dict[str, list[str]] = {}
+    for name, value in pairs:
+        found.setdefault(name, []).append(value)
+    return found
+
+
+def compile_validators(contract: Contract) -> dict[str, OperationValidator]:
+    compiler = SchemaCompiler(contract.document)
+    return {operation.operation_id: OperationValidator(compiler, operation) for operation in contract.operations}
