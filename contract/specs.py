@@ -97,4 +97,5 @@ def validate_openapi(document: dict[str, Any], origin: str) -> None:
         validate(document)
     except OpenAPIValidationError as exc:
         path = ".".join(str(part) for part in getattr(exc, "absolute_path", []) or [])
-        raise ContractError(f"{origin}: invalid OpenAPI at {path or 'top level'}: {exc.message}") from exc
+        reason = str(exc.message).strip().splitlines()[0]
+        raise ContractError(f"{origin}: invalid OpenAPI at {path or 'top level'}: {reason}") from exc

@@ -53,7 +53,11 @@ def _add_serve(commands: Any) -> None:
     serve.add_argument("--threads", type=str, metavar="N", help=_help("threads"))
     serve.add_argument("--max-body-bytes", type=str, metavar="N", help=_help("max_body_bytes"))
     serve.add_argument(
-        "--no-request-log", dest="log_requests", action="store_const", const=False, help=_help("log_requests")
+        "--no-request-log",
+        dest="log_requests",
+        action="store_const",
+        const=False,
+        help=_help("log_requests", "; this flag turns it off"),
     )
     serve.set_defaults(run=run_serve)
 

@@ -1,0 +1,80 @@
+"""Start ``campaign-mock`` as a real subprocess and read its start-up lines, bounded in time."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+URL_LINE = re.compile(r"at (http://\S+)")
+START_TIMEOUT_SECONDS = 30.0
+
+
+def cli_command() -> list[str]:
+    """The installed console script next to this Python, else the module."""
+    script = Path(sys.executable).parent / "campaign-mock"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("campaign-mock")
+    return [found] if found else [sys.executable, "-m", "server.cli"]
+
+
+def run_cli(*args: str, timeout: float = 60.0, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*cli_command(), *args], capture_output=True, text=True, timeout=timeout, cwd=cwd, check=False
+    )
+
+
+class ServeProcess:
+    def __init__(self, process: subprocess.Popen[str], url: str, banner: list[str]) -> None:
+        self.process = process
+        self.url = url
+        self.banner = banner
+
+    def interrupt(self, timeout: float = 15.0) -> tuple[int, str, str]:
+        """Ctrl-C (SIGINT) this process only, by its PID; its exit code and remaining output."""
+        self.process.send_signal(signal.SIGINT)
+        out, err = self.process.communicate(timeout=timeout)
+        return self.process.returncode, out, err
+
+
+@contextmanager
+def serving(*args: str) -> Iterator[ServeProcess]:
+    """``campaign-mock serve --port 0 ARGS``; yields once it printed its URL, always stopped after."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [*cli_command(), "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        banner: list[str] = []
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        url = None
+        assert process.stdout is not None
+        while url is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            banner.append(line.rstrip("\n"))
+            match = URL_LINE.search(line)
+            url = match.group(1) if match else None
+        if url is None:
+            process.kill()
+            _, err = process.communicate(timeout=10)
+            raise AssertionError(f"campaign-mock serve did not start: {banner} {err}")
+        banner.extend(process.stdout.readline().rstrip("\n") for _ in range(2))
+        yield ServeProcess(process, url, banner)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=10)

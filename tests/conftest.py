@@ -1,0 +1,75 @@
+"""Shared fixtures: the canonical contract, in-process clients, live waitress servers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import falcon.testing
+import pytest
+
+from contract.operations import Contract
+from server.app import AppOptions, create_app
+from server.assembly import load_checked_contract
+from server.clock import Clock, ManualClock, SystemClock
+from server.error_formats import ErrorFormat, ProblemFormat
+from server.ids import RandomIds, SequentialIds
+from server.threaded import ThreadedServer
+
+REPO = Path(__file__).resolve().parent.parent
+CANONICAL_SPEC = REPO / "openapi" / "campaigns.yaml"
+KEY = "test-key"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def contract() -> Contract:
+    return load_checked_contract(str(CANONICAL_SPEC))
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+ClientFactory = Callable[..., falcon.testing.TestClient]
+
+
+@pytest.fixture
+def make_client(contract: Contract, clock: ManualClock) -> ClientFactory:
+    """A falcon.testing client over a fresh app; options may be overridden per test."""
+
+    def build(
+        *, error_format: ErrorFormat | None = None, max_body_bytes: int = 1024 * 1024, app_clock: Clock | None = None
+    ) -> falcon.testing.TestClient:
+        options = AppOptions(
+            api_keys=[KEY], error_format=error_format or ProblemFormat(), max_body_bytes=max_body_bytes
+        )
+        app = create_app(contract, options, clock=app_clock or clock, ids=SequentialIds(), log_requests=False)
+        return falcon.testing.TestClient(app)
+
+    return build
+
+
+@pytest.fixture
+def client(make_client: ClientFactory) -> falcon.testing.TestClient:
+    return make_client()
+
+
+@pytest.fixture
+def live_url(contract: Contract) -> Iterator[str]:
+    """A real waitress server on an ephemeral loopback port, real time, fresh state."""
+    app = create_app(contract, AppOptions(api_keys=[KEY]), clock=SystemClock(), ids=RandomIds(), log_requests=False)
+    with ThreadedServer(app) as server:
+        yield server.base_url
+
+
+def create(client: falcon.testing.TestClient, **fields: Any) -> dict[str, Any]:
+    """Create a campaign (name defaults to 'Launch') and return it; asserts the 201."""
+    result = client.simulate_post("/campaigns", json={"name": "Launch", **fields}, headers=AUTH)
+    assert result.status_code == 201, result.text
+    body: dict[str, Any] = result.json
+    return body

@@ -1,0 +1,84 @@
+"""A bad flag, config or spec ends in one line naming what to fix, and exit status 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.cli_process import run_cli
+
+
+def one_line_error(stderr: str) -> str:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+def test_an_unknown_config_key_is_named_with_its_line(tmp_path: Path) -> None:
+    config = tmp_path / "mock.yaml"
+    config.write_text("host: 127.0.0.1\nprot: 9000\n")
+    result = run_cli("serve", "--config", str(config))
+    assert result.returncode == 2
+    line = one_line_error(result.stderr)
+    assert f"{config}:2:7: unknown setting 'prot'" in line
+    assert "port" in line
+
+
+def test_a_wrongly_typed_config_value_says_what_is_expected(tmp_path: Path) -> None:
+    config = tmp_path / "mock.yaml"
+    config.write_text("port: lots\n")
+    line = one_line_error(run_cli("serve", "--config", str(config)).stderr)
+    assert f"{config}:1:7: port: expected an integer from 0 to 65535, got 'lots'" in line
+
+
+def test_invalid_yaml_in_the_config_names_the_position(tmp_path: Path) -> None:
+    config = tmp_path / "mock.yaml"
+    config.write_text("port: [1\n")
+    line = one_line_error(run_cli("serve", "--config", str(config)).stderr)
+    assert f"{config}:2:1: invalid YAML" in line
+
+
+def test_a_missing_spec_file_is_named(tmp_path: Path) -> None:
+    result = run_cli("serve", "--spec", str(tmp_path / "nope.yaml"))
+    assert result.returncode == 2
+    assert "nope.yaml: no such file" in one_line_error(result.stderr)
+
+
+def test_a_spec_without_a_lifecycle_is_refused_naming_the_extension(tmp_path: Path) -> None:
+    spec = tmp_path / "bare.yaml"
+    spec.write_text("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n")
+    line = one_line_error(run_cli("serve", "--spec", str(spec)).stderr)
+    assert f"{spec}: x-lifecycle: missing" in line
+
+
+def test_invalid_openapi_is_refused_naming_the_place(tmp_path: Path) -> None:
+    spec = tmp_path / "broken.yaml"
+    spec.write_text("openapi: 3.1.0\ninfo: {title: t}\npaths: {}\n")
+    line = one_line_error(run_cli("serve", "--spec", str(spec)).stderr)
+    assert "invalid OpenAPI" in line
+    assert "version" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--error-format", "fancy"], "unknown error format 'fancy'; known: envelope, problem"),
+        (["--port", "70000"], "--port: expected an integer from 0 to 65535"),
+        (["--threads", "0"], "--threads: expected an integer from 1 to 256"),
+    ],
+)
+def test_bad_flags_are_one_line_errors(args: list[str], message: str) -> None:
+    result = run_cli("serve", *args)
+    assert result.returncode == 2
+    assert message in one_line_error(result.stderr)
+
+
+def test_help_documents_every_setting_with_its_config_key_and_variable() -> None:
+    result = run_cli("serve", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    for key in ("spec", "host", "port", "api_keys", "error_format", "threads", "max_body_bytes", "log_requests"):
+        assert f"Config key: {key}" in text, key
+    assert "CAMPAIGN_MOCK_PORT" in text
