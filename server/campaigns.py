@@ -70,8 +70,8 @@ class CampaignService:
         body = self._normalized(fill_defaults(merge_patch({}, given), self._defaults))
         campaign = {
             ID_FIELD: campaign_id,
-            **body,
             self.lifecycle.status_field: self.lifecycle.initial,
+            **body,
             CREATED_FIELD: now,
             UPDATED_FIELD: now,
         }

@@ -76,7 +76,7 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
     return {key: getattr(args, key) for key in BY_KEY if getattr(args, key, None) is not None}
 
 
-def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
@@ -104,7 +104,9 @@ def run_serve(args: argparse.Namespace) -> int:
             f"campaign-mock: API key: {DEMO_API_KEY} (the documented demo key; set --api-key for your own)", flush=True
         )
     print(f"campaign-mock: spec at {_url(settings.host, port)}/openapi.yaml; Ctrl-C stops", flush=True)
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    # Installed explicitly: a process started in the background inherits an ignored SIGINT.
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     try:
         server.run()
     except KeyboardInterrupt:

@@ -38,16 +38,23 @@ class ServeProcess:
         self.url = url
         self.banner = banner
 
-    def interrupt(self, timeout: float = 15.0) -> tuple[int, str, str]:
-        """Ctrl-C (SIGINT) this process only, by its PID; its exit code and remaining output."""
-        self.process.send_signal(signal.SIGINT)
+    def interrupt(self, timeout: float = 15.0, signum: int = signal.SIGINT) -> tuple[int, str, str]:
+        """Ctrl-C (SIGINT, or ``signum``) this process only, by its PID; its exit code and remaining output."""
+        self.process.send_signal(signum)
         out, err = self.process.communicate(timeout=timeout)
         return self.process.returncode, out, err
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @contextmanager
-def serving(*args: str) -> Iterator[ServeProcess]:
-    """``campaign-mock serve --port 0 ARGS``; yields once it printed its URL, always stopped after."""
+def serving(*args: str, as_background_job: bool = False) -> Iterator[ServeProcess]:
+    """``campaign-mock serve --port 0 ARGS``; yields once it printed its URL, always stopped after.
+
+    ``as_background_job`` starts it with SIGINT ignored, as ``cmd &`` in a script does.
+    """
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [*cli_command(), "serve", "--port", "0", *args],
@@ -55,6 +62,7 @@ def serving(*args: str) -> Iterator[ServeProcess]:
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=_ignore_sigint if as_background_job else None,  # noqa: PLW1509 (no threads started yet matter here)
     )
     try:
         banner: list[str] = []

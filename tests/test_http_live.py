@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+
+import pytest
 import requests
 
 from tests.cli_process import serving
@@ -73,3 +76,11 @@ def test_the_cli_without_keys_uses_and_prints_the_demo_key() -> None:
         code, _, err = served.interrupt()
     assert code == 0
     assert "GET /campaigns" not in err
+
+
+@pytest.mark.parametrize(("background", "signum"), [(True, signal.SIGINT), (False, signal.SIGTERM)])
+def test_the_cli_stops_cleanly_on_sigint_even_as_a_background_job_and_on_sigterm(background: bool, signum: int) -> None:
+    with serving("--no-request-log", as_background_job=background) as served:
+        code, out, _ = served.interrupt(signum=signum)
+    assert code == 0
+    assert "campaign-mock: stopped" in out
