@@ -80,6 +80,7 @@ class Operation:
     responses: Mapping[str, Response]
     security: tuple[Mapping[str, list[str]], ...]
     extension: Mapping[str, Any] = field(default_factory=dict)
+    extensions: Mapping[str, Any] = field(default_factory=dict)
 
     def parameters_in(self, location: str) -> list[Parameter]:
         return [parameter for parameter in self.parameters if parameter.location == location]
@@ -115,10 +116,6 @@ class Contract:
                 return operation
         return None
 
-    def security_schemes(self) -> Mapping[str, Mapping[str, Any]]:
-        components = self.document.get("components") or {}
-        return components.get("securitySchemes") or {}
-
 
 def _parameters(document: Mapping[str, Any], raw: list[Any], pointer: str) -> dict[tuple[str, str], Parameter]:
     found: dict[tuple[str, str], Parameter] = {}
@@ -143,12 +140,13 @@ def _operation(
     method: str,
     raw: Mapping[str, Any],
     inherited: dict[tuple[str, str], Parameter],
+    kinds: frozenset[str] = KINDS,
 ) -> Operation:
     pointer = pointer_of("paths", path, method)
     label = raw.get("operationId") or f"{method.upper()} {path}"
     extension = raw.get("x-operation")
-    if not isinstance(extension, Mapping) or extension.get("kind") not in KINDS:
-        raise ContractError(f"{label}: x-operation.kind must be one of {', '.join(sorted(KINDS))}, got {extension!r}")
+    if not isinstance(extension, Mapping) or extension.get("kind") not in kinds:
+        raise ContractError(f"{label}: x-operation.kind must be one of {', '.join(sorted(kinds))}, got {extension!r}")
     parameters = dict(inherited)
     parameters.update(_parameters(document, raw.get("parameters") or [], f"{pointer}/parameters"))
     body_required = False
@@ -180,16 +178,28 @@ def _operation(
         responses=responses,
         security=tuple(security or ()),
         extension=extension,
+        extensions={key: value for key, value in raw.items() if str(key).startswith("x-")},
     )
 
 
-def _iter_operations(document: Mapping[str, Any]) -> Iterator[Operation]:
+def parse_operations(document: Mapping[str, Any], kinds: frozenset[str] = KINDS) -> tuple[Operation, ...]:
+    """Every operation of ``document``; each must say what it does with one of ``kinds``."""
+    return tuple(_iter_operations(document, kinds))
+
+
+def security_schemes(document: Mapping[str, Any]) -> Mapping[str, Mapping[str, Any]]:
+    components = document.get("components") or {}
+    schemes: Mapping[str, Mapping[str, Any]] = components.get("securitySchemes") or {}
+    return schemes
+
+
+def _iter_operations(document: Mapping[str, Any], kinds: frozenset[str]) -> Iterator[Operation]:
     for path, item in (document.get("paths") or {}).items():
         base = pointer_of("paths", path)
         inherited = _parameters(document, item.get("parameters") or [], f"{base}/parameters")
         for method in HTTP_METHODS:
             if method in item:
-                yield _operation(document, path, method, item[method], inherited)
+                yield _operation(document, path, method, item[method], inherited, kinds)
 
 
 def _base_path(document: Mapping[str, Any]) -> str:
@@ -201,7 +211,7 @@ def build_contract(document: Mapping[str, Any], origin: str) -> Contract:
     """Interpret a parsed document; ContractError names the first thing wrong."""
     try:
         lifecycle = parse_lifecycle(document)
-        operations = tuple(_iter_operations(document))
+        operations = parse_operations(document)
     except ContractError as exc:
         raise ContractError(f"{origin}: {exc}") from exc
     for operation in operations:

@@ -1,4 +1,4 @@
-"""``create_app``: a contract, a few options and injected clock/ids become a Falcon app.
+"""``create_app``: a contract, a few options and an injected clock and ids become a Falcon app.
 
 Routes come from the spec; each responder is parse -> domain -> render. Every error,
 ours or Falcon's (404 routes, 405 methods, bad headers), passes through one boundary
@@ -12,29 +12,46 @@ import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any
+from typing import Any, NoReturn
 
 import falcon
 
-from contract.operations import Contract, Operation
+from contract.operations import Contract, Operation, parse_operations
+from contract.specs import bundled_dir, parse_document, read_source
+from contract.timefmt import format_timestamp
+from server.admin import admin_handlers
 from server.auth import Authenticator, Credentials
 from server.campaigns import CampaignService
-from server.clock import Clock
+from server.clock import ControllableClock
 from server.effective_spec import effective_document, render_json, render_yaml
 from server.error_formats import ErrorFormat, ProblemFormat
-from server.errors import ApiError, InternalError, PayloadTooLarge
+from server.errors import ApiError, InjectedFault, InternalError, PayloadTooLarge
+from server.faults import FaultPlan, FaultRule
 from server.handlers import Handler, Reply, build_handler
 from server.ids import IdGenerator
+from server.journal import JournalEntry, RequestJournal, body_text
+from server.runtime import Runtime
 from server.store import CampaignStore, InMemoryCampaignStore
-from server.validation import OperationValidator, RequestBody, compile_validators, parse_query
+from server.traffic import RateLimitPolicy, TrafficControl, policy_from_spec
+from server.validation import OperationValidator, RequestBody, SchemaCompiler, compile_validators, parse_query
 
 access_log = logging.getLogger("campaign_mock.access")
 error_log = logging.getLogger("campaign_mock.errors")
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+ADMIN_PREFIX = "/__admin"
+ADMIN_KINDS = frozenset({"admin"})
+
+
+class DroppedConnection(Exception):
+    """Raised while sending a body to make the HTTP server close the connection unanswered."""
+
+
+def _drop_connection() -> NoReturn:
+    raise DroppedConnection
 
 
 @dataclass(frozen=True)
@@ -42,6 +59,15 @@ class AppOptions:
     api_keys: Sequence[str]
     error_format: ErrorFormat = field(default_factory=ProblemFormat)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    rate_limit: RateLimitPolicy | None = None  # None: what the spec declares
+    faults: Sequence[FaultRule] = ()
+    fault_seed: int = 0
+    admin_enabled: bool = True
+    admin_key: str | None = None
+    journal_size: int = 1000
+    log_requests: bool = True
+    drop_connection: Callable[[], NoReturn] = _drop_connection
+    described_settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _json_bytes(value: Any) -> bytes:
@@ -62,13 +88,31 @@ def _read_body(req: falcon.Request, limit: int) -> bytes:
     if declared is not None and declared > limit:
         raise PayloadTooLarge(f"The body is {declared} bytes; at most {limit} are accepted.")
     raw: bytes = req.bounded_stream.read(limit + 1)
+    req.context.raw_body = raw[:limit]
     if len(raw) > limit:
         raise PayloadTooLarge(f"The body is over {limit} bytes; at most {limit} are accepted.")
     return raw
 
 
+def _headers(req: falcon.Request) -> dict[str, str]:
+    return {name.lower(): value for name, value in req.headers.items()}
+
+
+class DroppingBody:
+    """A response body whose first read makes the server drop the connection."""
+
+    def __init__(self, drop: Callable[[], NoReturn]) -> None:
+        self._drop = drop
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        self._drop()
+
+
 class OperationResponder:
-    """One operation: authenticate, validate, call the handler, write the reply."""
+    """One API operation: authenticate, limit, inject faults, validate, handle, write."""
 
     def __init__(
         self,
@@ -76,27 +120,76 @@ class OperationResponder:
         authenticator: Authenticator,
         validator: OperationValidator,
         handler: Handler,
-        max_body_bytes: int,
+        runtime: Runtime,
+        options: AppOptions,
     ) -> None:
         self._operation = operation
         self._authenticator = authenticator
         self._validator = validator
         self._handler = handler
-        self._max_body_bytes = max_body_bytes
+        self._runtime = runtime
+        self._options = options
 
     def __call__(self, req: falcon.Request, resp: falcon.Response, **path: str) -> None:
-        headers = {name.lower(): value for name, value in req.headers.items()}
+        req.context.operation_id = self._operation.operation_id
+        headers = _headers(req)
         query = parse_query(req.query_string)
-        self._authenticator.authenticate(self._operation, Credentials(headers, query))
-        body = RequestBody(req.content_type, _read_body(req, self._max_body_bytes))
-        request = self._validator.check(path, query, headers, body)
-        _write(resp, self._handler(request))
+        key = self._authenticator.authenticate(self._operation, Credentials(headers, query))
+        traffic = self._runtime.traffic
+        resp.set_headers(traffic.admit(self._operation, key))
+        with traffic.slot(self._operation, key):
+            if self._inject_faults(req, resp):
+                return
+            body = RequestBody(req.content_type, _read_body(req, self._options.max_body_bytes))
+            request = self._validator.check(path, query, headers, body)
+            _write(resp, self._handler(request))
+
+    def _inject_faults(self, req: falcon.Request, resp: falcon.Response) -> bool:
+        """Apply the fault plan; True when the request ends here (connection dropped)."""
+        decision = self._runtime.faults.decide(self._operation.operation_id)
+        if decision.latency_seconds > 0:
+            req.context.fault = "latency"
+            time.sleep(decision.latency_seconds)
+        if decision.drop:
+            req.context.fault = "drop"
+            resp.status = 503
+            resp.stream = DroppingBody(self._options.drop_connection)
+            return True
+        if decision.error_status is not None:
+            req.context.fault = "error"
+            failure = InjectedFault(
+                f"Fault injected for {self._operation.operation_id}: answering {decision.error_status}."
+            )
+            failure.status = decision.error_status
+            failure.title = _phrase(decision.error_status)
+            raise failure
+        return False
+
+
+class AdminResponder:
+    """One admin operation: admin key (when configured), validate, handle."""
+
+    def __init__(
+        self, operation: Operation, authenticator: Authenticator | None, validator: OperationValidator, handler: Handler
+    ) -> None:
+        self._operation = operation
+        self._authenticator = authenticator
+        self._validator = validator
+        self._handler = handler
+
+    def __call__(self, req: falcon.Request, resp: falcon.Response, **path: str) -> None:
+        headers = _headers(req)
+        query = parse_query(req.query_string)
+        if self._authenticator is not None:
+            self._authenticator.authenticate(self._operation, Credentials(headers, query))
+        body = RequestBody(req.content_type, req.bounded_stream.read())
+        _write(resp, self._handler(self._validator.check(path, query, headers, body)))
 
 
 class PathResource:
     """The operations of one path, one ``on_<method>`` responder each (Falcon answers 405 for others)."""
 
-    def __init__(self, responders: dict[str, OperationResponder]) -> None:
+    def __init__(self, responders: Mapping[str, Callable[..., None]]) -> None:
         for method, responder in responders.items():
             setattr(self, f"on_{method.lower()}", responder)
 
@@ -112,7 +205,12 @@ class StaticDocument:
 
 
 class RequestLog:
-    """One line per request: method, path, status, milliseconds."""
+    """One log line per request (method, path, status, ms) and a journal entry for API traffic."""
+
+    def __init__(self, journal: RequestJournal, clock: ControllableClock, log_requests: bool) -> None:
+        self._journal = journal
+        self._clock = clock
+        self._log_requests = log_requests
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         req.context.started = time.perf_counter()
@@ -120,12 +218,36 @@ class RequestLog:
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: object, succeeded: bool) -> None:
         started = req.context.get("started")
         elapsed = (time.perf_counter() - started) * 1000 if isinstance(started, float) else 0.0
-        access_log.info("%s %s %s %.1fms", req.method, req.path, resp.status_code, elapsed)
+        fault = req.context.get("fault")
+        status = None if fault == "drop" else resp.status_code
+        if self._log_requests:
+            access_log.info("%s %s %s %.1fms", req.method, req.path, status or "dropped", elapsed)
+        if req.path.startswith(ADMIN_PREFIX):
+            return
+        self._journal.record(
+            JournalEntry(
+                id=self._journal.next_id(),
+                at=format_timestamp(self._clock.now()),
+                method=req.method,
+                path=req.path,
+                query=req.query_string,
+                status=status,
+                headers=dict(req.headers.items()),
+                body=body_text(req.context.get("raw_body")),
+                duration_ms=round(elapsed, 3),
+                operation_id=req.context.get("operation_id"),
+                fault=fault,
+            )
+        )
+
+
+def _phrase(status: int) -> str:
+    return HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
 
 
 def _from_falcon(req: falcon.Request, error: falcon.HTTPError) -> ApiError:
     status = error.status_code
-    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    title = _phrase(status)
     detail = error.description or title
     if status == 404:
         detail = f"No such resource: {req.method} {req.path}. The API's paths are listed in /openapi.yaml."
@@ -160,40 +282,96 @@ class ErrorBoundary:
         resp.data = _json_bytes(self._format.render(error))
 
 
-def create_app(
-    contract: Contract,
-    options: AppOptions,
-    *,
-    clock: Clock,
-    ids: IdGenerator,
-    store: CampaignStore | None = None,
-    log_requests: bool = True,
-) -> falcon.App[falcon.Request, falcon.Response]:
-    """Build the mock for ``contract``; everything it needs is passed in."""
-    create_operation = contract.one_of_kind("create")
-    defaults = (create_operation.extension.get("defaults") if create_operation else None) or {}
-    service = CampaignService(contract.lifecycle, store or InMemoryCampaignStore(), clock, ids, defaults)
-    authenticator = Authenticator(contract, options.api_keys)
-    validators = compile_validators(contract)
-
-    app = falcon.App(middleware=[RequestLog()] if log_requests else [])
-    boundary = ErrorBoundary(options.error_format)
-    app.add_error_handler(Exception, boundary)
-    app.add_error_handler(falcon.HTTPError, boundary)
-
+def _mount_api(app: falcon.App[falcon.Request, falcon.Response], runtime: Runtime, options: AppOptions) -> None:
+    contract = runtime.contract
+    authenticator = Authenticator(contract.document, options.api_keys)
+    validators = compile_validators(contract.document, contract.operations)
     by_path: dict[str, dict[str, OperationResponder]] = defaultdict(dict)
     for operation in contract.operations:
         by_path[operation.path][operation.method] = OperationResponder(
             operation,
             authenticator,
             validators[operation.operation_id],
-            build_handler(contract, operation, service),
-            options.max_body_bytes,
+            build_handler(contract, operation, runtime.service),
+            runtime,
+            options,
         )
     for path, responders in by_path.items():
         app.add_route(contract.base_path + path, PathResource(responders))
-
-    served = effective_document(contract.document, options.error_format)
+    served = effective_document(contract.document, options.error_format, runtime.traffic.policy)
     app.add_route("/openapi.yaml", StaticDocument(render_yaml(served), "application/yaml"))
     app.add_route("/openapi.json", StaticDocument(render_json(served), falcon.MEDIA_JSON))
+
+
+def _campaign_schema(contract: Contract) -> Any:
+    """A validator for campaigns as the contract's get operation answers them, if it has one."""
+    reader = contract.one_of_kind("get")
+    if reader is None:
+        return None
+    response = reader.responses.get(str(reader.success_status()))
+    if response is None or "application/json" not in response.content_types:
+        return None
+    return SchemaCompiler(contract.document).at(f"{response.pointer}/content/application~1json/schema")
+
+
+def _mount_admin(app: falcon.App[falcon.Request, falcon.Response], runtime: Runtime, options: AppOptions) -> None:
+    source = read_source(str(bundled_dir() / "admin.yaml"))
+    document = parse_document(source)
+    operations = parse_operations(document, ADMIN_KINDS)
+    validators = compile_validators(document, operations)
+    authenticator = Authenticator(document, [options.admin_key]) if options.admin_key else None
+    handlers = admin_handlers(runtime, _campaign_schema(runtime.contract))
+    by_path: dict[str, dict[str, AdminResponder]] = defaultdict(dict)
+    for operation in operations:
+        handler = handlers[str(operation.action)]
+        by_path[operation.path][operation.method] = AdminResponder(
+            operation, authenticator, validators[operation.operation_id], handler
+        )
+    for path, responders in by_path.items():
+        app.add_route(ADMIN_PREFIX + path, PathResource(responders))
+    app.add_route(ADMIN_PREFIX + "/openapi.yaml", StaticDocument(source.text.encode("utf-8"), "application/yaml"))
+
+
+def build_runtime(
+    contract: Contract,
+    options: AppOptions,
+    *,
+    clock: ControllableClock,
+    ids: IdGenerator,
+    store: CampaignStore | None = None,
+) -> Runtime:
+    create_operation = contract.one_of_kind("create")
+    defaults = (create_operation.extension.get("defaults") if create_operation else None) or {}
+    policy = options.rate_limit or policy_from_spec(contract.document, contract.operations)
+    return Runtime(
+        contract=contract,
+        service=CampaignService(contract.lifecycle, store or InMemoryCampaignStore(), clock, ids, defaults),
+        clock=clock,
+        journal=RequestJournal(options.journal_size),
+        faults=FaultPlan(options.faults, options.fault_seed),
+        traffic=TrafficControl(policy, clock),
+        error_format=options.error_format,
+        configured_faults=tuple(options.faults),
+        fault_seed=options.fault_seed,
+        described_settings=dict(options.described_settings),
+    )
+
+
+def create_app(
+    contract: Contract,
+    options: AppOptions,
+    *,
+    clock: ControllableClock,
+    ids: IdGenerator,
+    store: CampaignStore | None = None,
+) -> falcon.App[falcon.Request, falcon.Response]:
+    """Build the mock for ``contract``; everything it needs is passed in."""
+    runtime = build_runtime(contract, options, clock=clock, ids=ids, store=store)
+    app = falcon.App(middleware=[RequestLog(runtime.journal, clock, options.log_requests)])
+    boundary = ErrorBoundary(options.error_format)
+    app.add_error_handler(Exception, boundary)
+    app.add_error_handler(falcon.HTTPError, boundary)
+    _mount_api(app, runtime, options)
+    if options.admin_enabled:
+        _mount_admin(app, runtime, options)
     return app

@@ -1,21 +1,29 @@
-"""From settings to a ready app: load and check the contract, pick the error format.
+"""From settings to a ready app: load and check the contract, pick the error format,
+merge the rate limits, set up the clock and the faults.
 
-Shared by the CLI and by tests that start the mock in-process, so both run the same path.
+Shared by the CLI, the threaded server for tests and the pytest fixture, so all of them
+run the same path.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import NoReturn
 
 import falcon
 
 from contract.operations import Contract, build_contract
 from contract.specs import parse_document, read_source, validate_openapi
+from contract.timefmt import parse_timestamp
 from server.app import AppOptions, create_app
-from server.clock import Clock, SystemClock
+from server.clock import ControllableClock
 from server.config import ConfigError, ServeSettings
 from server.error_formats import ErrorFormat, TemplateFormat, select_error_format
+from server.faults import parse_rule
 from server.ids import IdGenerator, RandomIds
+from server.servers import waitress_drop
+from server.traffic import RateLimitOverrides, RateLimitPolicy, policy_from_spec
 
 
 def load_checked_contract(reference: str) -> Contract:
@@ -38,25 +46,74 @@ def configured_error_format(settings: ServeSettings, contract: Contract) -> Erro
         raise ConfigError(str(exc)) from exc
 
 
+def configured_rate_limit(settings: ServeSettings, contract: Contract) -> RateLimitPolicy:
+    """The spec's ``x-rate-limit`` with config and flags laid over it."""
+    concurrency = None
+    if settings.concurrency_limit is not None:
+        concurrency = (
+            {
+                "limit": settings.concurrency_limit,
+                "queue": settings.concurrency_queue,
+                "wait": settings.concurrency_wait,
+            }
+            if settings.concurrency_limit > 0
+            else {}
+        )
+    overrides = RateLimitOverrides(
+        windows=settings.rate_limit,
+        scope=settings.rate_limit_scope,
+        algorithm=settings.rate_limit_algorithm,
+        headers=settings.rate_limit_headers,
+        concurrency=concurrency,
+    )
+    try:
+        return overrides.apply(policy_from_spec(contract.document, contract.operations))
+    except ValueError as exc:
+        raise ConfigError(f"{contract.origin}: {exc}") from exc
+
+
+def configured_clock(settings: ServeSettings) -> ControllableClock:
+    start = parse_timestamp(settings.clock_start) if settings.clock_start else None
+    return ControllableClock(start=start, frozen=settings.freeze_clock)
+
+
 @dataclass(frozen=True)
 class Assembled:
     app: falcon.App[falcon.Request, falcon.Response]
     contract: Contract
     api_keys: list[str]
+    clock: ControllableClock
 
 
-def assemble(settings: ServeSettings, *, clock: Clock | None = None, ids: IdGenerator | None = None) -> Assembled:
+def assemble(
+    settings: ServeSettings,
+    *,
+    clock: ControllableClock | None = None,
+    ids: IdGenerator | None = None,
+    drop_connection: Callable[[], NoReturn] | None = None,
+) -> Assembled:
     contract = load_checked_contract(settings.spec)
+    known = {operation.operation_id for operation in contract.operations} | {"*"}
+    faults = [parse_rule(raw) for raw in settings.faults]
+    for rule in faults:
+        if rule.operation not in known:
+            raise ConfigError(f"faults: {rule.operation!r} is not an operation of {contract.origin}")
+    described = {key: value for key, value in asdict(settings).items() if key not in ("api_keys", "admin_key")}
+    described["api_keys"] = f"{len(settings.effective_keys())} key(s)"
     options = AppOptions(
         api_keys=settings.effective_keys(),
         error_format=configured_error_format(settings, contract),
         max_body_bytes=settings.max_body_bytes,
-    )
-    app = create_app(
-        contract,
-        options,
-        clock=clock or SystemClock(),
-        ids=ids or RandomIds(),
+        rate_limit=configured_rate_limit(settings, contract),
+        faults=faults,
+        fault_seed=settings.fault_seed,
+        admin_enabled=settings.admin,
+        admin_key=settings.admin_key,
+        journal_size=settings.journal_size,
         log_requests=settings.log_requests,
+        drop_connection=drop_connection or waitress_drop,
+        described_settings=described,
     )
-    return Assembled(app, contract, list(options.api_keys))
+    clock = clock or configured_clock(settings)
+    app = create_app(contract, options, clock=clock, ids=ids or RandomIds())
+    return Assembled(app, contract, list(options.api_keys), clock)

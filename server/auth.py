@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from contract.operations import Contract, Operation
+from contract.operations import Operation, security_schemes
 from server.errors import Unauthorized
 
 REALM = "campaign-mock"
@@ -57,8 +57,8 @@ class Credentials:
 
 
 class Authenticator:
-    def __init__(self, contract: Contract, keys: Sequence[str]) -> None:
-        self._schemes = {name: _scheme(name, raw) for name, raw in contract.security_schemes().items()}
+    def __init__(self, document: Mapping[str, Any], keys: Sequence[str]) -> None:
+        self._schemes = {name: _scheme(name, raw) for name, raw in security_schemes(document).items()}
         self._keys = frozenset(keys)
 
     def required_schemes(self, operation: Operation) -> list[list[Scheme]]:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from contract.lifecycle import Lifecycle, Timer
 from contract.timefmt import format_timestamp, normalize_timestamp, parse_timestamp
 from server.clock import Clock
-from server.errors import InvalidBody, InvalidTransition, NotFound, StateConflict
+from server.errors import Conflict, InvalidBody, InvalidTransition, NotFound, StateConflict
 from server.ids import IdGenerator
 from server.merge import fill_defaults, merge_patch
 from server.store import Campaign, CampaignStore, Event, Record, StaleVersion
@@ -125,6 +125,48 @@ class CampaignService:
     def reset(self) -> None:
         self._store.reset()
         self._timers.clear()
+
+    def prepare_seed(self, fields: Mapping[str, Any]) -> tuple[Campaign, list[Event]]:
+        """A campaign as given (any known state, given id and times), with defaults filled."""
+        given = {key: value for key, value in fields.items() if key != "events"}
+        state = given.pop(self.lifecycle.status_field, self.lifecycle.initial)
+        if state not in self.lifecycle.states:
+            raise InvalidBody(
+                f"{self.lifecycle.status_field} {state!r} is not a state of this lifecycle "
+                f"({', '.join(self.lifecycle.states)})."
+            )
+        now = format_timestamp(self._clock.now())
+        campaign_id = str(given.pop(ID_FIELD, None) or self._ids.new_id())
+        created = given.pop(CREATED_FIELD, now)
+        updated = given.pop(UPDATED_FIELD, created)
+        body = self._normalized(fill_defaults(given, self._defaults))
+        campaign = {
+            ID_FIELD: campaign_id,
+            self.lifecycle.status_field: state,
+            **body,
+            CREATED_FIELD: normalize_timestamp(created),
+            UPDATED_FIELD: normalize_timestamp(updated),
+        }
+        return campaign, list(fields.get("events") or [])
+
+    def store_seeds(self, seeds: list[tuple[Campaign, list[Event]]]) -> list[Campaign]:
+        """Insert every seed or none: an id in use answers 409 and nothing is kept."""
+        taken = [campaign[ID_FIELD] for campaign, _ in seeds if self._store.get(campaign[ID_FIELD]) is not None]
+        ids = [campaign[ID_FIELD] for campaign, _ in seeds]
+        repeated = sorted({campaign_id for campaign_id in ids if ids.count(campaign_id) > 1})
+        if taken or repeated:
+            raise Conflict(f"Campaign id(s) already in use or given twice: {', '.join(map(str, taken or repeated))}.")
+        stored: list[Campaign] = []
+        try:
+            for campaign, events in seeds:
+                stored.append(self._store.insert(campaign[ID_FIELD], campaign, events).campaign)
+        except StaleVersion as clash:
+            for campaign in stored:
+                self._store.delete(campaign[ID_FIELD])
+            raise Conflict(f"Campaign id in use: {clash}.") from clash
+        for campaign in stored:
+            self._schedule(campaign)
+        return stored
 
     # -- helpers -------------------------------------------------------------------------
     def _existing(self, campaign_id: str) -> Record:

@@ -52,6 +52,21 @@ def _add_serve(commands: Any) -> None:
     serve.add_argument("--error-format", metavar="NAME", help=_help("error_format"))
     serve.add_argument("--threads", type=str, metavar="N", help=_help("threads"))
     serve.add_argument("--max-body-bytes", type=str, metavar="N", help=_help("max_body_bytes"))
+    serve.add_argument("--rate-limit", metavar="WINDOWS", help=_help("rate_limit"))
+    serve.add_argument("--rate-limit-scope", metavar="SCOPE", help=_help("rate_limit_scope"))
+    serve.add_argument("--rate-limit-algorithm", metavar="NAME", help=_help("rate_limit_algorithm"))
+    serve.add_argument("--rate-limit-headers", metavar="STYLE", help=_help("rate_limit_headers"))
+    serve.add_argument("--concurrency-limit", metavar="N", help=_help("concurrency_limit"))
+    serve.add_argument("--concurrency-queue", metavar="N", help=_help("concurrency_queue"))
+    serve.add_argument("--concurrency-wait", metavar="SECONDS", help=_help("concurrency_wait"))
+    serve.add_argument(
+        "--no-admin", dest="admin", action="store_const", const=False, help=_help("admin", "; this flag turns it off")
+    )
+    serve.add_argument("--admin-key", metavar="KEY", help=_help("admin_key"))
+    serve.add_argument("--clock-start", metavar="TIMESTAMP", help=_help("clock_start"))
+    serve.add_argument("--freeze-clock", action="store_const", const=True, help=_help("freeze_clock"))
+    serve.add_argument("--fault-seed", metavar="N", help=_help("fault_seed"))
+    serve.add_argument("--journal-size", metavar="N", help=_help("journal_size"))
     serve.add_argument(
         "--no-request-log",
         dest="log_requests",
@@ -103,7 +118,9 @@ def run_serve(args: argparse.Namespace) -> int:
         print(
             f"campaign-mock: API key: {DEMO_API_KEY} (the documented demo key; set --api-key for your own)", flush=True
         )
-    print(f"campaign-mock: spec at {_url(settings.host, port)}/openapi.yaml; Ctrl-C stops", flush=True)
+    root = _url(settings.host, port)
+    admin = f"; admin API at {root}/__admin" if settings.admin else ""
+    print(f"campaign-mock: spec at {root}/openapi.yaml{admin}; Ctrl-C stops", flush=True)
     # Installed explicitly: a process started in the background inherits an ignored SIGINT.
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -13,30 +14,81 @@ class Clock(Protocol):
         ...
 
 
+def real_time() -> datetime:
+    return datetime.now(UTC)
+
+
 class SystemClock:
     """Real time."""
 
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return real_time()
 
 
-class ManualClock:
-    """Time that moves only when told to: frozen at a moment, set, or advanced."""
+class ControllableClock:
+    """Real time shifted by an offset, or frozen at a moment; set, advanced and frozen at will.
 
-    def __init__(self, start: datetime) -> None:
-        if start.tzinfo is None:
-            raise ValueError("ManualClock needs a timezone-aware start")
-        self._now = start
+    The admin API steers the running server through this; tests build it frozen so nothing
+    depends on when they run.
+    """
+
+    def __init__(
+        self,
+        *,
+        start: datetime | None = None,
+        frozen: bool = False,
+        source: Callable[[], datetime] = real_time,
+    ) -> None:
+        if start is not None and start.tzinfo is None:
+            raise ValueError("the clock's start must be timezone-aware")
+        self._source = source
         self._lock = threading.Lock()
+        self._initial = (start, frozen)
+        self._offset = timedelta(0)
+        self._frozen_at: datetime | None = None
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the configured start (and frozen state)."""
+        start, frozen = self._initial
+        with self._lock:
+            self._offset = (start - self._source()) if start is not None else timedelta(0)
+            self._frozen_at = (start or self._source()) if frozen else None
 
     def now(self) -> datetime:
         with self._lock:
-            return self._now
+            return self._frozen_at if self._frozen_at is not None else self._source() + self._offset
+
+    @property
+    def frozen(self) -> bool:
+        with self._lock:
+            return self._frozen_at is not None
 
     def set(self, moment: datetime) -> None:
+        """Jump to ``moment``; a frozen clock stays frozen there, a running one runs on from it."""
+        if moment.tzinfo is None:
+            raise ValueError("the moment must be timezone-aware")
         with self._lock:
-            self._now = moment
+            if self._frozen_at is not None:
+                self._frozen_at = moment
+            else:
+                self._offset = moment - self._source()
 
     def advance(self, delta: timedelta) -> None:
         with self._lock:
-            self._now += delta
+            if self._frozen_at is not None:
+                self._frozen_at += delta
+            else:
+                self._offset += delta
+
+    def freeze(self) -> None:
+        with self._lock:
+            if self._frozen_at is None:
+                self._frozen_at = self._source() + self._offset
+
+    def unfreeze(self) -> None:
+        """Run on from the frozen moment."""
+        with self._lock:
+            if self._frozen_at is not None:
+                self._offset = self._frozen_at - self._source()
+                self._frozen_at = None

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from contract.timefmt import parse_timestamp
+from server.faults import parse_rule
+from server.ratelimit import ALGORITHMS, parse_windows
 
 ENV_PREFIX = "CAMPAIGN_MOCK_"
 DEMO_API_KEY = "demo-key"
@@ -55,6 +60,56 @@ def _keys(value: Any) -> list[str]:
     return [key.strip() for key in value]
 
 
+def _choice(*allowed: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}, got {value!r}")
+        return str(value)
+
+    return check
+
+
+def _windows(value: Any) -> str:
+    text = ",".join(value) if isinstance(value, list) else value
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"expected windows like '10/s,150/min' (or 'off'), got {value!r}")
+    if text.strip().lower() not in ("off", "none"):
+        parse_windows(text)
+    return text.strip()
+
+
+def _timestamp(value: Any) -> str:
+    text = value.isoformat() if isinstance(value, datetime) else value
+    if not isinstance(text, str) or parse_timestamp(text) is None:
+        raise ValueError(f"expected an RFC 3339 date-time like 2026-12-01T09:00:00Z, got {value!r}")
+    return text
+
+
+def _seconds(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if isinstance(value, bool) or not 0 <= number <= 3600:
+        raise ValueError(f"expected seconds from 0 to 3600, got {value!r}")
+    return number
+
+
+def _fault_list(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise ValueError("expected a list of faults like [{operation: getCampaign, error_rate: 0.5}]")
+    for index, raw in enumerate(value):
+        try:
+            parse_rule(raw)
+        except ValueError as exc:
+            raise ValueError(f"faults[{index}]: {exc}") from exc
+    return [dict(raw) for raw in value]
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value in (None, "") else _text(value)
+
+
 def _formats(value: Any) -> dict[str, dict[str, Any]]:
     if not isinstance(value, Mapping):
         raise ValueError("expected a mapping of format name -> {content_type, body}")
@@ -88,6 +143,36 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("threads", _integer(1, 256), 4, "waitress worker threads"),
     Setting("max_body_bytes", _integer(1, 1 << 30), 1024 * 1024, "largest request body accepted (413 above)"),
     Setting("log_requests", _flag, True, "log one line per request (method, path, status, ms)"),
+    Setting("rate_limit", _windows, None, "rate-limit windows, e.g. 10/s,150/min ('off': none); default: the spec's"),
+    Setting(
+        "rate_limit_scope",
+        _choice("key", "operation", "global"),
+        None,
+        "count per key, per key and operation, or globally",
+    ),
+    Setting("rate_limit_algorithm", _choice(*ALGORITHMS), None, "how windows count"),
+    Setting(
+        "rate_limit_headers",
+        _choice("ietf", "legacy", "none"),
+        None,
+        "RateLimit-* (ietf), X-RateLimit-* (legacy) or none",
+    ),
+    Setting("concurrency_limit", _integer(0, 10_000), None, "requests processed at once per bucket (0: no limit)"),
+    Setting("concurrency_queue", _integer(0, 100_000), 0, "requests that may wait for a slot; more get 429"),
+    Setting("concurrency_wait", _seconds, 0.0, "seconds a queued request waits before it gets 429"),
+    Setting("admin", _flag, True, "serve the admin API under /__admin"),
+    Setting("admin_key", _optional_text, None, "bearer key the admin API requires (none: open)"),
+    Setting("clock_start", _timestamp, None, "start the server's clock at this moment (default: real time)"),
+    Setting("freeze_clock", _flag, False, "keep the clock still until the admin API moves it"),
+    Setting(
+        "faults",
+        _fault_list,
+        [],
+        "faults in force at start: [{operation, latency_ms, latency_max_ms, error_rate, error_status, drop_rate}]",
+        env=False,
+    ),
+    Setting("fault_seed", _integer(0, 2**63 - 1), 0, "seed for random latency, errors and drops"),
+    Setting("journal_size", _integer(1, 1_000_000), 1000, "request journal entries kept"),
 )
 BY_KEY = {setting.key: setting for setting in SETTINGS}
 
@@ -103,6 +188,20 @@ class ServeSettings:
     threads: int = 4
     max_body_bytes: int = 1024 * 1024
     log_requests: bool = True
+    rate_limit: str | None = None
+    rate_limit_scope: str | None = None
+    rate_limit_algorithm: str | None = None
+    rate_limit_headers: str | None = None
+    concurrency_limit: int | None = None
+    concurrency_queue: int = 0
+    concurrency_wait: float = 0.0
+    admin: bool = True
+    admin_key: str | None = None
+    clock_start: str | None = None
+    freeze_clock: bool = False
+    faults: list[dict[str, Any]] = field(default_factory=list)
+    fault_seed: int = 0
+    journal_size: int = 1000
 
     def effective_keys(self) -> list[str]:
         return self.api_keys or [DEMO_API_KEY]

@@ -73,6 +73,20 @@ class MethodNotAllowed(ApiError):
     code = "method-not-allowed"
 
 
+class Conflict(ApiError):
+    """The request clashes with what exists (e.g. an id already in use)."""
+
+    status = 409
+    title = "Conflict"
+    code = "conflict"
+
+
+class InjectedFault(ApiError):
+    """An error answer planted by fault injection."""
+
+    code = "injected-fault"
+
+
 class StateConflict(ApiError):
     """Valid by itself, but conflicts with the campaign's current state."""
 

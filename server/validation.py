@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from contract.operations import Contract, Operation, Parameter, resolve
+from contract.operations import Operation, Parameter, resolve
 from contract.timefmt import is_timestamp
 from server.errors import InvalidBody, InvalidRequest, MalformedBody, UnsupportedMediaType
 
@@ -275,6 +275,6 @@ def parse_query(query_string: str) -> dict[str, list[str]]:
     return found
 
 
-def compile_validators(contract: Contract) -> dict[str, OperationValidator]:
-    compiler = SchemaCompiler(contract.document)
-    return {operation.operation_id: OperationValidator(compiler, operation) for operation in contract.operations}
+def compile_validators(document: Mapping[str, Any], operations: Iterable[Operation]) -> dict[str, OperationValidator]:
+    compiler = SchemaCompiler(document)
+    return {operation.operation_id: OperationValidator(compiler, operation) for operation in operations}

@@ -13,7 +13,7 @@ import pytest
 from contract.operations import Contract
 from server.app import AppOptions, create_app
 from server.assembly import load_checked_contract
-from server.clock import Clock, ManualClock, SystemClock
+from server.clock import ControllableClock
 from server.error_formats import ErrorFormat, ProblemFormat
 from server.ids import RandomIds, SequentialIds
 from server.threaded import ThreadedServer
@@ -31,24 +31,28 @@ def contract() -> Contract:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
+def clock() -> ControllableClock:
+    return ControllableClock(start=START, frozen=True)
 
 
 ClientFactory = Callable[..., falcon.testing.TestClient]
 
 
 @pytest.fixture
-def make_client(contract: Contract, clock: ManualClock) -> ClientFactory:
+def make_client(contract: Contract, clock: ControllableClock) -> ClientFactory:
     """A falcon.testing client over a fresh app; options may be overridden per test."""
 
     def build(
-        *, error_format: ErrorFormat | None = None, max_body_bytes: int = 1024 * 1024, app_clock: Clock | None = None
+        *, error_format: ErrorFormat | None = None, max_body_bytes: int = 1024 * 1024, **options: Any
     ) -> falcon.testing.TestClient:
-        options = AppOptions(
-            api_keys=[KEY], error_format=error_format or ProblemFormat(), max_body_bytes=max_body_bytes
+        settings = AppOptions(
+            api_keys=[KEY],
+            error_format=error_format or ProblemFormat(),
+            max_body_bytes=max_body_bytes,
+            log_requests=False,
+            **options,
         )
-        app = create_app(contract, options, clock=app_clock or clock, ids=SequentialIds(), log_requests=False)
+        app = create_app(contract, settings, clock=clock, ids=SequentialIds())
         return falcon.testing.TestClient(app)
 
     return build
@@ -62,7 +66,9 @@ def client(make_client: ClientFactory) -> falcon.testing.TestClient:
 @pytest.fixture
 def live_url(contract: Contract) -> Iterator[str]:
     """A real waitress server on an ephemeral loopback port, real time, fresh state."""
-    app = create_app(contract, AppOptions(api_keys=[KEY]), clock=SystemClock(), ids=RandomIds(), log_requests=False)
+    app = create_app(
+        contract, AppOptions(api_keys=[KEY], log_requests=False), clock=ControllableClock(), ids=RandomIds()
+    )
     with ThreadedServer(app) as server:
         yield server.base_url
 

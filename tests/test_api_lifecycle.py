@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import falcon.testing
 
-from server.clock import ManualClock
+from server.clock import ControllableClock
 from tests.conftest import AUTH, START, create
 
 
@@ -75,7 +75,7 @@ def test_terminal_states_never_move_again(client: falcon.testing.TestClient) -> 
 
 
 def test_events_record_every_move_with_its_reason_oldest_first(
-    client: falcon.testing.TestClient, clock: ManualClock
+    client: falcon.testing.TestClient, clock: ControllableClock
 ) -> None:
     campaign_id = create(client)["id"]
     act(client, campaign_id, "activate")
@@ -89,7 +89,7 @@ def test_events_record_every_move_with_its_reason_oldest_first(
 
 
 def test_activate_with_a_future_start_schedules_and_the_clock_starts_and_ends_it(
-    client: falcon.testing.TestClient, clock: ManualClock
+    client: falcon.testing.TestClient, clock: ControllableClock
 ) -> None:
     start, end = START + timedelta(hours=1), START + timedelta(hours=3)
     campaign_id = create(client, start_at=start.isoformat(), end_at=end.isoformat())["id"]

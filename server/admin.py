@@ -1,0 +1,136 @@
+"""The admin API (``openapi/admin.yaml``): reset, seed, journal, clock, faults, config.
+
+Handlers are looked up by the admin spec's ``x-operation.action``; requests are validated
+by the same compiled validators as the API, and errors use the configured format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from contract.timefmt import format_timestamp, parse_timestamp
+from server.errors import InvalidBody
+from server.faults import parse_rule
+from server.handlers import Reply
+from server.runtime import Runtime
+from server.validation import ValidRequest
+
+AdminHandler = Callable[[ValidRequest], Reply]
+
+
+def _clock_state(runtime: Runtime) -> dict[str, Any]:
+    return {"now": format_timestamp(runtime.clock.now()), "frozen": runtime.clock.frozen}
+
+
+def admin_handlers(runtime: Runtime, campaign_schema: Draft202012Validator | None) -> dict[str, AdminHandler]:
+    """One handler per admin action."""
+
+    def reset(request: ValidRequest) -> Reply:
+        runtime.reset()
+        return Reply(204)
+
+    def seed(request: ValidRequest) -> Reply:
+        prepared = []
+        for index, fields in enumerate(request.body["campaigns"]):
+            campaign, events = runtime.service.prepare_seed(fields)
+            if campaign_schema is not None:
+                errors = sorted(campaign_schema.iter_errors(campaign), key=lambda e: list(map(str, e.absolute_path)))
+                if errors:
+                    where = "/".join(str(part) for part in errors[0].absolute_path)
+                    raise InvalidBody(
+                        f"campaigns/{index}/{where}: {errors[0].message} (the contract's campaign schema)",
+                        extra={
+                            "errors": [
+                                {"in": "body", "pointer": f"/campaigns/{index}/{where}", "detail": e.message}
+                                for e in errors[:10]
+                            ]
+                        },
+                    )
+            prepared.append((campaign, events))
+        return Reply(201, {"data": runtime.service.store_seeds(prepared)})
+
+    def journal(request: ValidRequest) -> Reply:
+        query = request.query
+        entries, total = runtime.journal.entries(
+            method=query.get("method"), path=query.get("path"), status=query.get("status"), limit=int(query["limit"])
+        )
+        return Reply(200, {"total": total, "data": [entry.as_dict() for entry in entries]})
+
+    def clear_journal(request: ValidRequest) -> Reply:
+        runtime.journal.clear()
+        return Reply(204)
+
+    def get_clock(request: ValidRequest) -> Reply:
+        return Reply(200, _clock_state(runtime))
+
+    def set_clock(request: ValidRequest) -> Reply:
+        body = request.body
+        if "now" in body:
+            moment = parse_timestamp(body["now"])
+            if moment is None:
+                raise InvalidBody(f"now: {body['now']!r} is not an RFC 3339 date-time")
+            runtime.clock.set(moment)
+        if body.get("frozen") is True:
+            runtime.clock.freeze()
+        elif body.get("frozen") is False:
+            runtime.clock.unfreeze()
+        return Reply(200, _clock_state(runtime))
+
+    def advance_clock(request: ValidRequest) -> Reply:
+        runtime.clock.advance(timedelta(seconds=float(request.body["seconds"])))
+        return Reply(200, _clock_state(runtime))
+
+    def get_faults(request: ValidRequest) -> Reply:
+        return Reply(200, runtime.faults.describe())
+
+    def set_faults(request: ValidRequest) -> Reply:
+        known = {operation.operation_id for operation in runtime.contract.operations} | {"*"}
+        rules = []
+        for index, raw in enumerate(request.body["faults"]):
+            try:
+                rule = parse_rule(raw)
+            except ValueError as exc:
+                raise InvalidBody(f"faults/{index}: {exc}") from exc
+            if rule.operation not in known:
+                raise InvalidBody(
+                    f"faults/{index}/operation: {rule.operation!r} is not an operation of the served contract; "
+                    f"known: {', '.join(sorted(known))}"
+                )
+            rules.append(rule)
+        runtime.faults.replace(rules, int(request.body.get("seed", 0)))
+        return Reply(200, runtime.faults.describe())
+
+    def clear_faults(request: ValidRequest) -> Reply:
+        runtime.faults.replace([], 0)
+        return Reply(204)
+
+    def config(request: ValidRequest) -> Reply:
+        return Reply(
+            200,
+            {
+                **runtime.described_settings,
+                "spec": runtime.contract.origin,
+                "error_format": runtime.error_format.name,
+                "rate_limit": runtime.traffic.policy.describe(),
+                "faults": runtime.faults.describe(),
+                "clock": _clock_state(runtime),
+            },
+        )
+
+    return {
+        "reset": reset,
+        "seed": seed,
+        "journal": journal,
+        "clear-journal": clear_journal,
+        "get-clock": get_clock,
+        "set-clock": set_clock,
+        "advance-clock": advance_clock,
+        "get-faults": get_faults,
+        "set-faults": set_faults,
+        "clear-faults": clear_faults,
+        "config": config,
+    }

@@ -1,0 +1,165 @@
+"""Rate limits: several windows at once, fixed-window or token-bucket, on the injected clock.
+
+Written here rather than taken from the ``limits`` library because its storages read
+``time.time()`` themselves, and the mock's windows must follow the controllable clock
+(a frozen clock freezes the windows; advancing it refills them).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+UNITS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "seconds": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "minutes": 60,
+    "h": 3600,
+    "hour": 3600,
+    "hours": 3600,
+    "d": 86400,
+    "day": 86400,
+    "days": 86400,
+}
+_WINDOW = re.compile(r"^\s*(\d+)\s*/\s*(\d+)?\s*([a-z]+)\s*$")
+ALGORITHMS = ("fixed-window", "token-bucket")
+
+
+@dataclass(frozen=True)
+class Window:
+    """At most ``limit`` requests per ``seconds``."""
+
+    limit: int
+    seconds: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.limit}-per-{self.seconds}s"
+
+    def __str__(self) -> str:
+        return f"{self.limit}/{self.seconds}s"
+
+
+def parse_windows(text: str | Sequence[str]) -> tuple[Window, ...]:
+    """``"10/s,150/min"`` (or a list of such) into windows; ValueError says what is accepted."""
+    parts = [part for part in (text.split(",") if isinstance(text, str) else text) if str(part).strip()]
+    windows = []
+    for part in parts:
+        match = _WINDOW.match(str(part).lower())
+        if match is None or match.group(3) not in UNITS or int(match.group(1)) < 1:
+            raise ValueError(
+                f"rate limit {str(part).strip()!r}: expected COUNT/UNIT like 10/s, 150/min, 1000/hour, 5/10s"
+            )
+        multiple = int(match.group(2) or 1)
+        windows.append(Window(int(match.group(1)), multiple * UNITS[match.group(3)]))
+    if not windows:
+        raise ValueError("rate limit: give at least one window, like 10/s")
+    return tuple(windows)
+
+
+@dataclass(frozen=True)
+class WindowState:
+    window: Window
+    remaining: int
+    reset_seconds: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    retry_after: int
+    states: tuple[WindowState, ...]
+
+    def tightest(self) -> WindowState:
+        return min(self.states, key=lambda state: (state.remaining, -state.reset_seconds))
+
+
+def _epoch(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+class FixedWindowLimiter:
+    """Counts per window aligned to the epoch; a window's count resets when it ends."""
+
+    def __init__(self, windows: Sequence[Window]) -> None:
+        self._windows = tuple(windows)
+        self._counts: dict[tuple[str, int], tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, bucket: str, now: datetime) -> Decision:
+        at = _epoch(now)
+        with self._lock:
+            current = []
+            for index, window in enumerate(self._windows):
+                number = math.floor(at / window.seconds)
+                counted_in, count = self._counts.get((bucket, index), (number, 0))
+                current.append((index, window, number, count if counted_in == number else 0))
+            blocked = [(window, number) for _, window, number, count in current if count >= window.limit]
+            allowed = not blocked
+            states = []
+            for index, window, number, count in current:
+                used = count + 1 if allowed else count
+                if allowed:
+                    self._counts[(bucket, index)] = (number, used)
+                reset = max(1, math.ceil((number + 1) * window.seconds - at))
+                states.append(WindowState(window, max(0, window.limit - used), reset))
+            retry = max((max(1, math.ceil((n + 1) * w.seconds - at)) for w, n in blocked), default=0)
+            return Decision(allowed, retry, tuple(states))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+
+class TokenBucketLimiter:
+    """One bucket per window: ``limit`` tokens, refilled evenly over ``seconds``."""
+
+    def __init__(self, windows: Sequence[Window]) -> None:
+        self._windows = tuple(windows)
+        self._buckets: dict[tuple[str, int], tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, bucket: str, now: datetime) -> Decision:
+        at = _epoch(now)
+        with self._lock:
+            levels = []
+            for index, window in enumerate(self._windows):
+                tokens, since = self._buckets.get((bucket, index), (float(window.limit), at))
+                rate = window.limit / window.seconds
+                levels.append((index, window, min(float(window.limit), tokens + max(0.0, at - since) * rate), rate))
+            allowed = all(tokens >= 1 for _, _, tokens, _ in levels)
+            states = []
+            retry = 0
+            for index, window, tokens, rate in levels:
+                left = tokens - 1 if allowed else tokens
+                self._buckets[(bucket, index)] = (left, at)
+                if tokens < 1:
+                    retry = max(retry, 1, math.ceil((1 - tokens) / rate))
+                states.append(
+                    WindowState(window, max(0, math.floor(left)), max(1, math.ceil((window.limit - left) / rate)))
+                )
+            return Decision(allowed, retry, tuple(states))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._buckets.clear()
+
+
+Limiter = FixedWindowLimiter | TokenBucketLimiter
+
+
+def make_limiter(algorithm: str, windows: Sequence[Window]) -> Limiter:
+    if algorithm == "token-bucket":
+        return TokenBucketLimiter(windows)
+    if algorithm == "fixed-window":
+        return FixedWindowLimiter(windows)
+    raise ValueError(f"rate limit algorithm {algorithm!r}: expected one of {', '.join(ALGORITHMS)}")

@@ -1,0 +1,40 @@
+"""Everything a running mock holds, in one place the admin API can steer.
+
+Built once by ``create_app``; the API responders read it, the admin handlers change it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from contract.operations import Contract
+from server.campaigns import CampaignService
+from server.clock import ControllableClock
+from server.error_formats import ErrorFormat
+from server.faults import FaultPlan, FaultRule
+from server.journal import RequestJournal
+from server.traffic import TrafficControl
+
+
+@dataclass
+class Runtime:
+    contract: Contract
+    service: CampaignService
+    clock: ControllableClock
+    journal: RequestJournal
+    faults: FaultPlan
+    traffic: TrafficControl
+    error_format: ErrorFormat
+    configured_faults: Sequence[FaultRule] = ()
+    fault_seed: int = 0
+    described_settings: dict[str, Any] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        """Back to the configured start: no campaigns, empty journal, fresh counters."""
+        self.service.reset()
+        self.journal.clear()
+        self.traffic.reset()
+        self.faults.replace(self.configured_faults, self.fault_seed)
+        self.clock.reset()
