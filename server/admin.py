@@ -69,14 +69,15 @@ def admin_handlers(runtime: Runtime, campaign_schema: Draft202012Validator | Non
 
     def set_clock(request: ValidRequest) -> Reply:
         body = request.body
-        if "now" in body:
-            moment = parse_timestamp(body["now"])
-            if moment is None:
-                raise InvalidBody(f"now: {body['now']!r} is not an RFC 3339 date-time")
-            runtime.clock.set(moment)
+        moment = parse_timestamp(body["now"]) if "now" in body else None
+        if "now" in body and moment is None:
+            raise InvalidBody(f"now: {body['now']!r} is not an RFC 3339 date-time")
+        # Freeze before setting and unfreeze after, so the clock stands exactly at ``now``.
         if body.get("frozen") is True:
             runtime.clock.freeze()
-        elif body.get("frozen") is False:
+        if moment is not None:
+            runtime.clock.set(moment)
+        if body.get("frozen") is False:
             runtime.clock.unfreeze()
         return Reply(200, _clock_state(runtime))
 

@@ -88,11 +88,15 @@ def _epoch(moment: datetime) -> float:
 
 
 class FixedWindowLimiter:
-    """Counts per window aligned to the epoch; a window's count resets when it ends."""
+    """Counts per window; a window opens with a bucket's first request and resets when it ends.
+
+    Opening at the first request (not at epoch-aligned boundaries) means a quick burst past
+    the limit always meets its 429, however the burst falls on the clock.
+    """
 
     def __init__(self, windows: Sequence[Window]) -> None:
         self._windows = tuple(windows)
-        self._counts: dict[tuple[str, int], tuple[int, int]] = {}
+        self._counts: dict[tuple[str, int], tuple[float, int]] = {}
         self._lock = threading.Lock()
 
     def hit(self, bucket: str, now: datetime) -> Decision:
@@ -100,19 +104,20 @@ class FixedWindowLimiter:
         with self._lock:
             current = []
             for index, window in enumerate(self._windows):
-                number = math.floor(at / window.seconds)
-                counted_in, count = self._counts.get((bucket, index), (number, 0))
-                current.append((index, window, number, count if counted_in == number else 0))
-            blocked = [(window, number) for _, window, number, count in current if count >= window.limit]
-            allowed = not blocked
+                opened, count = self._counts.get((bucket, index), (at, 0))
+                if at >= opened + window.seconds or at < opened:
+                    opened, count = at, 0
+                current.append((index, window, opened, count))
+            allowed = all(count < window.limit for _, window, _, count in current)
             states = []
-            for index, window, number, count in current:
+            retry = 0
+            for index, window, opened, count in current:
                 used = count + 1 if allowed else count
-                if allowed:
-                    self._counts[(bucket, index)] = (number, used)
-                reset = max(1, math.ceil((number + 1) * window.seconds - at))
+                self._counts[(bucket, index)] = (opened, used)
+                reset = max(1, math.ceil(opened + window.seconds - at))
+                if count >= window.limit:
+                    retry = max(retry, reset)
                 states.append(WindowState(window, max(0, window.limit - used), reset))
-            retry = max((max(1, math.ceil((n + 1) * w.seconds - at)) for w, n in blocked), default=0)
             return Decision(allowed, retry, tuple(states))
 
     def reset(self) -> None:

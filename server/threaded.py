@@ -46,8 +46,14 @@ class ThreadedServer:
             return
         self._stopping.set()
         self._server.task_dispatcher.shutdown(cancel_pending=False, timeout=STOP_TIMEOUT_SECONDS)
-        for channel in list(self._server._map.values()):  # the listening socket, trigger, open connections
-            channel.close()
+        server_map = self._server._map  # the listening socket, the trigger, open connections
+
+        def close_everything() -> None:
+            for channel in list(server_map.values()):
+                channel.close()
+
+        # Run in the loop's own thread (a trigger thunk): the loop ends at once, with no race.
+        self._server.trigger.pull_trigger(close_everything)
         self._thread.join(STOP_TIMEOUT_SECONDS)
 
     def __enter__(self) -> ThreadedServer:

@@ -1,0 +1,103 @@
+"""A small client for the admin API, for users' tests (standard library only).
+
+admin = AdminClient("http://127.0.0.1:8080")
+admin.set_clock(now="2026-12-01T09:00:00Z", frozen=True)
+admin.advance_clock(3600)
+admin.set_faults([{"operation": "getCampaign", "error_rate": 1.0, "error_status": 503}])
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+ADMIN_PREFIX = "/__admin"
+
+
+class AdminError(Exception):
+    """The admin API refused a call; ``status`` and ``body`` say why."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"admin API answered {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+class AdminClient:
+    def __init__(self, base_url: str, admin_key: str | None = None, timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._admin_key = admin_key
+        self._timeout = timeout
+
+    def _call(self, method: str, path: str, body: Any = None, query: dict[str, Any] | None = None) -> Any:
+        url = f"{self.base_url}{ADMIN_PREFIX}{path}"
+        given = {name: value for name, value in (query or {}).items() if value is not None}
+        if given:
+            url += "?" + urllib.parse.urlencode(given)
+        headers = {"Accept": "application/json"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        if self._admin_key:
+            headers["Authorization"] = f"Bearer {self._admin_key}"
+        request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 (http(s) only)
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout) as answer:  # noqa: S310
+                raw = answer.read()
+        except urllib.error.HTTPError as error:
+            text = error.read().decode("utf-8", errors="replace")
+            try:
+                detail: Any = json.loads(text)
+            except ValueError:
+                detail = text
+            raise AdminError(error.code, detail) from error
+        return json.loads(raw) if raw else None
+
+    def reset(self) -> None:
+        self._call("POST", "/reset")
+
+    def seed(self, campaigns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        stored: list[dict[str, Any]] = self._call("POST", "/campaigns", {"campaigns": campaigns})["data"]
+        return stored
+
+    def journal(
+        self, *, method: str | None = None, path: str | None = None, status: int | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        query = {"method": method, "path": path, "status": status, "limit": limit}
+        entries: list[dict[str, Any]] = self._call("GET", "/journal", query=query)["data"]
+        return entries
+
+    def clear_journal(self) -> None:
+        self._call("DELETE", "/journal")
+
+    def clock(self) -> dict[str, Any]:
+        state: dict[str, Any] = self._call("GET", "/clock")
+        return state
+
+    def set_clock(self, *, now: str | None = None, frozen: bool | None = None) -> dict[str, Any]:
+        body = {key: value for key, value in {"now": now, "frozen": frozen}.items() if value is not None}
+        state: dict[str, Any] = self._call("PUT", "/clock", body)
+        return state
+
+    def advance_clock(self, seconds: float) -> dict[str, Any]:
+        state: dict[str, Any] = self._call("POST", "/clock/advance", {"seconds": seconds})
+        return state
+
+    def faults(self) -> dict[str, Any]:
+        plan: dict[str, Any] = self._call("GET", "/faults")
+        return plan
+
+    def set_faults(self, faults: list[dict[str, Any]], seed: int = 0) -> dict[str, Any]:
+        plan: dict[str, Any] = self._call("PUT", "/faults", {"faults": faults, "seed": seed})
+        return plan
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
+    def config(self) -> dict[str, Any]:
+        described: dict[str, Any] = self._call("GET", "/config")
+        return described
