@@ -17,6 +17,7 @@ from typing import Any
 
 import waitress
 
+from conformance.cli import add_check_parser
 from contract.errors import ContractError
 from server.assembly import assemble
 from server.config import BY_KEY, DEMO_API_KEY, ConfigError, env_name, resolve_settings
@@ -80,10 +81,14 @@ def _add_serve(commands: Any) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="campaign-mock",
-        description="Contract-first toolkit for campaign lifecycle APIs: serve a stateful mock of a contract.",
+        description=(
+            "Contract-first toolkit for campaign lifecycle APIs: serve a stateful mock of a contract, "
+            "or check that an implementation honours one."
+        ),
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_serve(commands)
+    add_check_parser(commands)
     return parser
 
 

@@ -1,0 +1,124 @@
+"""``campaign-mock check``: the kit's command line. Exit 0 conformant, 1 not, 2 usage error."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from conformance.report import render_text, write_junit
+from conformance.results import UsageError
+from conformance.runner import GROUPS, CheckRequest, run_check
+
+CONFORMANT, NOT_CONFORMANT, USAGE = 0, 1, 2
+
+
+def _groups(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _header(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected 'Name: value', got {text!r}")
+    return name.strip(), value.strip()
+
+
+def add_check_parser(commands: Any) -> None:
+    check = commands.add_parser(
+        "check",
+        help="check that an implementation honours a contract, rule by rule",
+        description=(
+            "Check any implementation of a campaign contract: schemathesis' phases and checks, plus "
+            "the contract's lifecycle, auth, error, listing and rate-limit rules. "
+            "Exit status: 0 conformant, 1 not conformant, 2 usage or connection error."
+        ),
+    )
+    check.add_argument(
+        "--spec",
+        required=True,
+        metavar="PATH|NAME|URL",
+        help="the contract: a file, a bundled name (campaigns, ...) or a URL such as http://HOST/openapi.yaml",
+    )
+    check.add_argument(
+        "--base-url",
+        required=True,
+        metavar="URL",
+        help="where the implementation serves the spec's paths, e.g. http://127.0.0.1:8080",
+    )
+    check.add_argument(
+        "--api-key",
+        metavar="KEY",
+        default=os.environ.get("CAMPAIGN_MOCK_API_KEY"),
+        help=(
+            "a valid key, sent where the spec's security scheme says (bearer, API-key header or query); "
+            "env CAMPAIGN_MOCK_API_KEY"
+        ),
+    )
+    check.add_argument(
+        "-H",
+        "--header",
+        dest="headers",
+        action="append",
+        type=_header,
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="extra header on every request; repeatable",
+    )
+    check.add_argument("--junit-xml", metavar="FILE", help="also write JUnit XML: one test case per rule and operation")
+    check.add_argument(
+        "--seed",
+        type=int,
+        default=20261123,
+        metavar="N",
+        help="seed for schemathesis' data generation, so runs repeat (default: %(default)s)",
+    )
+    check.add_argument(
+        "--max-examples",
+        type=int,
+        default=20,
+        metavar="N",
+        help="examples per operation in schemathesis' fuzzing phase (default: %(default)s)",
+    )
+    check.add_argument(
+        "--only", type=_groups, default=(), metavar="GROUPS", help=f"comma-separated groups to run: {', '.join(GROUPS)}"
+    )
+    check.add_argument("--skip", type=_groups, default=(), metavar="GROUPS", help="comma-separated groups to leave out")
+    check.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help=(
+            "schemathesis workers for the schema group; the kit's own groups run one request at a time "
+            "(default: %(default)s)"
+        ),
+    )
+    check.set_defaults(run=run_check_command)
+
+
+def run_check_command(args: argparse.Namespace) -> int:
+    if args.max_examples < 1 or args.workers < 1:
+        print("campaign-mock: error: --max-examples and --workers must be at least 1", file=sys.stderr)
+        return USAGE
+    request = CheckRequest(
+        spec=args.spec,
+        base_url=args.base_url,
+        api_key=args.api_key,
+        headers=dict(args.headers),
+        seed=args.seed,
+        max_examples=args.max_examples,
+        workers=args.workers,
+        only=args.only,
+        skip=args.skip,
+    )
+    try:
+        report = run_check(request)
+    except UsageError as exc:
+        print(f"campaign-mock: error: {exc}", file=sys.stderr)
+        return USAGE
+    print(render_text(report), flush=True)
+    if args.junit_xml:
+        write_junit(report, args.junit_xml)
+    return CONFORMANT if report.conformant else NOT_CONFORMANT

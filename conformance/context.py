@@ -1,0 +1,43 @@
+"""What every rule group gets: the target, the contract view, the options, a progress line."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.target import Exchange, Target
+from conformance.view import ContractView
+
+
+@dataclass(frozen=True)
+class KitOptions:
+    seed: int = 20261123
+    max_examples: int = 20
+    workers: int = 1
+    spec_document: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class KitContext:
+    target: Target
+    view: ContractView
+    options: KitOptions
+    progress: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr, flush=True))
+
+
+class Scenario:
+    """The requests of one scenario, so a failure can be replayed from a fresh state."""
+
+    def __init__(self, context: KitContext) -> None:
+        self.context = context
+        self.exchanges: list[Exchange] = []
+
+    def send(self, *args: Any, **kwargs: Any) -> Exchange:
+        exchange = self.context.target.send(*args, **kwargs)
+        self.exchanges.append(exchange)
+        return exchange
+
+    def steps(self) -> tuple[str, ...]:
+        return tuple(exchange.curl() for exchange in self.exchanges)

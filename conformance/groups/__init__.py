@@ -1,0 +1,1 @@
+"""Rule groups: each checks one family of rules and returns its outcomes."""

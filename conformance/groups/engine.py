@@ -1,0 +1,97 @@
+"""Runs schemathesis 4's engine in-process and turns its check results into outcomes.
+
+One outcome per (check, operation): failed with schemathesis' own title and message and
+the reproduction steps it recorded, or passed. The spec's explicit links only (no
+inference), so runs repeat with ``--seed``; the kit's hooks teach it the contract's
+ordered times.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+from schemathesis.engine import events, from_schema
+
+import conformance.schemathesis_hooks  # noqa: F401 (registers the hooks)
+from conformance.context import KitContext
+from conformance.results import GroupResult
+from conformance.target import credential_for
+
+STATEFUL_MAX_STEPS = 20
+
+
+def _headers(context: KitContext) -> dict[str, str]:
+    headers = dict(context.target.extra_headers)
+    credential = credential_for(context.view.contract)
+    if context.target.api_key and credential is not None and credential.kind != "query":
+        query: dict[str, Any] = {}
+        credential.apply(context.target.api_key, headers, query)
+    return headers
+
+
+def _config(context: KitContext, phases: set[str]) -> SchemathesisConfig:
+    options = context.options
+    raw: dict[str, Any] = {
+        "seed": options.seed,
+        "base-url": context.target.base_url,
+        "headers": _headers(context),
+        "workers": options.workers,
+        "phases": {
+            "examples": {"enabled": "examples" in phases},
+            "coverage": {"enabled": "coverage" in phases},
+            "fuzzing": {"enabled": "fuzzing" in phases},
+            "stateful": {
+                "enabled": "stateful" in phases,
+                "max-steps": STATEFUL_MAX_STEPS,
+                "inference": {"algorithms": []},
+            },
+        },
+        "generation": {"max-examples": options.max_examples},
+    }
+    if context.view.contract.document.get("x-rate-limit"):
+        raw["rate-limit"] = "auto"
+    return SchemathesisConfig.from_dict(raw)
+
+
+def _steps(info: Any) -> tuple[str, ...]:
+    steps = tuple(step.curl for step in getattr(info, "steps", []) or [])
+    return steps or ((info.code_sample,) if getattr(info, "code_sample", None) else ())
+
+
+def run_engine(context: KitContext, group: str, phases: set[str]) -> GroupResult:
+    result = GroupResult(group)
+    schema = schemathesis.openapi.from_dict(dict(context.options.spec_document), config=_config(context, phases))
+    passed: dict[tuple[str, str], int] = defaultdict(int)
+    failed: dict[tuple[str, str, str], Any] = {}
+    scenarios = 0
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            scenarios += 1
+            label = event.recorder.label
+            for nodes in event.recorder.checks.values():
+                for node in nodes:
+                    if node.failure_info is None:
+                        passed[(node.name, label)] += 1
+                    else:
+                        failure = node.failure_info.failure
+                        failed.setdefault((node.name, label, failure.title), node.failure_info)
+            if scenarios % 10 == 0:
+                context.progress(f"  {group}: {scenarios} scenarios")
+        elif isinstance(event, events.NonFatalError):
+            result.failed(
+                f"{group}.error", event.label, "the run to complete", f"{event.info.title}: {event.info.message}"[:500]
+            )
+        elif isinstance(event, events.FatalError):
+            result.failed(f"{group}.error", "-", "the run to complete", str(event.exception)[:500])
+    failing_pairs = {(name, label) for name, label, _ in failed}
+    for (name, label), _count in sorted(passed.items()):
+        if (name, label) not in failing_pairs:
+            result.passed(f"{group}.{name}", label)
+    for (name, label, title), info in sorted(failed.items(), key=lambda item: item[0]):
+        message = " ".join(str(info.failure.message).split())
+        result.failed(f"{group}.{name}", label, title, message[:600], _steps(info))
+    result.summary = f"{scenarios} schemathesis scenarios"
+    return result

@@ -1,0 +1,125 @@
+"""``errors``: every error the kit provoked has a documented status, content type and body.
+
+Judges the error answers the other groups received, plus its own provocations: an
+unknown id, malformed JSON, a body that breaks the schema, an unsupported content type.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+
+from conformance.context import KitContext, Scenario
+from conformance.groups.common import fresh_campaign, request_parts
+from conformance.results import GroupResult
+from conformance.target import Exchange
+from contract.operations import Operation
+
+GROUP = "errors"
+
+
+def _provoke(context: KitContext, result: GroupResult) -> None:
+    view = context.view
+    missing = f"kit-missing-{secrets.token_hex(6)}"
+    for operation in view.contract.operations:
+        if view.id_parameter(operation) and "404" in operation.responses:
+            scenario = Scenario(context)
+            exchange = scenario.send(operation, **request_parts(context, operation, missing))
+            result.check(
+                exchange.status == 404,
+                "errors.not-found",
+                operation.operation_id,
+                "404 for an id that does not exist",
+                exchange.brief(),
+                scenario.steps(),
+            )
+    setup = Scenario(context)
+    campaign_id = fresh_campaign(context, setup)
+    for candidate in (view.one("create"), view.one("update")):
+        if candidate is None or not candidate.body_schemas:
+            continue
+        operation = candidate
+        media_type = next(iter(operation.body_schemas))
+        parts = request_parts(context, operation, campaign_id)
+        parts.pop("json_body", None)
+        parts.pop("content_type", None)
+        provocations = [
+            ("malformed JSON", b'{"broken": ', media_type, {"400"}),
+            ("a body that breaks the schema", b"[1, 2, 3]", media_type, {"400", "422"}),
+            ("an unsupported Content-Type", b"plain words", "text/plain", {"415", "400"}),
+        ]
+        for label, raw, content_type, expected in provocations:
+            documented = sorted(expected & set(operation.responses))
+            if not documented:
+                continue
+            scenario = Scenario(context)
+            scenario.exchanges.extend(setup.exchanges)
+            exchange = scenario.send(operation, raw_body=raw, content_type=content_type, **parts)
+            result.check(
+                str(exchange.status) in documented,
+                "errors.rejected",
+                f"{operation.operation_id} with {label}",
+                " or ".join(documented),
+                exchange.brief(),
+                scenario.steps(),
+            )
+
+
+def _judge(context: KitContext, result: GroupResult, exchanges: list[Exchange]) -> int:
+    view = context.view
+    groups: dict[tuple[str, int], list[Exchange]] = defaultdict(list)
+    by_id: dict[str, Operation] = {}
+    for exchange in exchanges:
+        if exchange.operation is None or exchange.status < 400 or exchange.status == 429:
+            continue
+        groups[(exchange.operation.operation_id, exchange.status)].append(exchange)
+        by_id[exchange.operation.operation_id] = exchange.operation
+    for (operation_id, status), seen in sorted(groups.items()):
+        operation = by_id[operation_id]
+        label = f"{operation_id} {status}"
+        if not result.check(
+            view.documented(operation, status),
+            "errors.documented-status",
+            label,
+            f"one of {', '.join(sorted(operation.responses))}",
+            seen[0].brief(),
+            (seen[0].curl(),),
+        ):
+            continue
+        media_types = view.media_types(operation, status)
+        if not media_types:
+            continue
+        wrong_type = next((e for e in seen if e.content_type not in media_types), None)
+        result.check(
+            wrong_type is None,
+            "errors.content-type",
+            label,
+            f"Content-Type {' or '.join(media_types)}",
+            wrong_type.brief() if wrong_type else "",
+            (wrong_type.curl(),) if wrong_type else (),
+        )
+        problems: list[str] = []
+        culprit = None
+        for exchange in seen:
+            if exchange.content_type in media_types:
+                problems = view.body_problems(operation, status, exchange.content_type, exchange.json())
+                if problems:
+                    culprit = exchange
+                    break
+        result.check(
+            not problems,
+            "errors.schema",
+            label,
+            "an error body matching the documented schema",
+            "; ".join(problems) + (f" in {culprit.brief()}" if culprit else ""),
+            (culprit.curl(),) if culprit else (),
+        )
+    return sum(len(seen) for seen in groups.values())
+
+
+def run(context: KitContext) -> GroupResult:
+    result = GroupResult(GROUP)
+    _provoke(context, result)
+    judged = _judge(context, result, list(context.target.exchanges))
+    result.summary = f"{judged} error answers judged"
+    return result

@@ -1,0 +1,475 @@
+"""``lifecycle``: every state x every action, as the spec's ``x-lifecycle`` says.
+
+For each state the kit plans a way there from the initial state (actions, and a future
+time where a guard needs one), brings a fresh campaign there, applies each action and
+checks: allowed moves answer success and land where the lifecycle says, visible on a later
+read and in the event history; forbidden ones answer the conflict status with a documented
+error body and change nothing; terminal states never move again, not even by update; a
+deleted campaign is gone; clock-driven moves happen when their time has passed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from conformance.context import KitContext, Scenario
+from conformance.results import GroupResult
+from conformance.target import Exchange
+from contract.lifecycle import Lifecycle
+from contract.timefmt import format_timestamp
+
+GROUP = "lifecycle"
+FAR_FUTURE = timedelta(days=30)
+TIMER_STEP_SECONDS = 2.0
+TIMER_SLACK_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to reach a state: guard fields set in the future at creation, then these actions."""
+
+    future_fields: frozenset[str]
+    actions: tuple[str, ...]
+    states: tuple[str, ...]  # the state after creation and after each action
+
+
+def simulate(lifecycle: Lifecycle, future_fields: frozenset[str], actions: tuple[str, ...]) -> tuple[str, ...] | None:
+    """States along ``actions`` from the initial one; None if an action is not allowed."""
+    states = [lifecycle.initial]
+    for action in actions:
+        move = lifecycle.transitions[action]
+        if states[-1] not in move.sources:
+            return None
+        landing = next((guard.to for guard in move.guards if guard.field in future_fields), move.target)
+        states.append(landing)
+    return tuple(states)
+
+
+def plan_routes(lifecycle: Lifecycle, settable: frozenset[str]) -> dict[str, Plan]:
+    """The shortest plan to each reachable state (breadth-first over actions and guards)."""
+    found: dict[str, Plan] = {lifecycle.initial: Plan(frozenset(), (), (lifecycle.initial,))}
+    queue: deque[Plan] = deque([found[lifecycle.initial]])
+    limit = len(lifecycle.states) + 2
+    while queue:
+        plan = queue.popleft()
+        if len(plan.actions) >= limit:
+            continue
+        for action, move in lifecycle.transitions.items():
+            if plan.states[-1] not in move.sources:
+                continue
+            options = [plan.future_fields]
+            options += [plan.future_fields | {g.field} for g in move.guards if g.field in settable]
+            for fields in options:
+                actions = (*plan.actions, action)
+                states = simulate(lifecycle, frozenset(fields), actions)
+                if states is not None and states[-1] not in found:
+                    found[states[-1]] = Plan(frozenset(fields), actions, states)
+                    queue.append(found[states[-1]])
+    return found
+
+
+class LifecycleChecks:
+    def __init__(self, context: KitContext, result: GroupResult) -> None:
+        self.context = context
+        self.view = context.view
+        self.lifecycle = context.view.lifecycle
+        self.result = result
+        self.creator = self.view.one("create")
+        self.reader = self.view.one("get")
+        self.events = self.view.one("events")
+        self.id_field = self.view.id_field()
+        self.server_offset = timedelta(0)
+
+    # -- helpers -------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.server_offset
+
+    def _learn_server_time(self, exchange: Exchange) -> None:
+        stamp = exchange.response_headers.get("Date")
+        if not stamp:
+            return
+        try:
+            offset = parsedate_to_datetime(stamp) - datetime.now(UTC)
+        except (TypeError, ValueError):
+            return
+        self.server_offset = offset if abs(offset) > timedelta(seconds=2) else timedelta(0)
+
+    def create(self, scenario: Scenario, times: dict[str, str] | None = None) -> str | None:
+        built = self.view.create_body(times)
+        if built is None or self.creator is None:
+            return None
+        media_type, body = built
+        exchange = scenario.send(self.creator, json_body=body, content_type=media_type)
+        self._learn_server_time(exchange)
+        expected = self.creator.success_status()
+        campaign = self.view.campaign_in(self.creator, exchange.json())
+        ok = exchange.status == expected and isinstance(campaign, dict) and campaign.get(self.id_field) is not None
+        self.result.check(
+            ok,
+            "lifecycle.create",
+            self.creator.operation_id,
+            f"{expected} with a campaign that has an {self.id_field!r}",
+            exchange.brief(),
+            scenario.steps(),
+        )
+        if not ok:
+            return None
+        status = campaign.get(self.lifecycle.status_field)
+        self.result.check(
+            status == self.lifecycle.initial,
+            "lifecycle.initial-state",
+            self.creator.operation_id,
+            f"{self.lifecycle.status_field} {self.lifecycle.initial!r}",
+            f"{status!r}",
+            scenario.steps(),
+        )
+        return str(campaign[self.id_field])
+
+    def path_values(self, operation: Any, campaign_id: str) -> dict[str, str]:
+        name = self.view.id_parameter(operation)
+        return {name: campaign_id} if name else {}
+
+    def act(self, scenario: Scenario, action: str, campaign_id: str) -> Exchange | None:
+        operation = self.view.transition(action)
+        if operation is None:
+            return None
+        body = None
+        content_type = None
+        if operation.body_required:
+            example = self.view.request_example(operation)
+            if example is not None:
+                content_type, body = example
+        return scenario.send(
+            operation, path_values=self.path_values(operation, campaign_id), json_body=body, content_type=content_type
+        )
+
+    def read_status(self, scenario: Scenario, campaign_id: str) -> tuple[Any, Exchange | None]:
+        if self.reader is None:
+            return None, None
+        exchange = scenario.send(self.reader, path_values=self.path_values(self.reader, campaign_id))
+        return self.view.status_of(self.reader, exchange.json()), exchange
+
+    def read_events(self, scenario: Scenario, campaign_id: str) -> list[Any] | None:
+        if self.events is None:
+            return None
+        exchange = scenario.send(self.events, path_values=self.path_values(self.events, campaign_id))
+        items = self.view.campaign_in(self.events, exchange.json())
+        return items if isinstance(items, list) else None
+
+    def times_for(self, fields: frozenset[str]) -> dict[str, str]:
+        moment = format_timestamp(self.now() + FAR_FUTURE)
+        return dict.fromkeys(fields, moment)
+
+    def reach(self, plan: Plan, label: str) -> tuple[Scenario, str] | None:
+        """A fresh campaign brought along ``plan``; None (with a failure recorded) if it cannot be."""
+        scenario = Scenario(self.context)
+        campaign_id = self.create(scenario, self.times_for(plan.future_fields))
+        if campaign_id is None:
+            return None
+        for action, expected in zip(plan.actions, plan.states[1:], strict=True):
+            exchange = self.act(scenario, action, campaign_id)
+            operation = self.view.transition(action)
+            if exchange is None or operation is None:
+                return None
+            if exchange.status != operation.success_status():
+                self.result.failed(
+                    "lifecycle.allowed-move",
+                    operation.operation_id,
+                    f"{operation.success_status()} for {action} on the way to {label} (now {expected})",
+                    exchange.brief(),
+                    scenario.steps(),
+                )
+                return None
+        status, _ = self.read_status(scenario, campaign_id)
+        if self.reader is not None and status != plan.states[-1]:
+            self.result.failed(
+                "lifecycle.move-visible",
+                self.reader.operation_id,
+                f"{self.lifecycle.status_field} {plan.states[-1]!r} after {' -> '.join(plan.actions) or 'create'}",
+                f"{status!r}",
+                scenario.steps(),
+            )
+            return None
+        return scenario, campaign_id
+
+    # -- the rules -------------------------------------------------------------------------
+    def check_action(self, plan: Plan, action: str) -> None:
+        state = plan.states[-1]
+        operation = self.view.transition(action)
+        if operation is None:
+            self.result.skipped("lifecycle.allowed-move", action, f"the spec has no operation for {action}")
+            return
+        reached = self.reach(plan, state)
+        if reached is None:
+            return
+        scenario, campaign_id = reached
+        events_before = self.read_events(scenario, campaign_id)
+        exchange = self.act(scenario, action, campaign_id)
+        if exchange is None:
+            return
+        label = f"{operation.operation_id} from {state}"
+        move = self.lifecycle.transitions[action]
+        if state in move.sources:
+            target = simulate(self.lifecycle, plan.future_fields, (*plan.actions, action))
+            expected_state = target[-1] if target else move.target
+            success = operation.success_status()
+            if not self.result.check(
+                exchange.status == success,
+                "lifecycle.allowed-move",
+                label,
+                f"{success} ({action} is allowed from {state})",
+                exchange.brief(),
+                scenario.steps(),
+            ):
+                return
+            status, _ = self.read_status(scenario, campaign_id)
+            if self.reader is not None:
+                self.result.check(
+                    status == expected_state,
+                    "lifecycle.move-visible",
+                    label,
+                    f"a later read shows {expected_state!r}",
+                    f"{status!r}",
+                    scenario.steps(),
+                )
+            events = self.read_events(scenario, campaign_id)
+            if events is not None:
+                last = events[-1] if events else None
+                recorded = (
+                    isinstance(last, dict)
+                    and last.get("action") == action
+                    and last.get("from") == state
+                    and last.get("to") == expected_state
+                    and len(events) == len(events_before or []) + 1
+                )
+                self.result.check(
+                    bool(recorded),
+                    "lifecycle.event-recorded",
+                    label,
+                    f"one new event {{action: {action}, from: {state}, to: {expected_state}}}",
+                    f"{len(events) - len(events_before or [])} new, last {last!r}",
+                    scenario.steps(),
+                )
+            return
+        conflict = self.lifecycle.conflict_status
+        rule = "lifecycle.terminal-stays" if self.lifecycle.is_terminal(state) else "lifecycle.forbidden-move"
+        if not self.result.check(
+            exchange.status == conflict,
+            rule,
+            label,
+            f"{conflict} ({action} is not allowed from {state})",
+            exchange.brief(),
+            scenario.steps(),
+        ):
+            return
+        self.check_error_body("lifecycle.conflict-body", operation, exchange, label, scenario)
+        status, _ = self.read_status(scenario, campaign_id)
+        events = self.read_events(scenario, campaign_id)
+        unchanged = status == state if self.reader is not None else True
+        unchanged = unchanged and (events is None or len(events) == len(events_before or []))
+        self.result.check(
+            unchanged,
+            "lifecycle.forbidden-changes-nothing",
+            label,
+            f"still {state!r}, no new event",
+            f"{status!r}, {len(events or [])} event(s) (before: {len(events_before or [])})",
+            scenario.steps(),
+        )
+
+    def check_error_body(self, rule: str, operation: Any, exchange: Exchange, label: str, scenario: Scenario) -> None:
+        media_types = self.view.media_types(operation, exchange.status)
+        if not media_types:
+            self.result.failed(
+                rule, label, f"{exchange.status} documented with a body", "undocumented", scenario.steps()
+            )
+            return
+        if exchange.content_type not in media_types:
+            self.result.failed(
+                rule, label, f"Content-Type {' or '.join(media_types)}", exchange.brief(), scenario.steps()
+            )
+            return
+        problems = self.view.body_problems(operation, exchange.status, exchange.content_type, exchange.json())
+        self.result.check(
+            not problems,
+            rule,
+            label,
+            "an error body matching the documented schema",
+            "; ".join(problems) or exchange.brief(),
+            scenario.steps(),
+        )
+
+    def check_terminal_update(self, plan: Plan) -> None:
+        updater = self.view.one("update")
+        state = plan.states[-1]
+        if updater is None:
+            return
+        example = self.view.update_body()
+        if example is None:
+            self.result.skipped("lifecycle.terminal-update", updater.operation_id, "no request example to send")
+            return
+        reached = self.reach(plan, state)
+        if reached is None:
+            return
+        scenario, campaign_id = reached
+        media_type, body = example
+        exchange = scenario.send(
+            updater, path_values=self.path_values(updater, campaign_id), json_body=body, content_type=media_type
+        )
+        label = f"{updater.operation_id} in {state}"
+        conflict = self.lifecycle.conflict_status
+        if self.result.check(
+            exchange.status == conflict,
+            "lifecycle.terminal-update",
+            label,
+            f"{conflict} (a {state} campaign cannot change)",
+            exchange.brief(),
+            scenario.steps(),
+        ):
+            self.check_error_body("lifecycle.conflict-body", updater, exchange, label, scenario)
+        status, _ = self.read_status(scenario, campaign_id)
+        if self.reader is not None:
+            self.result.check(
+                status == state,
+                "lifecycle.terminal-stays",
+                label,
+                f"still {state!r} after the refused update",
+                f"{status!r}",
+                scenario.steps(),
+            )
+
+    def check_delete(self, plans: dict[str, Plan]) -> None:
+        deleter = self.view.one("delete")
+        if deleter is None:
+            return
+        plan = plans[self.lifecycle.initial]
+        reached = self.reach(plan, self.lifecycle.initial)
+        if reached is None:
+            return
+        scenario, campaign_id = reached
+        exchange = scenario.send(deleter, path_values=self.path_values(deleter, campaign_id))
+        if not self.result.check(
+            exchange.status == deleter.success_status(),
+            "lifecycle.delete",
+            deleter.operation_id,
+            f"{deleter.success_status()}",
+            exchange.brief(),
+            scenario.steps(),
+        ):
+            return
+        for operation in (self.reader, self.events, deleter):
+            if operation is None:
+                continue
+            again = scenario.send(operation, path_values=self.path_values(operation, campaign_id))
+            self.result.check(
+                again.status == 404,
+                "lifecycle.deleted-gone",
+                operation.operation_id,
+                "404 for a deleted campaign",
+                again.brief(),
+                scenario.steps(),
+            )
+
+    def check_timers(self, plans: dict[str, Plan]) -> None:
+        """Clock-driven moves, where the create operation takes the times they wait on."""
+        timers = [t for t in self.lifecycle.timers if t.sources & set(plans)]
+        if not timers or self.reader is None:
+            return
+        ordered = list(self.lifecycle.ordered_times) or sorted({t.at_field for t in timers})
+        fields = [
+            name
+            for name in ordered
+            if name
+            in {t.at_field for t in timers} | {g.field for m in self.lifecycle.transitions.values() for g in m.guards}
+        ]
+        if not all(self.view.accepts_on_create(name) for name in fields):
+            self.result.skipped(
+                "lifecycle.timer", "clock", "the create operation does not take the times timers wait on"
+            )
+            return
+        first = timers[0]
+        plan = next(
+            (p for state, p in plans.items() if state in first.sources and set(p.future_fields) <= set(fields)), None
+        )
+        if plan is None:
+            self.result.skipped("lifecycle.timer", first.name, "no plan reaches a state this timer starts from")
+            return
+        scenario = Scenario(self.context)
+        start = self.now()
+        moments = {
+            name: start + timedelta(seconds=TIMER_STEP_SECONDS * (index + 1)) for index, name in enumerate(fields)
+        }
+        campaign_id = self.create(scenario, {name: format_timestamp(moment) for name, moment in moments.items()})
+        if campaign_id is None:
+            return
+        state = self.lifecycle.initial
+        for action in plan.actions:
+            exchange = self.act(scenario, action, campaign_id)
+            if exchange is None or exchange.status >= 300:
+                self.result.failed(
+                    "lifecycle.timer",
+                    action,
+                    "the way to the timer's state to succeed",
+                    exchange.brief() if exchange else "no operation",
+                    scenario.steps(),
+                )
+                return
+            state, _ = self.read_status(scenario, campaign_id)
+        for _ in range(len(self.lifecycle.timers) + 1):
+            due = [t for t in self.lifecycle.timers_from(str(state)) if t.at_field in moments]
+            if not due:
+                return
+            timer = min(due, key=lambda t: moments[t.at_field])
+            wait = (moments[timer.at_field] - self.now()).total_seconds() + TIMER_SLACK_SECONDS
+            time.sleep(max(0.0, wait))
+            status, _ = self.read_status(scenario, campaign_id)
+            if not self.result.check(
+                status == timer.target,
+                "lifecycle.timer",
+                f"{timer.name}: {state} -> {timer.target} at {timer.at_field}",
+                f"{timer.target!r} once {timer.at_field} has passed",
+                f"{status!r}",
+                scenario.steps(),
+            ):
+                return
+            events = self.read_events(scenario, campaign_id)
+            if events is not None:
+                self.result.check(
+                    any(isinstance(e, dict) and e.get("to") == timer.target and e.get("from") == state for e in events),
+                    "lifecycle.event-recorded",
+                    f"{timer.name}: {state} -> {timer.target}",
+                    f"an event from {state} to {timer.target}",
+                    f"{events!r}"[:300],
+                    scenario.steps(),
+                )
+            state = timer.target
+
+
+def run(context: KitContext) -> GroupResult:
+    result = GroupResult(GROUP)
+    checks = LifecycleChecks(context, result)
+    if checks.creator is None:
+        result.skipped("lifecycle.create", "-", "the spec has no create operation")
+        return result
+    settable = frozenset(name for name in checks.view.time_fields() if checks.view.accepts_on_create(name))
+    plans = plan_routes(checks.lifecycle, settable)
+    for state in checks.lifecycle.states:
+        if state not in plans:
+            result.skipped("lifecycle.reach-state", state, "not reachable by actions the kit can take")
+    total = len(plans) * len(checks.lifecycle.transitions)
+    done = 0
+    for state, plan in plans.items():
+        for action in checks.lifecycle.transitions:
+            checks.check_action(plan, action)
+            done += 1
+        context.progress(f"  lifecycle: {done}/{total} state x action checks")
+        if checks.lifecycle.is_terminal(state):
+            checks.check_terminal_update(plan)
+    checks.check_delete(plans)
+    checks.check_timers(plans)
+    result.summary = f"{len(plans)} states x {len(checks.lifecycle.transitions)} actions"
+    return result

@@ -1,0 +1,147 @@
+"""``listing``: the list operation's filter, limit/offset, total and has_more tell the truth.
+
+The kit creates campaigns in different states, then pages through filtered lists and
+compares them with what it made (other campaigns may exist; only inclusion is required
+of them, exactness of the ones the kit made).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from conformance.context import KitContext, Scenario
+from conformance.groups.lifecycle import LifecycleChecks, plan_routes
+from conformance.results import GroupResult
+from conformance.view import read_pointer
+
+GROUP = "listing"
+MAX_PAGES = 200
+PAGE_SIZE = 7  # odd, so off-by-one paging shows
+
+
+def _pages(
+    context: KitContext, scenario: Scenario, query: dict[str, Any], limit: int
+) -> Iterator[tuple[Any, list[Any]]]:
+    lister = context.view.one("list")
+    if lister is None:
+        return
+    limit_name, offset_name = context.view.list_parameter("limit"), context.view.list_parameter("offset")
+    offset = 0
+    for _ in range(MAX_PAGES):
+        page_query = dict(query)
+        if limit_name and offset_name:
+            page_query.update({limit_name: limit, offset_name: offset})
+        exchange = scenario.send(lister, query=page_query)
+        items = context.view.campaign_in(lister, exchange.json())
+        if exchange.status >= 300 or not isinstance(items, list):
+            return
+        yield exchange.json(), items
+        if not (limit_name and offset_name) or not items:
+            return
+        offset += len(items)
+
+
+def run(context: KitContext) -> GroupResult:
+    result = GroupResult(GROUP)
+    view = context.view
+    lister = view.one("list")
+    if lister is None:
+        result.skipped("listing.filter", "-", "the spec has no list operation")
+        return result
+    checks = LifecycleChecks(context, result)
+    settable = frozenset(name for name in view.time_fields() if view.accepts_on_create(name))
+    plans = plan_routes(view.lifecycle, settable)
+    made: dict[str, str] = {}
+    for state in list(plans)[:3]:
+        reached = checks.reach(plans[state], state)
+        if reached is not None:
+            made[reached[1]] = state
+    if not made:
+        result.skipped("listing.filter", lister.operation_id, "could not create campaigns to list")
+        return result
+    id_field, status_field = view.id_field(), view.lifecycle.status_field
+    status_name = view.list_parameter("status")
+    scenario = Scenario(context)
+    for state in sorted(set(made.values())):
+        if status_name is None:
+            result.skipped("listing.filter", lister.operation_id, "no status filter parameter")
+            break
+        seen: list[Any] = []
+        for _, items in _pages(context, scenario, {status_name: state}, 50):
+            seen.extend(items)
+        wrong = [item.get(status_field) for item in seen if isinstance(item, dict) and item.get(status_field) != state]
+        result.check(
+            not wrong,
+            "listing.filter",
+            f"{lister.operation_id} {status_name}={state}",
+            f"only {state!r} campaigns",
+            f"also {sorted(set(map(str, wrong)))}",
+            scenario.steps()[-3:],
+        )
+        listed = {str(item.get(id_field)) for item in seen if isinstance(item, dict)}
+        missing = [cid for cid, st in made.items() if st == state and cid not in listed]
+        result.check(
+            not missing,
+            "listing.filter",
+            f"{lister.operation_id} {status_name}={state}",
+            f"the kit's {state} campaign(s) listed",
+            f"missing {missing}",
+            scenario.steps()[-3:],
+        )
+    limit_name, offset_name = view.list_parameter("limit"), view.list_parameter("offset")
+    if not (limit_name and offset_name):
+        result.skipped("listing.paging", lister.operation_id, "no limit/offset parameters")
+        return result
+    everything: list[Any] = []
+    totals: list[Any] = []
+    for body, items in _pages(context, scenario, {}, 2):
+        everything.extend(items)
+        totals.append(read_pointer(body, view.total_pointer()))
+        result.check(
+            len(items) <= PAGE_SIZE,
+            "listing.paging",
+            f"{lister.operation_id} {limit_name}={PAGE_SIZE}",
+            f"at most {PAGE_SIZE} items",
+            f"{len(items)}",
+            scenario.steps()[-1:],
+        )
+        has_more = read_pointer(body, view.has_more_pointer())
+        total = totals[-1]
+        if isinstance(has_more, bool) and isinstance(total, int):
+            result.check(
+                has_more == (len(everything) < total),
+                "listing.has-more",
+                lister.operation_id,
+                f"has_more {len(everything) < total} after {len(everything)} of {total}",
+                f"{has_more}",
+                scenario.steps()[-1:],
+            )
+    if totals and all(isinstance(total, int) for total in totals):
+        result.check(
+            totals[0] == len(everything),
+            "listing.total",
+            lister.operation_id,
+            f"total {len(everything)} (the items across all pages)",
+            f"{totals[0]}",
+            scenario.steps()[-1:],
+        )
+    ids = [str(item.get(id_field)) for item in everything if isinstance(item, dict)]
+    result.check(
+        len(ids) == len(set(ids)),
+        "listing.paging",
+        lister.operation_id,
+        "no campaign twice across pages",
+        f"{len(ids) - len(set(ids))} repeated",
+        scenario.steps()[-2:],
+    )
+    result.check(
+        set(made) <= set(ids),
+        "listing.paging",
+        lister.operation_id,
+        "every campaign the kit made appears on some page",
+        f"missing {sorted(set(made) - set(ids))}",
+        scenario.steps()[-2:],
+    )
+    result.summary = f"{len(made)} campaigns made, {len(everything)} listed"
+    return result

@@ -1,0 +1,13 @@
+"""``schema``: schemathesis' examples, coverage and fuzzing phases with all built-in checks."""
+
+from __future__ import annotations
+
+from conformance.context import KitContext
+from conformance.groups.engine import run_engine
+from conformance.results import GroupResult
+
+GROUP = "schema"
+
+
+def run(context: KitContext) -> GroupResult:
+    return run_engine(context, GROUP, {"examples", "coverage", "fuzzing"})

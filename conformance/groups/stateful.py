@@ -1,0 +1,13 @@
+"""``stateful``: schemathesis' stateful phase, walking the spec's explicit links."""
+
+from __future__ import annotations
+
+from conformance.context import KitContext
+from conformance.groups.engine import run_engine
+from conformance.results import GroupResult
+
+GROUP = "stateful"
+
+
+def run(context: KitContext) -> GroupResult:
+    return run_engine(context, GROUP, {"stateful"})

@@ -1,0 +1,116 @@
+"""Runs the selected rule groups against one implementation and collects a report.
+
+Order matters: the schemathesis groups first, then the kit's own groups; ``errors`` judges
+what the groups before it provoked, and ``rate-limit`` runs last because it spends the
+target's budget on purpose.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import requests
+
+from conformance.context import KitContext, KitOptions
+from conformance.groups import auth, errors, lifecycle, listing, rate_limit, schema, stateful
+from conformance.results import GroupResult, Outcome, UsageError, Verdict
+from conformance.target import Target
+from conformance.view import ContractView
+from contract.errors import ContractError
+from contract.operations import build_contract
+from contract.specs import parse_document, read_source
+
+GROUPS: dict[str, Callable[[KitContext], GroupResult]] = {
+    "schema": schema.run,
+    "stateful": stateful.run,
+    "lifecycle": lifecycle.run,
+    "listing": listing.run,
+    "auth": auth.run,
+    "errors": errors.run,
+    "rate-limit": rate_limit.run,
+}
+
+
+def select_groups(only: Sequence[str] = (), skip: Sequence[str] = ()) -> list[str]:
+    unknown = sorted((set(only) | set(skip)) - set(GROUPS))
+    if unknown:
+        raise UsageError(f"unknown group(s) {', '.join(unknown)}; groups: {', '.join(GROUPS)}")
+    return [name for name in GROUPS if (not only or name in only) and name not in skip]
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    spec: str
+    base_url: str
+    api_key: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    seed: int = 20261123
+    max_examples: int = 20
+    workers: int = 1
+    only: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+
+
+@dataclass
+class Report:
+    spec: str
+    base_url: str
+    groups: list[GroupResult]
+    seconds: float
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        return [outcome for group in self.groups for outcome in group.outcomes]
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [outcome for outcome in self.outcomes if outcome.failed]
+
+    @property
+    def conformant(self) -> bool:
+        return not self.failures
+
+    def count(self, verdict: Verdict) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.verdict is verdict)
+
+    def broken_rules(self) -> list[str]:
+        return sorted({outcome.rule for outcome in self.failures})
+
+
+def _reachable(base_url: str) -> None:
+    if not base_url.startswith(("http://", "https://")):
+        raise UsageError(f"--base-url {base_url!r}: expected an http:// or https:// URL")
+    try:
+        requests.get(base_url, timeout=10)
+    except requests.RequestException as exc:
+        raise UsageError(f"cannot reach {base_url}: {exc.__class__.__name__}: {exc}") from exc
+
+
+def run_check(request: CheckRequest, progress: Callable[[str], None] | None = None) -> Report:
+    """Check one implementation; UsageError when the spec or the target cannot be used."""
+    names = select_groups(request.only, request.skip)
+    try:
+        source = read_source(request.spec)
+        document = parse_document(source)
+        contract = build_contract(document, source.origin)
+    except ContractError as exc:
+        raise UsageError(str(exc)) from exc
+    _reachable(request.base_url)
+    target = Target(contract, request.base_url, request.api_key, dict(request.headers))
+    options = KitOptions(request.seed, request.max_examples, request.workers, document)
+    context = KitContext(target, ContractView(contract), options)
+    if progress is not None:
+        context.progress = progress
+    started = time.perf_counter()
+    results = []
+    for name in names:
+        context.progress(f"[{name}] running")
+        group_started = time.perf_counter()
+        result = GROUPS[name](context)
+        result.seconds = time.perf_counter() - group_started
+        failed = sum(1 for outcome in result.outcomes if outcome.failed)
+        context.progress(f"[{name}] {'FAILED' if failed else 'ok'} in {result.seconds:.1f} s ({result.summary})")
+        results.append(result)
+    return Report(source.origin, request.base_url, results, time.perf_counter() - started)

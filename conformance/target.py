@@ -1,0 +1,209 @@
+"""The implementation under test, reached over HTTP as the contract says.
+
+Credentials go where the spec's security scheme puts them (bearer header, API-key header,
+query); extra headers go on every request. A 429 is waited out (``Retry-After``) and
+retried, so groups other than ``rate-limit`` are not disturbed by limits. Every exchange
+is kept, so a failure can be reproduced as a sequence of curl lines and the ``errors``
+group can judge every error the kit provoked.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import requests
+
+from conformance.results import UsageError
+from contract.operations import Contract, Operation, security_schemes
+
+KEY_PLACEHOLDER = "${API_KEY}"
+MAX_RETRY_WAIT_SECONDS = 65.0
+RETRIES_ON_429 = 3
+
+
+@dataclass(frozen=True)
+class Credential:
+    """Where the key goes: ``bearer``, ``header`` (name) or ``query`` (name)."""
+
+    kind: str
+    name: str = "Authorization"
+
+    def apply(self, key: str, headers: dict[str, str], query: dict[str, Any]) -> None:
+        if self.kind == "bearer":
+            headers["Authorization"] = f"Bearer {key}"
+        elif self.kind == "header":
+            headers[self.name] = key
+        else:
+            query[self.name] = key
+
+
+def credential_for(contract: Contract, operation: Operation | None = None) -> Credential | None:
+    """How the spec says to send a key (the first scheme of the first requirement)."""
+    requirements = operation.security if operation is not None else tuple(contract.document.get("security") or ())
+    schemes = security_schemes(contract.document)
+    for requirement in requirements:
+        for name in requirement:
+            raw = schemes.get(name) or {}
+            if raw.get("type") == "http" and str(raw.get("scheme", "")).lower() == "bearer":
+                return Credential("bearer")
+            if raw.get("type") == "apiKey" and raw.get("in") in ("header", "query"):
+                return Credential(str(raw["in"]), str(raw["name"]))
+    return None
+
+
+@dataclass
+class Exchange:
+    """One request the kit sent and what came back."""
+
+    operation: Operation | None
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+    status: int
+    response_headers: Mapping[str, str]
+    response_body: bytes
+    masked_key: str | None = None
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.response_body)
+        except ValueError:
+            return None
+
+    @property
+    def content_type(self) -> str:
+        return str(self.response_headers.get("Content-Type", "")).split(";")[0].strip().lower()
+
+    def curl(self) -> str:
+        parts = ["curl", "-i", "-X", self.method]
+        for name, value in self.headers.items():
+            shown = value.replace(self.masked_key, KEY_PLACEHOLDER) if self.masked_key else value
+            parts += ["-H", f"{name}: {shown}"]
+        if self.body is not None:
+            parts += ["--data-binary", self.body.decode("utf-8", errors="replace")]
+        url = self.url.replace(self.masked_key, KEY_PLACEHOLDER) if self.masked_key else self.url
+        parts.append(url)
+        return " ".join(f'"{part}"' if KEY_PLACEHOLDER in part else shlex.quote(part) for part in parts)
+
+    def brief(self) -> str:
+        text = self.response_body[:300].decode("utf-8", errors="replace")
+        return f"{self.status} {self.content_type or '(no content type)'} {text}".strip()
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass
+class Target:
+    contract: Contract
+    base_url: str
+    api_key: str | None = None
+    extra_headers: dict[str, str] = field(default_factory=dict)
+    timeout: float = 30.0
+    wait_on_429: bool = True
+    exchanges: list[Exchange] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+        self._session = requests.Session()
+        self._lock = threading.Lock()
+
+    def url_for(self, operation: Operation, path_values: Mapping[str, str] | None = None) -> str:
+        path = operation.path
+        for name, value in (path_values or {}).items():
+            path = path.replace("{" + name + "}", quote(str(value), safe=""))
+        return self.base_url + path
+
+    def send(
+        self,
+        operation: Operation | None,
+        *,
+        url: str | None = None,
+        method: str | None = None,
+        path_values: Mapping[str, str] | None = None,
+        query: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        raw_body: bytes | None = None,
+        content_type: str | None = None,
+        key: str | bool | None = True,
+        auth_override: Mapping[str, str] | None = None,
+        wait_on_429: bool | None = None,
+    ) -> Exchange:
+        """Send one request. ``key``: True the configured key, a string another key, None or False none."""
+        if operation is None and (url is None or method is None):
+            raise ValueError("send() needs an operation or a url and a method")
+        target_url = url or self.url_for(operation, path_values)  # type: ignore[arg-type]
+        verb = method or operation.method  # type: ignore[union-attr]
+        headers = dict(self.extra_headers)
+        params: dict[str, Any] = dict(query or {})
+        chosen = self.api_key if key is True else (key or None)
+        credential = (
+            credential_for(self.contract, operation) if operation is not None else credential_for(self.contract)
+        )
+        if chosen and credential is not None:
+            credential.apply(chosen, headers, params)
+        if auth_override:
+            headers.update(auth_override)
+        body = raw_body
+        if json_body is not None:
+            body = json.dumps(json_body).encode("utf-8")
+            headers.setdefault("Content-Type", content_type or "application/json")
+        elif content_type is not None:
+            headers["Content-Type"] = content_type
+        if params:
+            target_url += ("&" if "?" in target_url else "?") + urlencode(params, doseq=True)
+        waiting = self.wait_on_429 if wait_on_429 is None else wait_on_429
+        for attempt in range(RETRIES_ON_429 + 1):
+            exchange = self._exchange(operation, verb, target_url, headers, body, chosen)
+            pause = _retry_after(exchange.response_headers.get("Retry-After"))
+            if exchange.status != 429 or not waiting or attempt == RETRIES_ON_429 or pause is None:
+                return exchange
+            time.sleep(min(pause, MAX_RETRY_WAIT_SECONDS) + 0.05)
+        return exchange
+
+    def _exchange(
+        self,
+        operation: Operation | None,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        key: str | None,
+    ) -> Exchange:
+        try:
+            answer = self._session.request(method, url, headers=headers, data=body, timeout=self.timeout)
+        except requests.ConnectionError as exc:
+            raise UsageError(f"cannot connect to {url}: {exc.__class__.__name__}: {_root_cause(exc)}") from exc
+        except requests.Timeout as exc:
+            raise UsageError(f"{method} {url} got no answer within {self.timeout:g} s") from exc
+        exchange = Exchange(
+            operation, method, url, headers, body, answer.status_code, answer.headers, answer.content, masked_key=key
+        )
+        with self._lock:
+            self.exchanges.append(exchange)
+        return exchange
+
+
+def _root_cause(error: BaseException) -> str:
+    while error.__cause__ is not None or error.__context__ is not None:
+        error = error.__cause__ or error.__context__  # type: ignore[assignment]
+    return str(error) or error.__class__.__name__

@@ -1,0 +1,170 @@
+"""What the kit reads from a contract to talk to an implementation: no names hard-coded.
+
+Where a campaign sits in a response, which field is its id, what a valid create body
+looks like, which list parameters filter and page: all from the spec (``x-operation``
+hints, the documented examples and schemas), with the canonical API's layout as default.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
+
+from contract.operations import Contract, Operation, resolve
+from contract.timefmt import parse_timestamp
+
+SPEC_URI = "urn:conformance:spec"
+DEFAULT_POINTERS = {"list": "/data", "events": "/data"}
+
+
+def read_pointer(document: Any, pointer: str) -> Any:
+    """The value at a JSON pointer, or None when the path does not exist."""
+    node = document
+    for raw in [part for part in pointer.split("/") if part] if pointer else []:
+        token = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return None
+    return node
+
+
+def _is_time_format(schema: Any, document: Mapping[str, Any]) -> bool:
+    schema, _ = resolve(document, schema, "")
+    return isinstance(schema, Mapping) and schema.get("format") == "date-time"
+
+
+class ContractView:
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+        self.lifecycle = contract.lifecycle
+        self._registry: Registry[Any] = Registry().with_resource(
+            SPEC_URI, DRAFT202012.create_resource(contract.document)
+        )
+        self._validators: dict[str, Draft202012Validator] = {}
+
+    # -- operations --------------------------------------------------------------------
+    def one(self, kind: str) -> Operation | None:
+        return self.contract.one_of_kind(kind)
+
+    def transition(self, action: str) -> Operation | None:
+        return self.contract.transition_for(action)
+
+    def id_parameter(self, operation: Operation) -> str | None:
+        names = [parameter.name for parameter in operation.parameters_in("path")]
+        return names[0] if names else None
+
+    def id_field(self) -> str:
+        creator = self.one("create")
+        return str((creator.extension.get("id_field") if creator else None) or "id")
+
+    def campaign_pointer(self, operation: Operation) -> str:
+        return str(operation.extension.get("result", DEFAULT_POINTERS.get(operation.kind, "")))
+
+    def campaign_in(self, operation: Operation, body: Any) -> Any:
+        return read_pointer(body, self.campaign_pointer(operation))
+
+    def status_of(self, operation: Operation, body: Any) -> Any:
+        campaign = self.campaign_in(operation, body)
+        return campaign.get(self.lifecycle.status_field) if isinstance(campaign, Mapping) else None
+
+    # -- documentation -----------------------------------------------------------------
+    def documented(self, operation: Operation, status: int) -> bool:
+        return str(status) in operation.responses or f"{str(status)[0]}XX" in operation.responses
+
+    def media_types(self, operation: Operation, status: int) -> tuple[str, ...]:
+        response = operation.responses.get(str(status)) or operation.responses.get(f"{str(status)[0]}XX")
+        return response.content_types if response else ()
+
+    def response_validator(self, operation: Operation, status: int, media_type: str) -> Draft202012Validator | None:
+        response = operation.responses.get(str(status)) or operation.responses.get(f"{str(status)[0]}XX")
+        if response is None or media_type not in response.content_types:
+            return None
+        escaped = media_type.replace("~", "~0").replace("/", "~1")
+        pointer = f"{response.pointer}/content/{escaped}/schema"
+        if pointer not in self._validators:
+            self._validators[pointer] = Draft202012Validator({"$ref": f"{SPEC_URI}#{pointer}"}, registry=self._registry)
+        return self._validators[pointer]
+
+    def body_problems(self, operation: Operation, status: int, media_type: str, body: Any) -> list[str]:
+        validator = self.response_validator(operation, status, media_type)
+        if validator is None:
+            return []
+        return [
+            f"{'/'.join(map(str, error.absolute_path)) or '/'}: {error.message}"
+            for error in list(validator.iter_errors(body))[:5]
+        ]
+
+    # -- requests ----------------------------------------------------------------------
+    def request_example(self, operation: Operation) -> tuple[str, Any] | None:
+        """(media type, example) of a documented request body, JSON first."""
+        for media_type, pointer in operation.body_schemas.items():
+            content_pointer = pointer.rsplit("/", 1)[0]
+            content = read_pointer(self.contract.document, content_pointer)
+            if isinstance(content, Mapping) and "example" in content:
+                return media_type, copy.deepcopy(content["example"])
+        return None
+
+    def time_fields(self) -> frozenset[str]:
+        return self.lifecycle.time_fields()
+
+    def create_body(self, times: Mapping[str, str] | None = None) -> tuple[str, dict[str, Any]] | None:
+        """A valid create body without lifecycle times, plus ``times`` when given."""
+        creator = self.one("create")
+        if creator is None:
+            return None
+        found = self.request_example(creator)
+        if found is None or not isinstance(found[1], dict):
+            return None
+        media_type, body = found
+        for name in self.time_fields():
+            body.pop(name, None)
+        body.update(times or {})
+        return media_type, body
+
+    def accepts_on_create(self, field: str) -> bool:
+        creator = self.one("create")
+        if creator is None:
+            return False
+        for pointer in creator.body_schemas.values():
+            schema, _ = resolve(self.contract.document, {"$ref": f"#{pointer}"}, "")
+            properties = schema.get("properties", {}) if isinstance(schema, Mapping) else {}
+            if field in properties and _is_time_format(properties[field], self.contract.document):
+                return True
+        return False
+
+    def update_body(self) -> tuple[str, Any] | None:
+        updater = self.one("update")
+        return self.request_example(updater) if updater else None
+
+    # -- listing -----------------------------------------------------------------------
+    def list_parameter(self, role: str) -> str | None:
+        """The list operation's parameter for ``status``, ``limit`` or ``offset``."""
+        lister = self.one("list")
+        if lister is None:
+            return None
+        named = lister.extension.get(f"{role}_param")
+        if named:
+            return str(named)
+        query = {parameter.name for parameter in lister.parameters_in("query")}
+        default = {"status": self.lifecycle.status_field, "limit": "limit", "offset": "offset"}[role]
+        return default if default in query else None
+
+    def total_pointer(self) -> str:
+        lister = self.one("list")
+        return str((lister.extension.get("total") if lister else None) or "/pagination/total")
+
+    def has_more_pointer(self) -> str:
+        lister = self.one("list")
+        return str((lister.extension.get("has_more") if lister else None) or "/pagination/has_more")
+
+
+def is_timestamp(value: Any) -> bool:
+    return isinstance(value, str) and parse_timestamp(value) is not None
