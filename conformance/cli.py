@@ -95,12 +95,25 @@ def add_check_parser(commands: Any) -> None:
             "(default: %(default)s)"
         ),
     )
+    check.add_argument(
+        "--timer-step",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help=(
+            "spacing of the times the lifecycle group gives a campaign to watch clock-driven moves; "
+            "raise it for a slow or distant server (default: %(default)s)"
+        ),
+    )
     check.set_defaults(run=run_check_command)
 
 
 def run_check_command(args: argparse.Namespace) -> int:
-    if args.max_examples < 1 or args.workers < 1:
-        print("campaign-mock: error: --max-examples and --workers must be at least 1", file=sys.stderr)
+    if args.max_examples < 1 or args.workers < 1 or not 0.2 <= args.timer_step <= 600:
+        print(
+            "campaign-mock: error: --max-examples and --workers must be at least 1, --timer-step 0.2 to 600",
+            file=sys.stderr,
+        )
         return USAGE
     request = CheckRequest(
         spec=args.spec,
@@ -112,6 +125,7 @@ def run_check_command(args: argparse.Namespace) -> int:
         workers=args.workers,
         only=args.only,
         skip=args.skip,
+        timer_step_seconds=args.timer_step,
     )
     try:
         report = run_check(request)

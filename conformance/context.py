@@ -17,6 +17,7 @@ class KitOptions:
     max_examples: int = 20
     workers: int = 1
     spec_document: dict[str, Any] = field(default_factory=dict)
+    timer_step_seconds: float = 2.0
 
 
 @dataclass

@@ -51,6 +51,7 @@ class CheckRequest:
     workers: int = 1
     only: tuple[str, ...] = ()
     skip: tuple[str, ...] = ()
+    timer_step_seconds: float = 2.0
 
 
 @dataclass
@@ -88,6 +89,20 @@ def _reachable(base_url: str) -> None:
         raise UsageError(f"cannot reach {base_url}: {exc.__class__.__name__}: {exc}") from exc
 
 
+def _key_accepted(target: Target) -> None:
+    """Refuse to start with a key the target refuses: every rule would fail for the same reason."""
+    lister = target.contract.one_of_kind("list")
+    if lister is None or not lister.security:
+        return
+    answer = target.send(lister, wait_on_429=True)
+    target.exchanges.clear()
+    if answer.status in (401, 403):
+        given = "no --api-key was given" if not target.api_key else "the --api-key given was refused"
+        raise UsageError(
+            f"{answer.method} {answer.url} answered {answer.status}: {given}; pass a key the server accepts"
+        )
+
+
 def run_check(request: CheckRequest, progress: Callable[[str], None] | None = None) -> Report:
     """Check one implementation; UsageError when the spec or the target cannot be used."""
     names = select_groups(request.only, request.skip)
@@ -99,7 +114,8 @@ def run_check(request: CheckRequest, progress: Callable[[str], None] | None = No
         raise UsageError(str(exc)) from exc
     _reachable(request.base_url)
     target = Target(contract, request.base_url, request.api_key, dict(request.headers))
-    options = KitOptions(request.seed, request.max_examples, request.workers, document)
+    _key_accepted(target)
+    options = KitOptions(request.seed, request.max_examples, request.workers, document, request.timer_step_seconds)
     context = KitContext(target, ContractView(contract), options)
     if progress is not None:
         context.progress = progress

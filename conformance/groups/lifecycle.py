@@ -25,8 +25,6 @@ from contract.timefmt import format_timestamp
 
 GROUP = "lifecycle"
 FAR_FUTURE = timedelta(days=30)
-TIMER_STEP_SECONDS = 2.0
-TIMER_SLACK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -400,9 +398,8 @@ class LifecycleChecks:
             return
         scenario = Scenario(self.context)
         start = self.now()
-        moments = {
-            name: start + timedelta(seconds=TIMER_STEP_SECONDS * (index + 1)) for index, name in enumerate(fields)
-        }
+        step = self.context.options.timer_step_seconds
+        moments = {name: start + timedelta(seconds=step * (index + 1)) for index, name in enumerate(fields)}
         campaign_id = self.create(scenario, {name: format_timestamp(moment) for name, moment in moments.items()})
         if campaign_id is None:
             return
@@ -424,7 +421,7 @@ class LifecycleChecks:
             if not due:
                 return
             timer = min(due, key=lambda t: moments[t.at_field])
-            wait = (moments[timer.at_field] - self.now()).total_seconds() + TIMER_SLACK_SECONDS
+            wait = (moments[timer.at_field] - self.now()).total_seconds() + step / 2
             time.sleep(max(0.0, wait))
             status, _ = self.read_status(scenario, campaign_id)
             if not self.result.check(

@@ -1,0 +1,52 @@
+"""The kit as pytest tests: one test per rule group, failing with the kit's report of it.
+
+pytest --pyargs conformance --base-url http://127.0.0.1:8080 --conformance-api-key KEY
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.report import render_text
+from conformance.results import UsageError, Verdict
+from conformance.runner import GROUPS, CheckRequest, Report, run_check
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+@pytest.fixture(scope="session")
+def conformance_report(pytestconfig: pytest.Config) -> Report:
+    base_url = pytestconfig.getoption("base_url")
+    if not base_url:
+        pytest.skip("give --base-url URL of the implementation to check")
+    pairs = (text.partition(":") for text in pytestconfig.getoption("conformance_header"))
+    headers = {name.strip(): value.strip() for name, _, value in pairs}
+    request = CheckRequest(
+        spec=pytestconfig.getoption("conformance_spec"),
+        base_url=base_url,
+        api_key=pytestconfig.getoption("conformance_api_key"),
+        headers=headers,
+        seed=pytestconfig.getoption("conformance_seed"),
+        max_examples=pytestconfig.getoption("conformance_max_examples"),
+        only=_names(pytestconfig.getoption("conformance_only")),
+        skip=_names(pytestconfig.getoption("conformance_skip")),
+    )
+    try:
+        return run_check(request, progress=lambda line: None)
+    except UsageError as exc:
+        pytest.fail(f"cannot run the kit: {exc}", pytrace=False)
+
+
+@pytest.mark.parametrize("group", list(GROUPS))
+def test_rule_group(conformance_report: Report, group: str) -> None:
+    results = [result for result in conformance_report.groups if result.group == group]
+    if not results:
+        pytest.skip(f"{group} was not selected")
+    outcomes = results[0].outcomes
+    if outcomes and all(outcome.verdict is Verdict.SKIPPED for outcome in outcomes):
+        pytest.skip("; ".join(sorted({outcome.note for outcome in outcomes})))
+    if any(outcome.failed for outcome in outcomes):
+        only_this = Report(conformance_report.spec, conformance_report.base_url, results, results[0].seconds)
+        pytest.fail(render_text(only_this), pytrace=False)
