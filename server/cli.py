@@ -19,8 +19,8 @@ import waitress
 
 from conformance.cli import add_check_parser
 from contract.errors import ContractError
-from server.assembly import assemble
-from server.config import BY_KEY, DEMO_API_KEY, ConfigError, env_name, resolve_settings
+from server.assembly import Assembled, assemble
+from server.config import BY_KEY, DEMO_API_KEY, ConfigError, ServeSettings, env_name, resolve_settings
 
 USAGE_ERROR = 2
 
@@ -104,6 +104,23 @@ def _url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+def _print_banner(settings: ServeSettings, assembled: Assembled, port: int) -> None:
+    root = _url(settings.host, port)
+    title = assembled.contract.document.get("info", {}).get("title", "API")
+    print(
+        f"campaign-mock: serving {title} ({assembled.contract.origin}) at {root}{assembled.contract.base_path}",
+        flush=True,
+    )
+    if settings.api_keys:
+        print(f"campaign-mock: API keys: {', '.join(assembled.api_keys)}", flush=True)
+    else:
+        print(
+            f"campaign-mock: API key: {DEMO_API_KEY} (the documented demo key; set --api-key for your own)", flush=True
+        )
+    admin = f"; admin API at {root}/__admin" if settings.admin else ""
+    print(f"campaign-mock: spec at {root}/openapi.yaml{admin}; Ctrl-C stops", flush=True)
+
+
 def run_serve(args: argparse.Namespace) -> int:
     settings = resolve_settings(args.config or os.environ.get(env_name("config")), os.environ, _flags(args))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -113,23 +130,12 @@ def run_serve(args: argparse.Namespace) -> int:
         server = waitress.create_server(assembled.app, host=settings.host, port=settings.port, threads=settings.threads)
     except OSError as exc:
         raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from exc
-    port = int(getattr(server, "effective_port", settings.port))
-    base = _url(settings.host, port) + assembled.contract.base_path
-    title = assembled.contract.document.get("info", {}).get("title", "API")
-    print(f"campaign-mock: serving {title} ({assembled.contract.origin}) at {base}", flush=True)
-    if settings.api_keys:
-        print(f"campaign-mock: API keys: {', '.join(assembled.api_keys)}", flush=True)
-    else:
-        print(
-            f"campaign-mock: API key: {DEMO_API_KEY} (the documented demo key; set --api-key for your own)", flush=True
-        )
-    root = _url(settings.host, port)
-    admin = f"; admin API at {root}/__admin" if settings.admin else ""
-    print(f"campaign-mock: spec at {root}/openapi.yaml{admin}; Ctrl-C stops", flush=True)
-    # Installed explicitly: a process started in the background inherits an ignored SIGINT.
+    # Installed before the banner, so a signal sent as soon as it appears is handled;
+    # explicitly, because a process started in the background inherits an ignored SIGINT.
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
+        _print_banner(settings, assembled, int(getattr(server, "effective_port", settings.port)))
         server.run()
     except KeyboardInterrupt:
         pass

@@ -21,6 +21,7 @@ from conformance.results import GroupResult
 from conformance.target import credential_for
 
 STATEFUL_MAX_STEPS = 20
+NEGATIVE_REJECTIONS = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]
 
 
 def _headers(context: KitContext) -> dict[str, str]:
@@ -49,7 +50,10 @@ def _config(context: KitContext, phases: set[str]) -> SchemathesisConfig:
                 "inference": {"algorithms": []},
             },
         },
-        "generation": {"max-examples": options.max_examples},
+        # No example database: the same seed gives the same run on every machine.
+        "generation": {"max-examples": options.max_examples, "database": "none"},
+        # 413 (body too large) is a rejection too; schemathesis' default list lacks it.
+        "checks": {"negative_data_rejection": {"expected-statuses": NEGATIVE_REJECTIONS}},
     }
     if context.view.contract.document.get("x-rate-limit"):
         raw["rate-limit"] = "auto"
