@@ -26,6 +26,7 @@ from server.admin import admin_handlers
 from server.auth import Authenticator, Credentials
 from server.campaigns import CampaignService
 from server.clock import ControllableClock
+from server.docs import mount_docs
 from server.effective_spec import effective_document, render_json, render_yaml
 from server.error_formats import ErrorFormat, ProblemFormat
 from server.errors import ApiError, InjectedFault, InternalError, PayloadTooLarge
@@ -44,6 +45,7 @@ error_log = logging.getLogger("campaign_mock.errors")
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 ADMIN_PREFIX = "/__admin"
 ADMIN_KINDS = frozenset({"admin"})
+NOT_JOURNALED = (ADMIN_PREFIX, "/docs", "/openapi.")  # control and documentation, not API traffic
 
 
 class DroppedConnection(Exception):
@@ -222,7 +224,7 @@ class RequestLog:
         status = None if fault == "drop" else resp.status_code
         if self._log_requests:
             access_log.info("%s %s %s %.1fms", req.method, req.path, status or "dropped", elapsed)
-        if req.path.startswith(ADMIN_PREFIX):
+        if req.path.startswith(NOT_JOURNALED):
             return
         self._journal.record(
             JournalEntry(
@@ -301,6 +303,7 @@ def _mount_api(app: falcon.App[falcon.Request, falcon.Response], runtime: Runtim
     served = effective_document(contract.document, options.error_format, runtime.traffic.policy)
     app.add_route("/openapi.yaml", StaticDocument(render_yaml(served), "application/yaml"))
     app.add_route("/openapi.json", StaticDocument(render_json(served), falcon.MEDIA_JSON))
+    mount_docs(app, contract)
 
 
 def _campaign_schema(contract: Contract) -> Any:

@@ -18,6 +18,7 @@ from typing import Any
 import waitress
 
 from conformance.cli import add_check_parser
+from contract.cli import add_review_parsers
 from contract.errors import ContractError
 from server.assembly import Assembled, assemble
 from server.config import BY_KEY, DEMO_API_KEY, ConfigError, ServeSettings, env_name, resolve_settings
@@ -83,12 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="campaign-mock",
         description=(
             "Contract-first toolkit for campaign lifecycle APIs: serve a stateful mock of a contract, "
-            "or check that an implementation honours one."
+            "check that an implementation honours one, lint a contract, draw its lifecycle."
         ),
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_serve(commands)
     add_check_parser(commands)
+    add_review_parsers(commands)
     return parser
 
 

@@ -1,0 +1,379 @@
+"""``campaign-mock lint``: is a contract sound before any code exists?
+
+OpenAPI validity (openapi-spec-validator) plus rules of our own, each with a stable id,
+reported at its place in the YAML. The lifecycle rules work on the ``x-lifecycle`` data
+alone; the others check that the operations document what the lifecycle, the security
+schemes and the rate limits imply.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from openapi_spec_validator.validation import OpenAPIV31SpecValidator
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
+
+from contract.errors import ContractError
+from contract.lifecycle import Lifecycle, parse_lifecycle
+from contract.operations import HTTP_METHODS, KINDS, Operation, parse_operations, resolve
+from contract.positions import Positions
+from contract.specs import SpecSource
+
+Path = tuple[str | int, ...]
+RULES = {
+    "yaml-syntax": "the file is valid YAML",
+    "openapi-valid": "the document is valid OpenAPI 3.1",
+    "lifecycle-invalid": "x-lifecycle can be read",
+    "lifecycle-unknown-state": "the lifecycle names only states the status schema (or x-lifecycle.states) declares",
+    "lifecycle-unreachable": "every state is reachable from the initial one",
+    "lifecycle-no-way-out": "every non-terminal state has a way out",
+    "lifecycle-terminal-moves": "terminal states have no way out",
+    "action-without-operation": "every lifecycle action has an operation",
+    "operation-unknown-action": "every transition operation names a lifecycle action",
+    "operation-kind": "every operation says what it does (x-operation.kind)",
+    "conflict-undocumented": "every transition operation documents the conflict status with an error schema",
+    "links-incomplete": "links lead from create and from each move to every action allowed next",
+    "auth-undocumented": "every secured operation documents 401 (and 403 where scopes apply)",
+    "rate-limit-undocumented": "every rate-limited operation documents 429 with Retry-After",
+    "example-invalid": "every example validates against its schema",
+    "operation-id-duplicate": "operationIds are unique",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    file: str
+    line: int
+    column: int
+    rule: str
+    message: str
+    severity: str = "error"
+
+    def as_text(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.rule}: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Collector:
+    def __init__(self, source: SpecSource) -> None:
+        self.source = source
+        self.positions = Positions(source.text)
+        self.findings: list[Finding] = []
+
+    def add(self, rule: str, path: Path, message: str) -> None:
+        line, column = self.positions.of(path)
+        self.findings.append(Finding(self.source.origin, line, column, rule, message))
+
+
+def _operation_paths(document: Mapping[str, Any]) -> Iterator[tuple[Path, Mapping[str, Any]]]:
+    for path, item in (document.get("paths") or {}).items():
+        for method in HTTP_METHODS:
+            if isinstance(item, Mapping) and isinstance(item.get(method), Mapping):
+                yield ("paths", path, method), item[method]
+
+
+def _where(operation: Operation) -> Path:
+    return ("paths", operation.path, operation.method.lower())
+
+
+def _declared_states(
+    document: Mapping[str, Any], lifecycle: Lifecycle, operations: Sequence[Operation]
+) -> set[str] | None:
+    raw = document.get("x-lifecycle", {})
+    if isinstance(raw.get("states"), list):
+        return {str(state) for state in raw["states"]}
+    reader = next((op for op in operations if op.kind == "get"), None)
+    if reader is None:
+        return None
+    for status, response in reader.responses.items():
+        if status.startswith("2") and "application/json" in response.content_types:
+            node, _ = resolve(document, {"$ref": f"#{response.pointer}/content/application~1json/schema"}, "")
+            properties = node.get("properties", {}) if isinstance(node, Mapping) else {}
+            field, _ = resolve(document, properties.get(lifecycle.status_field, {}), "")
+            if isinstance(field, Mapping) and isinstance(field.get("enum"), list):
+                return {str(state) for state in field["enum"] if state is not None}
+    return None
+
+
+def _state_uses(raw: Mapping[str, Any]) -> Iterator[tuple[str, Path]]:
+    """Every state named in x-lifecycle, with where it is named."""
+    base: Path = ("x-lifecycle",)
+    if isinstance(raw.get("initial"), str):
+        yield raw["initial"], (*base, "initial")
+    for index, state in enumerate(raw.get("terminal") or []):
+        yield str(state), (*base, "terminal", index)
+    for action, move in (raw.get("transitions") or {}).items():
+        if not isinstance(move, Mapping):
+            continue
+        for index, state in enumerate(move.get("from") or []):
+            yield str(state), (*base, "transitions", action, "from", index)
+        if isinstance(move.get("to"), str):
+            yield move["to"], (*base, "transitions", action, "to")
+        for index, guard in enumerate(move.get("when") or []):
+            if isinstance(guard, Mapping) and isinstance(guard.get("to"), str):
+                yield guard["to"], (*base, "transitions", action, "when", index, "to")
+    for index, timer in enumerate(raw.get("timers") or []):
+        if not isinstance(timer, Mapping):
+            continue
+        for position, state in enumerate(timer.get("from") or []):
+            yield str(state), (*base, "timers", index, "from", position)
+        if isinstance(timer.get("to"), str):
+            yield timer["to"], (*base, "timers", index, "to")
+
+
+def _reachable(lifecycle: Lifecycle) -> set[str]:
+    seen = {lifecycle.initial}
+    queue = deque([lifecycle.initial])
+    while queue:
+        state = queue.popleft()
+        nexts = [t for move in lifecycle.transitions.values() if state in move.sources for t in move.targets()]
+        nexts += [timer.target for timer in lifecycle.timers if state in timer.sources]
+        for target in nexts:
+            if target not in seen:
+                seen.add(target)
+                queue.append(target)
+    return seen
+
+
+def _check_lifecycle(
+    out: _Collector, document: Mapping[str, Any], lifecycle: Lifecycle, operations: Sequence[Operation]
+) -> None:
+    _check_states(out, document, lifecycle, operations)
+    _check_actions(out, lifecycle, operations)
+    _check_links(out, document, lifecycle, operations)
+
+
+def _check_states(
+    out: _Collector, document: Mapping[str, Any], lifecycle: Lifecycle, operations: Sequence[Operation]
+) -> None:
+    raw = document["x-lifecycle"]
+    declared = _declared_states(document, lifecycle, operations)
+    first_use: dict[str, Path] = {}
+    for state, path in _state_uses(raw):
+        first_use.setdefault(state, path)
+        if declared is not None and state not in declared:
+            out.add("lifecycle-unknown-state", path, f"state {state!r} is not declared ({', '.join(sorted(declared))})")
+    reachable = _reachable(lifecycle)
+    for state in sorted((declared or set()) | set(lifecycle.states)):
+        if state not in reachable:
+            out.add(
+                "lifecycle-unreachable",
+                first_use.get(state, ("x-lifecycle",)),
+                f"state {state!r} cannot be reached from {lifecycle.initial!r} by any action, guard or timer",
+            )
+    for state in lifecycle.states:
+        leaves = lifecycle.allowed_actions(state) or lifecycle.timers_from(state)
+        if lifecycle.is_terminal(state):
+            for action, move in raw.get("transitions", {}).items():
+                for index, source in enumerate(move.get("from") or []):
+                    if source == state:
+                        out.add(
+                            "lifecycle-terminal-moves",
+                            ("x-lifecycle", "transitions", action, "from", index),
+                            f"terminal state {state!r} must not move, but {action!r} leaves it",
+                        )
+            for index, timer in enumerate(raw.get("timers") or []):
+                if state in (timer.get("from") or []):
+                    out.add(
+                        "lifecycle-terminal-moves",
+                        ("x-lifecycle", "timers", index),
+                        f"a timer moves terminal state {state!r}",
+                    )
+        elif not leaves and state in reachable:
+            out.add(
+                "lifecycle-no-way-out",
+                first_use.get(state, ("x-lifecycle",)),
+                f"state {state!r} is not terminal, yet no action or timer leaves it",
+            )
+
+
+def _check_actions(out: _Collector, lifecycle: Lifecycle, operations: Sequence[Operation]) -> None:
+    actions_with_operations = {op.action for op in operations if op.kind == "transition"}
+    for action in lifecycle.transitions:
+        if action not in actions_with_operations:
+            out.add(
+                "action-without-operation",
+                ("x-lifecycle", "transitions", action),
+                f"action {action!r} has no operation",
+            )
+    for operation in operations:
+        if operation.kind == "transition" and operation.action not in lifecycle.transitions:
+            out.add(
+                "operation-unknown-action",
+                (*_where(operation), "x-operation", "action"),
+                f"{operation.operation_id}: action {operation.action!r} is not in x-lifecycle.transitions",
+            )
+    conflict = str(lifecycle.conflict_status)
+    for operation in operations:
+        if operation.kind != "transition":
+            continue
+        response = operation.responses.get(conflict)
+        if response is None or not response.content_types:
+            out.add(
+                "conflict-undocumented",
+                (*_where(operation), "responses"),
+                f"{operation.operation_id} does not document {conflict} with an error body "
+                "(a forbidden move answers it)",
+            )
+
+
+def _links_of(document: Mapping[str, Any], operation: Operation) -> set[str]:
+    status = str(operation.success_status())
+    response = operation.responses.get(status)
+    if response is None:
+        return set()
+    node, _ = resolve(document, {"$ref": f"#{response.pointer}"}, "")
+    found = set()
+    for link in (node.get("links") or {}).values():
+        target, _ = resolve(document, link, "")
+        if isinstance(target, Mapping) and "operationId" in target:
+            found.add(str(target["operationId"]))
+    return found
+
+
+def _check_links(
+    out: _Collector, document: Mapping[str, Any], lifecycle: Lifecycle, operations: Sequence[Operation]
+) -> None:
+    by_action = {op.action: op for op in operations if op.kind == "transition"}
+    creator = next((op for op in operations if op.kind == "create"), None)
+    sources: list[tuple[Operation, set[str]]] = []
+    if creator is not None:
+        sources.append((creator, {lifecycle.initial}))
+    for action, operation in by_action.items():
+        if action in lifecycle.transitions:
+            sources.append((operation, set(lifecycle.transitions[str(action)].targets())))
+    for operation, landing in sources:
+        try:
+            linked = _links_of(document, operation)
+        except ContractError:
+            continue
+        needed = {
+            by_action[action].operation_id
+            for state in landing
+            for action in lifecycle.allowed_actions(state)
+            if action in by_action
+        }
+        missing = sorted(needed - linked)
+        if missing:
+            out.add(
+                "links-incomplete",
+                (*_where(operation), "responses", str(operation.success_status())),
+                f"{operation.operation_id}'s {operation.success_status()} has no link to {', '.join(missing)} "
+                "(allowed next); stateful testing cannot chain that move",
+            )
+
+
+def _check_security_and_limits(out: _Collector, document: Mapping[str, Any], operations: Sequence[Operation]) -> None:
+    limited = isinstance(document.get("x-rate-limit"), Mapping) and bool(document["x-rate-limit"].get("windows"))
+    for operation in operations:
+        secured = [requirement for requirement in operation.security if requirement]
+        if secured and "401" not in operation.responses:
+            out.add(
+                "auth-undocumented",
+                (*_where(operation), "responses"),
+                f"{operation.operation_id} is secured but does not document 401",
+            )
+        scoped = any(scopes for requirement in secured for scopes in requirement.values())
+        if scoped and "403" not in operation.responses:
+            out.add(
+                "auth-undocumented",
+                (*_where(operation), "responses"),
+                f"{operation.operation_id} needs scopes but does not document 403",
+            )
+        if limited and operation.extensions.get("x-rate-limit") is not False:
+            response = operation.responses.get("429")
+            if response is None or "Retry-After" not in response.headers:
+                out.add(
+                    "rate-limit-undocumented",
+                    (*_where(operation), "responses"),
+                    f"{operation.operation_id} is rate-limited but does not document 429 with a Retry-After header",
+                )
+
+
+def _examples(node: Any, path: Path) -> Iterator[tuple[Path, Any, Any]]:
+    """(where, example, schema) for media types, parameters and headers that carry both."""
+    if isinstance(node, Mapping):
+        if "schema" in node and "example" in node:
+            yield (*path, "example"), node["example"], node["schema"]
+        if "schema" in node and isinstance(node.get("examples"), Mapping):
+            for name, example in node["examples"].items():
+                if isinstance(example, Mapping) and "value" in example:
+                    yield (*path, "examples", name, "value"), example["value"], node["schema"]
+        for key, value in node.items():
+            if key not in ("schema", "example", "examples"):
+                yield from _examples(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _examples(value, (*path, index))
+
+
+def _rebased(schema: Any, base: str) -> Any:
+    if isinstance(schema, Mapping):
+        return {
+            k: (base + v if k == "$ref" and isinstance(v, str) and v.startswith("#") else _rebased(v, base))
+            for k, v in schema.items()
+        }
+    if isinstance(schema, list):
+        return [_rebased(item, base) for item in schema]
+    return schema
+
+
+def _check_examples(out: _Collector, document: Mapping[str, Any]) -> None:
+    uri = "urn:lint:spec"
+    registry: Registry[Any] = Registry().with_resource(uri, DRAFT202012.create_resource(document))
+    for path, example, schema in _examples(document, ()):
+        try:
+            errors = list(Draft202012Validator(_rebased(schema, uri), registry=registry).iter_errors(example))
+        except Exception as exc:
+            out.add("example-invalid", path, f"the schema cannot be used: {exc}")
+            continue
+        if errors:
+            error = errors[0]
+            where = "/".join(str(part) for part in error.absolute_path) or "/"
+            out.add("example-invalid", path, f"example does not match its schema at {where}: {error.message}")
+
+
+def lint_source(source: SpecSource) -> list[Finding]:
+    """Every finding for one spec, in file order."""
+    out = _Collector(source)
+    try:
+        document = yaml.safe_load(source.text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        return [Finding(source.origin, line, column, "yaml-syntax", str(exc.problem))]
+    if not isinstance(document, Mapping):
+        return [Finding(source.origin, 1, 1, "openapi-valid", "not an OpenAPI document (expected a mapping)")]
+    for error in OpenAPIV31SpecValidator(dict(document)).iter_errors():
+        out.add("openapi-valid", tuple(error.absolute_path), str(error.message).splitlines()[0])
+    ids: dict[str, Path] = {}
+    for path, raw in _operation_paths(document):
+        operation_id = raw.get("operationId")
+        if isinstance(operation_id, str):
+            if operation_id in ids:
+                out.add("operation-id-duplicate", (*path, "operationId"), f"operationId {operation_id!r} is used twice")
+            ids.setdefault(operation_id, path)
+        extension = raw.get("x-operation")
+        if not isinstance(extension, Mapping) or extension.get("kind") not in KINDS:
+            out.add("operation-kind", path, f"x-operation.kind must be one of {', '.join(sorted(KINDS))}")
+    try:
+        operations = parse_operations(document, KINDS)
+    except ContractError:
+        operations = ()
+    _check_security_and_limits(out, document, operations)
+    _check_examples(out, document)
+    try:
+        lifecycle = parse_lifecycle(document)
+    except ContractError as exc:
+        out.add("lifecycle-invalid", ("x-lifecycle",), str(exc))
+    else:
+        _check_lifecycle(out, document, lifecycle, operations)
+    return sorted(out.findings, key=lambda finding: (finding.line, finding.column, finding.rule))
