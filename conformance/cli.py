@@ -7,6 +7,7 @@ import os
 import sys
 from typing import Any
 
+from conformance.context import DEFAULT_SEED
 from conformance.report import render_text, write_junit
 from conformance.results import UsageError
 from conformance.runner import GROUPS, CheckRequest, run_check
@@ -70,7 +71,7 @@ def add_check_parser(commands: Any) -> None:
     check.add_argument(
         "--seed",
         type=int,
-        default=20261123,
+        default=DEFAULT_SEED,
         metavar="N",
         help="seed for schemathesis' data generation, so runs repeat (default: %(default)s)",
     )

@@ -10,10 +10,12 @@ from typing import Any
 from conformance.target import Exchange, Target
 from conformance.view import ContractView
 
+DEFAULT_SEED = 20261123
+
 
 @dataclass(frozen=True)
 class KitOptions:
-    seed: int = 20261123
+    seed: int = DEFAULT_SEED
     max_examples: int = 20
     workers: int = 1
     spec_document: dict[str, Any] = field(default_factory=dict)

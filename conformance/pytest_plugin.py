@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from conformance.context import DEFAULT_SEED
+
 
 def _add(group: Any, *names: str, **kwargs: Any) -> None:
     # ValueError: another plugin (pytest-base-url) registered it already, with the same meaning.
@@ -26,5 +28,5 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     _add(group, "--conformance-header", action="append", default=[], help="'Name: value' on every request; repeatable")
     _add(group, "--conformance-only", default="", help="comma-separated rule groups to run")
     _add(group, "--conformance-skip", default="", help="comma-separated rule groups to leave out")
-    _add(group, "--conformance-seed", type=int, default=20261123, help="seed for schemathesis")
+    _add(group, "--conformance-seed", type=int, default=DEFAULT_SEED, help="seed for schemathesis")
     _add(group, "--conformance-max-examples", type=int, default=20, help="examples per operation in fuzzing")

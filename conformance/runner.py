@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from conformance.context import KitContext, KitOptions
+from conformance.context import DEFAULT_SEED, KitContext, KitOptions
 from conformance.groups import auth, errors, lifecycle, listing, rate_limit, schema, stateful
 from conformance.results import GroupResult, Outcome, UsageError, Verdict
 from conformance.target import Target
@@ -46,7 +46,7 @@ class CheckRequest:
     base_url: str
     api_key: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
-    seed: int = 20261123
+    seed: int = DEFAULT_SEED
     max_examples: int = 20
     workers: int = 1
     only: tuple[str, ...] = ()

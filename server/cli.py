@@ -120,7 +120,7 @@ def _print_banner(settings: ServeSettings, assembled: Assembled, port: int) -> N
             f"campaign-mock: API key: {DEMO_API_KEY} (the documented demo key; set --api-key for your own)", flush=True
         )
     admin = f"; admin API at {root}/__admin" if settings.admin else ""
-    print(f"campaign-mock: spec at {root}/openapi.yaml{admin}; Ctrl-C stops", flush=True)
+    print(f"campaign-mock: spec at {root}/openapi.yaml, docs at {root}/docs{admin}; Ctrl-C stops", flush=True)
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -53,7 +53,14 @@ class ThreadedServer:
                 channel.close()
 
         # Run in the loop's own thread (a trigger thunk): the loop ends at once, with no race.
-        self._server.trigger.pull_trigger(close_everything)
+        # If the loop has ended already (waitress closes itself, trigger included, after an
+        # error on its listening socket), there is no thread left to race: close directly.
+        try:
+            if not self._thread.is_alive():
+                raise OSError("the server loop has ended")
+            self._server.trigger.pull_trigger(close_everything)
+        except OSError:
+            close_everything()
         self._thread.join(STOP_TIMEOUT_SECONDS)
 
     def __enter__(self) -> ThreadedServer:
