@@ -13,6 +13,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from contract.timefmt import format_timestamp, parse_timestamp
+from server.clock import ClockRangeError, check_in_range
 from server.errors import InvalidBody
 from server.faults import parse_rule
 from server.handlers import Reply
@@ -24,6 +25,41 @@ AdminHandler = Callable[[ValidRequest], Reply]
 
 def _clock_state(runtime: Runtime) -> dict[str, Any]:
     return {"now": format_timestamp(runtime.clock.now()), "frozen": runtime.clock.frozen}
+
+
+def _set_clock(runtime: Runtime, body: dict[str, Any]) -> None:
+    moment = parse_timestamp(body["now"]) if "now" in body else None
+    if "now" in body and moment is None:
+        raise InvalidBody(f"now: {body['now']!r} is not an RFC 3339 date-time")
+    # Freeze before setting and unfreeze after, so the clock stands exactly at ``now``.
+    try:
+        if moment is not None:
+            check_in_range(moment)
+        if body.get("frozen") is True:
+            runtime.clock.freeze()
+        if moment is not None:
+            runtime.clock.set(moment)
+    except ClockRangeError as exc:
+        raise InvalidBody(f"now: {exc}") from exc
+    if body.get("frozen") is False:
+        runtime.clock.unfreeze()
+
+
+def _set_faults(runtime: Runtime, body: dict[str, Any]) -> None:
+    known = {operation.operation_id for operation in runtime.contract.operations} | {"*"}
+    rules = []
+    for index, raw in enumerate(body["faults"]):
+        try:
+            rule = parse_rule(raw)
+        except ValueError as exc:
+            raise InvalidBody(f"faults/{index}: {exc}") from exc
+        if rule.operation not in known:
+            raise InvalidBody(
+                f"faults/{index}/operation: {rule.operation!r} is not an operation of the served contract; "
+                f"known: {', '.join(sorted(known))}"
+            )
+        rules.append(rule)
+    runtime.faults.replace(rules, int(body.get("seed", 0)))
 
 
 def admin_handlers(runtime: Runtime, campaign_schema: Draft202012Validator | None) -> dict[str, AdminHandler]:
@@ -68,41 +104,21 @@ def admin_handlers(runtime: Runtime, campaign_schema: Draft202012Validator | Non
         return Reply(200, _clock_state(runtime))
 
     def set_clock(request: ValidRequest) -> Reply:
-        body = request.body
-        moment = parse_timestamp(body["now"]) if "now" in body else None
-        if "now" in body and moment is None:
-            raise InvalidBody(f"now: {body['now']!r} is not an RFC 3339 date-time")
-        # Freeze before setting and unfreeze after, so the clock stands exactly at ``now``.
-        if body.get("frozen") is True:
-            runtime.clock.freeze()
-        if moment is not None:
-            runtime.clock.set(moment)
-        if body.get("frozen") is False:
-            runtime.clock.unfreeze()
+        _set_clock(runtime, request.body)
         return Reply(200, _clock_state(runtime))
 
     def advance_clock(request: ValidRequest) -> Reply:
-        runtime.clock.advance(timedelta(seconds=float(request.body["seconds"])))
+        try:
+            runtime.clock.advance(timedelta(seconds=float(request.body["seconds"])))
+        except ClockRangeError as exc:
+            raise InvalidBody(f"seconds: {exc}") from exc
         return Reply(200, _clock_state(runtime))
 
     def get_faults(request: ValidRequest) -> Reply:
         return Reply(200, runtime.faults.describe())
 
     def set_faults(request: ValidRequest) -> Reply:
-        known = {operation.operation_id for operation in runtime.contract.operations} | {"*"}
-        rules = []
-        for index, raw in enumerate(request.body["faults"]):
-            try:
-                rule = parse_rule(raw)
-            except ValueError as exc:
-                raise InvalidBody(f"faults/{index}: {exc}") from exc
-            if rule.operation not in known:
-                raise InvalidBody(
-                    f"faults/{index}/operation: {rule.operation!r} is not an operation of the served contract; "
-                    f"known: {', '.join(sorted(known))}"
-                )
-            rules.append(rule)
-        runtime.faults.replace(rules, int(request.body.get("seed", 0)))
+        _set_faults(runtime, request.body)
         return Reply(200, runtime.faults.describe())
 
     def clear_faults(request: ValidRequest) -> Reply:

@@ -25,6 +25,22 @@ class SystemClock:
         return real_time()
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+class ClockRangeError(ValueError):
+    """A move that would take the clock outside the times it can hold and compute with."""
+
+
+def check_in_range(moment: datetime) -> datetime:
+    if not EARLIEST <= moment < LATEST:
+        raise ClockRangeError(
+            f"{moment.isoformat()} is outside the clock's range ({EARLIEST.date()} to before {LATEST.date()})"
+        )
+    return moment
+
+
 class ControllableClock:
     """Real time shifted by an offset, or frozen at a moment; set, advanced and frozen at will.
 
@@ -68,6 +84,7 @@ class ControllableClock:
         """Jump to ``moment``; a frozen clock stays frozen there, a running one runs on from it."""
         if moment.tzinfo is None:
             raise ValueError("the moment must be timezone-aware")
+        check_in_range(moment)
         with self._lock:
             if self._frozen_at is not None:
                 self._frozen_at = moment
@@ -76,6 +93,11 @@ class ControllableClock:
 
     def advance(self, delta: timedelta) -> None:
         with self._lock:
+            current = self._frozen_at if self._frozen_at is not None else self._source() + self._offset
+            try:
+                check_in_range(current + delta)
+            except OverflowError as exc:
+                raise ClockRangeError(f"advancing by {delta} leaves the clock's range") from exc
             if self._frozen_at is not None:
                 self._frozen_at += delta
             else:

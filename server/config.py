@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from contract.timefmt import parse_timestamp
+from server.clock import check_in_range
 from server.faults import parse_rule
 from server.ratelimit import ALGORITHMS, parse_windows
 
@@ -80,9 +81,11 @@ def _windows(value: Any) -> str:
 
 def _timestamp(value: Any) -> str:
     text = value.isoformat() if isinstance(value, datetime) else value
-    if not isinstance(text, str) or parse_timestamp(text) is None:
+    moment = parse_timestamp(text) if isinstance(text, str) else None
+    if moment is None:
         raise ValueError(f"expected an RFC 3339 date-time like 2026-12-01T09:00:00Z, got {value!r}")
-    return text
+    check_in_range(moment)
+    return str(text)
 
 
 def _seconds(value: Any) -> float:

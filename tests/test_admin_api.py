@@ -70,6 +70,20 @@ def test_clock_inputs_are_validated(campaign_mock: RunningMock) -> None:
     assert backwards.value.status == 422
 
 
+def test_the_clock_refuses_moves_outside_its_range_and_keeps_serving(
+    campaign_mock: RunningMock, http: requests.Session
+) -> None:
+    campaign_mock.admin.set_clock(now="8999-12-31T00:00:00Z")
+    with pytest.raises(AdminError) as too_far:
+        campaign_mock.admin.advance_clock(315360000)
+    assert too_far.value.status == 422
+    assert "outside the clock's range" in too_far.value.body["detail"]
+    with pytest.raises(AdminError) as too_early:
+        campaign_mock.admin.set_clock(now="0001-01-01T00:00:00+05:00")
+    assert too_early.value.status == 422
+    assert http.get(f"{campaign_mock.base_url}/campaigns", timeout=10).status_code == 200
+
+
 def test_seed_stores_campaigns_in_any_state_with_ids_times_and_history(
     campaign_mock: RunningMock, http: requests.Session
 ) -> None:

@@ -67,6 +67,10 @@ def test_invalid_openapi_is_refused_naming_the_place(tmp_path: Path) -> None:
         (["--error-format", "fancy"], "unknown error format 'fancy'; known: envelope, problem"),
         (["--port", "70000"], "--port: expected an integer from 0 to 65535"),
         (["--threads", "0"], "--threads: expected an integer from 1 to 256"),
+        (
+            ["--clock-start", "9999-01-01T00:00:00Z"],
+            "--clock-start: 9999-01-01T00:00:00+00:00 is outside the clock's range",
+        ),
     ],
 )
 def test_bad_flags_are_one_line_errors(args: list[str], message: str) -> None:
