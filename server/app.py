@@ -29,7 +29,7 @@ from server.clock import ControllableClock
 from server.docs import mount_docs
 from server.effective_spec import effective_document, render_json, render_yaml
 from server.error_formats import ErrorFormat, ProblemFormat
-from server.errors import ApiError, InjectedFault, InternalError, PayloadTooLarge
+from server.errors import ApiError, HeadersTooLarge, InjectedFault, InternalError, PayloadTooLarge, UriTooLong
 from server.faults import FaultPlan, FaultRule
 from server.handlers import Handler, Reply, build_handler
 from server.ids import IdGenerator
@@ -68,6 +68,9 @@ class AppOptions:
     admin_key: str | None = None
     journal_size: int = 1000
     log_requests: bool = True
+    max_header_bytes: int = 16 * 1024
+    max_query_bytes: int = 8 * 1024
+    max_json_depth: int = 32
     drop_connection: Callable[[], NoReturn] = _drop_connection
     described_settings: Mapping[str, Any] = field(default_factory=dict)
 
@@ -206,6 +209,23 @@ class StaticDocument:
         resp.data = self._body
 
 
+class InputLimits:
+    """Oversized headers (431) and query strings (414), refused before anything reads them."""
+
+    def __init__(self, max_header_bytes: int, max_query_bytes: int) -> None:
+        self._max_header_bytes = max_header_bytes
+        self._max_query_bytes = max_query_bytes
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        size = sum(len(name) + len(value) for name, value in req.headers.items())
+        if size > self._max_header_bytes:
+            raise HeadersTooLarge(f"The headers take {size} bytes; at most {self._max_header_bytes} are accepted.")
+        if len(req.query_string) > self._max_query_bytes:
+            raise UriTooLong(
+                f"The query string is {len(req.query_string)} bytes; at most {self._max_query_bytes} are accepted."
+            )
+
+
 class RequestLog:
     """One log line per request (method, path, status, ms) and a journal entry for API traffic."""
 
@@ -287,7 +307,7 @@ class ErrorBoundary:
 def _mount_api(app: falcon.App[falcon.Request, falcon.Response], runtime: Runtime, options: AppOptions) -> None:
     contract = runtime.contract
     authenticator = Authenticator(contract.document, options.api_keys)
-    validators = compile_validators(contract.document, contract.operations)
+    validators = compile_validators(contract.document, contract.operations, options.max_json_depth)
     by_path: dict[str, dict[str, OperationResponder]] = defaultdict(dict)
     for operation in contract.operations:
         by_path[operation.path][operation.method] = OperationResponder(
@@ -370,7 +390,11 @@ def create_app(
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """Build the mock for ``contract``; everything it needs is passed in."""
     runtime = build_runtime(contract, options, clock=clock, ids=ids, store=store)
-    app = falcon.App(middleware=[RequestLog(runtime.journal, clock, options.log_requests)])
+    middleware: list[Any] = [
+        RequestLog(runtime.journal, clock, options.log_requests),
+        InputLimits(options.max_header_bytes, options.max_query_bytes),
+    ]
+    app = falcon.App(middleware=middleware)
     boundary = ErrorBoundary(options.error_format)
     app.add_error_handler(Exception, boundary)
     app.add_error_handler(falcon.HTTPError, boundary)

@@ -24,6 +24,7 @@ from server.assembly import Assembled, assemble
 from server.config import BY_KEY, DEMO_API_KEY, ConfigError, ServeSettings, env_name, resolve_settings
 
 USAGE_ERROR = 2
+WAITRESS_HEADER_MARGIN = 64 * 1024
 
 
 def _help(key: str, extra: str = "") -> str:
@@ -54,6 +55,9 @@ def _add_serve(commands: Any) -> None:
     serve.add_argument("--error-format", metavar="NAME", help=_help("error_format"))
     serve.add_argument("--threads", type=str, metavar="N", help=_help("threads"))
     serve.add_argument("--max-body-bytes", type=str, metavar="N", help=_help("max_body_bytes"))
+    serve.add_argument("--max-header-bytes", metavar="N", help=_help("max_header_bytes"))
+    serve.add_argument("--max-query-bytes", metavar="N", help=_help("max_query_bytes"))
+    serve.add_argument("--max-json-depth", metavar="N", help=_help("max_json_depth"))
     serve.add_argument("--rate-limit", metavar="WINDOWS", help=_help("rate_limit"))
     serve.add_argument("--rate-limit-scope", metavar="SCOPE", help=_help("rate_limit_scope"))
     serve.add_argument("--rate-limit-algorithm", metavar="NAME", help=_help("rate_limit_algorithm"))
@@ -129,7 +133,14 @@ def run_serve(args: argparse.Namespace) -> int:
     logging.getLogger("waitress").setLevel(logging.WARNING)
     assembled = assemble(settings)
     try:
-        server = waitress.create_server(assembled.app, host=settings.host, port=settings.port, threads=settings.threads)
+        server = waitress.create_server(
+            assembled.app,
+            host=settings.host,
+            port=settings.port,
+            threads=settings.threads,
+            # Just above our own limit, so oversized headers get our 431 in the configured format.
+            max_request_header_size=settings.max_header_bytes + WAITRESS_HEADER_MARGIN,
+        )
     except OSError as exc:
         raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from exc
     # Installed before the banner, so a signal sent as soon as it appears is handled;

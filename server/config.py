@@ -146,6 +146,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("threads", _integer(1, 256), 4, "waitress worker threads"),
     Setting("max_body_bytes", _integer(1, 1 << 30), 1024 * 1024, "largest request body accepted (413 above)"),
     Setting("log_requests", _flag, True, "log one line per request (method, path, status, ms)"),
+    Setting("max_header_bytes", _integer(1024, 1 << 20), 16 * 1024, "largest request headers accepted (431 above)"),
+    Setting("max_query_bytes", _integer(256, 1 << 20), 8 * 1024, "longest query string accepted (414 above)"),
+    Setting("max_json_depth", _integer(2, 512), 32, "deepest nesting of arrays and objects in a body (400 above)"),
     Setting("rate_limit", _windows, None, "rate-limit windows, e.g. 10/s,150/min ('off': none); default: the spec's"),
     Setting(
         "rate_limit_scope",
@@ -191,6 +194,9 @@ class ServeSettings:
     threads: int = 4
     max_body_bytes: int = 1024 * 1024
     log_requests: bool = True
+    max_header_bytes: int = 16 * 1024
+    max_query_bytes: int = 8 * 1024
+    max_json_depth: int = 32
     rate_limit: str | None = None
     rate_limit_scope: str | None = None
     rate_limit_algorithm: str | None = None

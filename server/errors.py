@@ -110,6 +110,18 @@ class PayloadTooLarge(ApiError):
     code = "payload-too-large"
 
 
+class UriTooLong(ApiError):
+    status = 414
+    title = "URI too long"
+    code = "uri-too-long"
+
+
+class HeadersTooLarge(ApiError):
+    status = 431
+    title = "Request header fields too large"
+    code = "headers-too-large"
+
+
 class UnsupportedMediaType(ApiError):
     status = 415
     title = "Unsupported media type"

@@ -25,6 +25,7 @@ from server.errors import InvalidBody, InvalidRequest, MalformedBody, Unsupporte
 
 SPEC_URI = "urn:campaign-mock:spec"
 MAX_REPORTED_ERRORS = 10
+DEFAULT_MAX_JSON_DEPTH = 32
 _INTEGER = re.compile(r"^[+-]?\d+(\.0*)?$")
 
 FORMATS = FormatChecker(formats=())
@@ -192,8 +193,19 @@ def _media_type(content_type: str | None) -> tuple[str, dict[str, str]]:
     return main.strip().lower(), parsed
 
 
-def parse_json(raw: bytes) -> Any:
-    """Decode UTF-8 JSON strictly (no NaN, no Infinity); MalformedBody says where it broke."""
+def _depth(document: Any) -> int:
+    """How deeply arrays and objects nest (iteratively: no recursion limit to hit)."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
+def parse_json(raw: bytes, max_depth: int = DEFAULT_MAX_JSON_DEPTH) -> Any:
+    """Decode UTF-8 JSON strictly (no NaN, no Infinity, bounded nesting); MalformedBody says what broke."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -201,20 +213,26 @@ def parse_json(raw: bytes) -> Any:
             f"The body is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})."
         ) from exc
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        document = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise MalformedBody(f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from exc
     except ValueError as exc:
         raise MalformedBody(f"The body is not valid JSON: {exc}.") from exc
     except RecursionError as exc:
-        raise MalformedBody("The body is nested too deeply to read.") from exc
+        raise MalformedBody(f"The body nests arrays and objects deeper than {max_depth} levels.") from exc
+    if _depth(document) > max_depth:
+        raise MalformedBody(f"The body nests arrays and objects deeper than {max_depth} levels.")
+    return document
 
 
 class OperationValidator:
     """Everything one operation accepts, compiled at start-up."""
 
-    def __init__(self, compiler: SchemaCompiler, operation: Operation) -> None:
+    def __init__(
+        self, compiler: SchemaCompiler, operation: Operation, max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
+    ) -> None:
         self.operation = operation
+        self._max_json_depth = max_json_depth
         self._groups = {
             location: ParameterGroup(compiler, location, operation.parameters_in(location))
             for location in ("path", "query", "header")
@@ -256,7 +274,7 @@ class OperationValidator:
         charset = params.get("charset", "utf-8")
         if charset not in ("utf-8", "utf8"):
             raise UnsupportedMediaType(f"charset {charset!r} is not accepted; send UTF-8.")
-        document = parse_json(body.raw)
+        document = parse_json(body.raw, self._max_json_depth)
         errors = list(validator.iter_errors(document))
         if errors:
             entries = _error_entries(errors, "body")
@@ -275,6 +293,8 @@ def parse_query(query_string: str) -> dict[str, list[str]]:
     return found
 
 
-def compile_validators(document: Mapping[str, Any], operations: Iterable[Operation]) -> dict[str, OperationValidator]:
+def compile_validators(
+    document: Mapping[str, Any], operations: Iterable[Operation], max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
+) -> dict[str, OperationValidator]:
     compiler = SchemaCompiler(document)
-    return {operation.operation_id: OperationValidator(compiler, operation) for operation in operations}
+    return {operation.operation_id: OperationValidator(compiler, operation, max_json_depth) for operation in operations}

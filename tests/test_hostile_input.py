@@ -1,0 +1,122 @@
+"""Hostile input: every malformed or oversized request is a 4xx in the error format, never a 5xx.
+
+A property-based test (Hypothesis) throws generated raw HTTP requests at a live server.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Iterator
+from urllib.parse import quote, urlencode
+
+import falcon.testing
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from server.assembly import assemble
+from server.config import ServeSettings
+from server.threaded import ThreadedServer
+from tests.conftest import AUTH, ClientFactory
+
+PROBLEM = "application/problem+json"
+
+
+def test_headers_over_the_limit_answer_431_in_the_error_format(make_client: ClientFactory) -> None:
+    client = make_client(max_header_bytes=2048)
+    result = client.simulate_get("/campaigns", headers={**AUTH, "X-Padding": "a" * 4000})
+    assert result.status_code == 431
+    assert result.headers["content-type"] == PROBLEM
+    assert "at most 2048" in result.json["detail"]
+
+
+def test_a_query_string_over_the_limit_answers_414(make_client: ClientFactory) -> None:
+    client = make_client(max_query_bytes=256)
+    result = client.simulate_get("/campaigns", query_string="status=" + "a" * 500, headers=AUTH)
+    assert result.status_code == 414
+    assert result.headers["content-type"] == PROBLEM
+
+
+def test_json_nested_deeper_than_the_limit_answers_400_and_creates_nothing(make_client: ClientFactory) -> None:
+    client = make_client(max_json_depth=8)
+    deep = '{"name": "x", "settings": ' + '{"a": ' * 10 + "1" + "}" * 10 + "}"
+    result = client.simulate_post("/campaigns", body=deep, headers={**AUTH, "Content-Type": "application/json"})
+    assert result.status_code == 400
+    assert "deeper than 8 levels" in result.json["detail"]
+    assert client.simulate_get("/campaigns", headers=AUTH).json["pagination"]["total"] == 0
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[tuple[str, int]]:
+    assembled = assemble(ServeSettings(api_keys=["k"], log_requests=False, max_header_bytes=4096))
+    with ThreadedServer(assembled.app, threads=4) as server:
+        yield server.host, server.port
+
+
+def _raw(host: str, port: int, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, str]:
+    connection = http.client.HTTPConnection(host, port, timeout=10)
+    try:
+        connection.putrequest(method, target, skip_host=False, skip_accept_encoding=True)
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
+        answer = connection.getresponse()
+        answer.read()
+        return answer.status, answer.getheader("Content-Type") or ""
+    finally:
+        connection.close()
+
+
+segments = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=80).map(
+    lambda s: quote(s, safe="")
+)
+paths = st.one_of(
+    st.just("/campaigns"),
+    st.builds(lambda s: f"/campaigns/{s}", segments),
+    st.builds(lambda s, a: f"/campaigns/{s}/{a}", segments, st.sampled_from(["pause", "resume", "events", "x"])),
+    st.builds(lambda s: f"/__admin/{s}", st.sampled_from(["clock", "faults", "journal", "campaigns", "reset"])),
+    st.builds(lambda s: f"/{s}", segments),
+)
+queries = st.dictionaries(
+    st.sampled_from(["status", "limit", "offset", "method", "x"]), st.text(max_size=40), max_size=3
+).map(lambda q: ("?" + urlencode(q)) if q else "")
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=20,
+)
+bodies = st.one_of(st.binary(max_size=300), json_values.map(lambda v: json.dumps(v).encode()))
+header_sets = st.fixed_dictionaries(
+    {},
+    optional={
+        "Authorization": st.sampled_from(["Bearer k", "Bearer", "Basic a2V5", "Bearer wrong", "bearer k"]),
+        "Content-Type": st.sampled_from(
+            ["application/json", "application/merge-patch+json", "text/plain", "application/json; charset=latin-1", ""]
+        ),
+        "X-Noise": st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=200),
+    },
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], database=None)
+@given(
+    method=st.sampled_from(["GET", "POST", "PATCH", "DELETE", "PUT", "OPTIONS", "TRACE", "BREW"]),
+    path=paths,
+    query=queries,
+    headers=header_sets,
+    body=bodies,
+)
+def test_no_generated_raw_request_gets_a_5xx(
+    live: tuple[str, int], method: str, path: str, query: str, headers: dict[str, str], body: bytes
+) -> None:
+    status, content_type = _raw(*live, method, path + query, headers, body)
+    assert status < 500, (method, path + query, headers, body[:100])
+    if status >= 400:
+        assert content_type == PROBLEM, (status, content_type, method, path)
+
+
+def test_the_default_limits_leave_room_for_ordinary_requests(client: falcon.testing.TestClient) -> None:
+    """The defaults leave room for ordinary requests."""
+    assert client.simulate_get("/campaigns", headers={**AUTH, "X-Trace": "a" * 1000}).status_code == 200
