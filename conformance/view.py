@@ -16,7 +16,6 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from contract.operations import Contract, Operation, resolve
-from contract.timefmt import parse_timestamp
 
 SPEC_URI = "urn:conformance:spec"
 DEFAULT_POINTERS = {"list": "/data", "events": "/data"}
@@ -164,7 +163,3 @@ class ContractView:
     def has_more_pointer(self) -> str:
         lister = self.one("list")
         return str((lister.extension.get("has_more") if lister else None) or "/pagination/has_more")
-
-
-def is_timestamp(value: Any) -> bool:
-    return isinstance(value, str) and parse_timestamp(value) is not None

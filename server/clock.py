@@ -18,13 +18,6 @@ def real_time() -> datetime:
     return datetime.now(UTC)
 
 
-class SystemClock:
-    """Real time."""
-
-    def now(self) -> datetime:
-        return real_time()
-
-
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 

@@ -10,18 +10,11 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from server.errors import ApiError
 
 PROBLEM_TYPE_PREFIX = "urn:campaign-mock:problem:"
-
-
-@dataclass(frozen=True)
-class RenderedError:
-    media_type: str
-    body: dict[str, Any]
 
 
 class ErrorFormat(Protocol):
