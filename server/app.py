@@ -387,9 +387,11 @@ def create_app(
     clock: ControllableClock,
     ids: IdGenerator,
     store: CampaignStore | None = None,
+    runtime: Runtime | None = None,
 ) -> falcon.App[falcon.Request, falcon.Response]:
-    """Build the mock for ``contract``; everything it needs is passed in."""
-    runtime = build_runtime(contract, options, clock=clock, ids=ids, store=store)
+    """Build the mock for ``contract``; everything it needs is passed in (a runtime, too, if the
+    caller needs to reach the store, as ``--state-file`` does)."""
+    runtime = runtime or build_runtime(contract, options, clock=clock, ids=ids, store=store)
     middleware: list[Any] = [
         RequestLog(runtime.journal, clock, options.log_requests),
         InputLimits(options.max_header_bytes, options.max_query_bytes),

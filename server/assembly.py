@@ -16,12 +16,13 @@ import falcon
 from contract.operations import Contract, build_contract
 from contract.specs import parse_document, read_source, validate_openapi
 from contract.timefmt import parse_timestamp
-from server.app import AppOptions, create_app
+from server.app import AppOptions, build_runtime, create_app
 from server.clock import ControllableClock
 from server.config import ConfigError, ServeSettings
 from server.error_formats import ErrorFormat, TemplateFormat, select_error_format
 from server.faults import parse_rule
 from server.ids import IdGenerator, RandomIds
+from server.runtime import Runtime
 from server.servers import waitress_drop
 from server.traffic import RateLimitOverrides, RateLimitPolicy, policy_from_spec
 
@@ -83,6 +84,7 @@ class Assembled:
     contract: Contract
     api_keys: list[str]
     clock: ControllableClock
+    runtime: Runtime
 
 
 def assemble(
@@ -118,5 +120,7 @@ def assemble(
         described_settings=described,
     )
     clock = clock or configured_clock(settings)
-    app = create_app(contract, options, clock=clock, ids=ids or RandomIds())
-    return Assembled(app, contract, list(options.api_keys), clock)
+    ids = ids or RandomIds()
+    runtime = build_runtime(contract, options, clock=clock, ids=ids)
+    app = create_app(contract, options, clock=clock, ids=ids, runtime=runtime)
+    return Assembled(app, contract, list(options.api_keys), clock, runtime)

@@ -126,6 +126,16 @@ class CampaignService:
         self._store.reset()
         self._timers.clear()
 
+    def snapshot(self) -> list[dict[str, Any]]:
+        return self._store.snapshot()
+
+    def restore(self, entries: list[dict[str, Any]]) -> None:
+        """Load a snapshot; clock-driven moves that came due meanwhile happen on the next request."""
+        self._store.restore(entries)
+        self._timers.clear()
+        for entry in entries:
+            self._schedule(entry["campaign"])
+
     def prepare_seed(self, fields: Mapping[str, Any]) -> tuple[Campaign, list[Event]]:
         """A campaign as given (any known state, given id and times), with defaults filled."""
         given = {key: value for key, value in fields.items() if key != "events"}

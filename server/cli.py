@@ -22,6 +22,7 @@ from contract.cli import add_review_parsers
 from contract.errors import ContractError
 from server.assembly import Assembled, assemble
 from server.config import BY_KEY, DEMO_API_KEY, ConfigError, ServeSettings, env_name, resolve_settings
+from server.persistence import StateFile, StateFileError
 
 USAGE_ERROR = 2
 WAITRESS_HEADER_MARGIN = 64 * 1024
@@ -73,6 +74,8 @@ def _add_serve(commands: Any) -> None:
     serve.add_argument("--freeze-clock", action="store_const", const=True, help=_help("freeze_clock"))
     serve.add_argument("--fault-seed", metavar="N", help=_help("fault_seed"))
     serve.add_argument("--journal-size", metavar="N", help=_help("journal_size"))
+    serve.add_argument("--state-file", metavar="PATH", help=_help("state_file"))
+    serve.add_argument("--state-interval", metavar="SECONDS", help=_help("state_interval"))
     serve.add_argument(
         "--no-request-log",
         dest="log_requests",
@@ -127,6 +130,20 @@ def _print_banner(settings: ServeSettings, assembled: Assembled, port: int) -> N
     print(f"campaign-mock: spec at {root}/openapi.yaml, docs at {root}/docs{admin}; Ctrl-C stops", flush=True)
 
 
+def _open_state(settings: ServeSettings, assembled: Assembled) -> StateFile | None:
+    if not settings.state_file:
+        return None
+    runtime = assembled.runtime
+    state = StateFile(settings.state_file, runtime.service, runtime.clock, assembled.contract.origin)
+    try:
+        loaded = state.load()
+    except StateFileError as exc:
+        raise ConfigError(str(exc)) from exc
+    print(f"campaign-mock: loaded {loaded} campaign(s) from {state.path}", flush=True)
+    state.start(settings.state_interval)
+    return state
+
+
 def run_serve(args: argparse.Namespace) -> int:
     settings = resolve_settings(args.config or os.environ.get(env_name("config")), os.environ, _flags(args))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -147,13 +164,17 @@ def run_serve(args: argparse.Namespace) -> int:
     # explicitly, because a process started in the background inherits an ignored SIGINT.
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    state = _open_state(settings, assembled)
     try:
         _print_banner(settings, assembled, int(getattr(server, "effective_port", settings.port)))
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
+        # waitress lets requests in flight finish (its workers stop after their current task).
         server.close()
+        if state is not None:
+            print(f"campaign-mock: saved {state.stop()} campaign(s) to {state.path}", flush=True)
     print("campaign-mock: stopped", flush=True)
     return 0
 

@@ -179,6 +179,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("fault_seed", _integer(0, 2**63 - 1), 0, "seed for random latency, errors and drops"),
     Setting("journal_size", _integer(1, 1_000_000), 1000, "request journal entries kept"),
+    Setting("state_file", _optional_text, None, "keep campaigns across restarts in this JSON file (loaded on start)"),
+    Setting("state_interval", _seconds, 30.0, "seconds between saves of the state file (0: only on shutdown)"),
 )
 BY_KEY = {setting.key: setting for setting in SETTINGS}
 
@@ -211,6 +213,8 @@ class ServeSettings:
     faults: list[dict[str, Any]] = field(default_factory=list)
     fault_seed: int = 0
     journal_size: int = 1000
+    state_file: str | None = None
+    state_interval: float = 30.0
 
     def effective_keys(self) -> list[str]:
         return self.api_keys or [DEMO_API_KEY]

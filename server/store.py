@@ -51,6 +51,14 @@ class CampaignStore(Protocol):
 
     def reset(self) -> None: ...
 
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Every campaign with its version and events, in creation order (one consistent moment)."""
+        ...
+
+    def restore(self, entries: Iterable[dict[str, Any]]) -> None:
+        """Replace everything with ``entries`` as ``snapshot`` wrote them."""
+        ...
+
 
 @dataclass
 class _Entry:
@@ -116,3 +124,18 @@ class InMemoryCampaignStore:
     def reset(self) -> None:
         with self._lock:
             self._entries.clear()
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                {"id": campaign_id, "version": entry.version, "campaign": entry.campaign, "events": entry.events}
+                for campaign_id, entry in copy.deepcopy(self._entries).items()
+            ]
+
+    def restore(self, entries: Iterable[dict[str, Any]]) -> None:
+        restored = {
+            str(entry["id"]): _Entry(dict(entry["campaign"]), int(entry["version"]), list(entry["events"]))
+            for entry in copy.deepcopy(list(entries))
+        }
+        with self._lock:
+            self._entries = restored
