@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from contract.lifecycle import Lifecycle, Timer
 from contract.timefmt import format_timestamp, normalize_timestamp, parse_timestamp
 from server.clock import Clock
-from server.errors import Conflict, InvalidBody, InvalidTransition, NotFound, StateConflict
+from server.errors import Conflict, InvalidBody, InvalidTransition, NotFound, PreconditionFailed, StateConflict
 from server.ids import IdGenerator
 from server.merge import fill_defaults, merge_patch
 from server.store import Campaign, CampaignStore, Event, Record, StaleVersion
@@ -26,6 +26,24 @@ ID_FIELD = "id"
 CREATED_FIELD = "created_at"
 UPDATED_FIELD = "updated_at"
 MAX_TIMER_MOVES = 64
+
+
+def entity_tag(record: Record) -> str:
+    """The strong ETag of a campaign as read: its version, which every write raises."""
+    return f'"{record.version}"'
+
+
+def _check_precondition(if_match: str | None, record: Record) -> None:
+    """RFC 9110 If-Match: ``*`` or a list of strong tags, one of which must be current."""
+    if if_match is None:
+        return
+    tags = [tag.strip() for tag in if_match.split(",") if tag.strip()]
+    if "*" in tags or entity_tag(record) in tags:
+        return
+    raise PreconditionFailed(
+        f"If-Match {if_match!r} does not name the current version {entity_tag(record)}; read the campaign again.",
+        extra={"current_etag": entity_tag(record)},
+    )
 
 
 class CampaignService:
@@ -49,6 +67,10 @@ class CampaignService:
     def get(self, campaign_id: str) -> Campaign:
         return self._existing(campaign_id).campaign
 
+    def read(self, campaign_id: str) -> Record:
+        """The campaign with its version (what an ETag names)."""
+        return self._existing(campaign_id)
+
     def page(self, statuses: frozenset[str] | None, offset: int, limit: int) -> tuple[list[Campaign], int]:
         self._fire_due_timers()
         return self._store.page(self.lifecycle.status_field, statuses, offset, limit)
@@ -62,6 +84,9 @@ class CampaignService:
 
     # -- writes --------------------------------------------------------------------------
     def create(self, fields: Mapping[str, Any]) -> Campaign:
+        return self.create_record(fields).campaign
+
+    def create_record(self, fields: Mapping[str, Any]) -> Record:
         self._fire_due_timers()
         self._reject_disordered_times(fields)
         now = format_timestamp(self._clock.now())
@@ -77,13 +102,15 @@ class CampaignService:
         }
         record = self._store.insert(campaign_id, campaign)
         self._schedule(record.campaign)
-        return record.campaign
+        return record
 
-    def update(self, campaign_id: str, patch: Mapping[str, Any]) -> Campaign:
+    def update(self, campaign_id: str, patch: Mapping[str, Any], if_match: str | None = None) -> Record:
+        """Apply a merge patch; ``if_match`` (an If-Match header) must name the current version."""
         self._reject_disordered_times(patch)
         changes = {key: value for key, value in patch.items() if key not in self._protected}
 
         def write(record: Record) -> Record:
+            _check_precondition(if_match, record)
             state = record.campaign[self.lifecycle.status_field]
             if self.lifecycle.is_terminal(state):
                 raise self._conflict(
@@ -96,10 +123,12 @@ class CampaignService:
 
         return self._write(campaign_id, write)
 
-    def act(self, campaign_id: str, action: str, reason: str | None) -> Campaign:
+    def act(self, campaign_id: str, action: str, reason: str | None, if_match: str | None = None) -> Record:
+        """Apply a lifecycle action; ``if_match`` (an If-Match header) must name the current version."""
         move = self.lifecycle.transitions[action]
 
         def write(record: Record) -> Record:
+            _check_precondition(if_match, record)
             state = record.campaign[self.lifecycle.status_field]
             if state not in move.sources:
                 allowed = self.lifecycle.allowed_actions(state)
@@ -186,7 +215,7 @@ class CampaignService:
             raise self._not_found(campaign_id)
         return record
 
-    def _write(self, campaign_id: str, attempt: Callable[[Record], Record]) -> Campaign:
+    def _write(self, campaign_id: str, attempt: Callable[[Record], Record]) -> Record:
         """Run ``attempt`` on a fresh read until its compare-and-set lands."""
         while True:
             record = self._existing(campaign_id)
@@ -195,7 +224,7 @@ class CampaignService:
             except StaleVersion:
                 continue
             self._schedule(written.campaign)
-            return written.campaign
+            return written
 
     def _not_found(self, campaign_id: str) -> NotFound:
         return NotFound(f"No campaign with id {campaign_id!r}.")

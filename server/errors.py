@@ -104,6 +104,12 @@ class InvalidTransition(StateConflict):
     code = "invalid-transition"
 
 
+class PreconditionFailed(ApiError):
+    status = 412
+    title = "Precondition failed"
+    code = "precondition-failed"
+
+
 class PayloadTooLarge(ApiError):
     status = 413
     title = "Payload too large"

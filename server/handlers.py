@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contract.operations import Contract, Operation
-from server.campaigns import ID_FIELD, CampaignService
+from server.campaigns import ID_FIELD, CampaignService, entity_tag
+from server.store import Record
 from server.validation import ValidRequest
 
 
@@ -27,6 +28,15 @@ Handler = Callable[[ValidRequest], Reply]
 def _campaign_id(operation: Operation, request: ValidRequest) -> str:
     names = [parameter.name for parameter in operation.parameters_in("path")]
     return str(request.path[names[0]])
+
+
+def _campaign_reply(status: int, record: Record) -> Reply:
+    return Reply(status, record.campaign, {"ETag": entity_tag(record)})
+
+
+def _if_match(request: ValidRequest) -> str | None:
+    value = request.headers.get("If-Match")
+    return None if value is None else str(value)
 
 
 def _location_template(contract: Contract) -> Callable[[str], str] | None:
@@ -46,9 +56,11 @@ def build_handler(contract: Contract, operation: Operation, service: CampaignSer
         location = _location_template(contract)
 
         def create(request: ValidRequest) -> Reply:
-            campaign = service.create(request.body or {})
-            headers = {"Location": location(campaign[ID_FIELD])} if location else {}
-            return Reply(success, campaign, headers)
+            record = service.create_record(request.body or {})
+            headers = {"ETag": entity_tag(record)}
+            if location:
+                headers["Location"] = location(record.campaign[ID_FIELD])
+            return Reply(success, record.campaign, headers)
 
         return create
 
@@ -64,10 +76,12 @@ def build_handler(contract: Contract, operation: Operation, service: CampaignSer
         return list_page
 
     if operation.kind == "get":
-        return lambda request: Reply(success, service.get(_campaign_id(operation, request)))
+        return lambda request: _campaign_reply(success, service.read(_campaign_id(operation, request)))
 
     if operation.kind == "update":
-        return lambda request: Reply(success, service.update(_campaign_id(operation, request), request.body or {}))
+        return lambda request: _campaign_reply(
+            success, service.update(_campaign_id(operation, request), request.body or {}, _if_match(request))
+        )
 
     if operation.kind == "delete":
 
@@ -84,6 +98,8 @@ def build_handler(contract: Contract, operation: Operation, service: CampaignSer
 
     def transition(request: ValidRequest) -> Reply:
         reason = (request.body or {}).get("reason")
-        return Reply(success, service.act(_campaign_id(operation, request), action, reason))
+        return _campaign_reply(
+            success, service.act(_campaign_id(operation, request), action, reason, _if_match(request))
+        )
 
     return transition

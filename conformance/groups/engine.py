@@ -21,6 +21,8 @@ from conformance.results import GroupResult
 from conformance.target import credential_for
 
 STATEFUL_MAX_STEPS = 20
+# 412: a valid request whose precondition (If-Match) does not hold is still valid data.
+POSITIVE_ANSWERS = ["2xx", "3xx", "401", "403", "404", "409", "412", "429", "5xx"]
 NEGATIVE_REJECTIONS = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]
 
 
@@ -53,7 +55,10 @@ def _config(context: KitContext, phases: set[str]) -> SchemathesisConfig:
         # No example database: the same seed gives the same run on every machine.
         "generation": {"max-examples": options.max_examples, "database": "none"},
         # 413 (body too large) is a rejection too; schemathesis' default list lacks it.
-        "checks": {"negative_data_rejection": {"expected-statuses": NEGATIVE_REJECTIONS}},
+        "checks": {
+            "negative_data_rejection": {"expected-statuses": NEGATIVE_REJECTIONS},
+            "positive_data_acceptance": {"expected-statuses": POSITIVE_ANSWERS},
+        },
     }
     if context.view.contract.document.get("x-rate-limit"):
         raw["rate-limit"] = "auto"
