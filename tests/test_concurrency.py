@@ -15,7 +15,7 @@ THREADS = 8
 ACTIONS_PER_THREAD = 40
 
 
-def test_concurrent_actions_leave_legal_histories_and_no_5xx(live_url: str, contract: Contract) -> None:
+def test_concurrent_actions_and_updates_leave_legal_histories_and_no_5xx(live_url: str, contract: Contract) -> None:
     lifecycle = contract.lifecycle
     actions = list(lifecycle.transitions)
     with requests.Session() as http:
@@ -31,12 +31,17 @@ def test_concurrent_actions_leave_legal_histories_and_no_5xx(live_url: str, cont
     def worker(seed: int) -> None:
         rng = random.Random(seed)
         with requests.Session() as http:
-            for _ in range(ACTIONS_PER_THREAD):
-                campaign_id, action = rng.choice(ids), rng.choice(actions)
-                answer = http.post(f"{live_url}/campaigns/{campaign_id}/{action}", headers=AUTH, timeout=10)
+            for step in range(ACTIONS_PER_THREAD):
+                campaign_id, action = rng.choice(ids), rng.choice([*actions, "update"])
+                url = f"{live_url}/campaigns/{campaign_id}"
+                if action == "update":
+                    patch = {"name": f"t{seed}-{step}", "settings": {"daily_limit": step + 1}}
+                    answer = http.patch(url, json=patch, headers=AUTH, timeout=10)
+                else:
+                    answer = http.post(f"{url}/{action}", headers=AUTH, timeout=10)
                 with lock:
                     statuses[answer.status_code] += 1
-                    if answer.status_code == 200:
+                    if answer.status_code == 200 and action != "update":
                         successes[(campaign_id, action)] += 1
 
     threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(THREADS)]
