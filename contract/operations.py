@@ -40,9 +40,12 @@ def resolve(document: Mapping[str, Any], node: Any, pointer: str) -> tuple[Any, 
         node = document
         for raw in reference[2:].split("/"):
             token = raw.replace("~1", "/").replace("~0", "~")
-            if not isinstance(node, Mapping) or token not in node:
+            if isinstance(node, Mapping) and token in node:
+                node = node[token]
+            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+            else:
                 raise ContractError(f"{pointer}: unresolvable reference {reference}")
-            node = node[token]
         pointer = reference[1:]
     return node, pointer
 

@@ -368,7 +368,9 @@ def build_runtime(
     policy = options.rate_limit or policy_from_spec(contract.document, contract.operations)
     return Runtime(
         contract=contract,
-        service=CampaignService(contract.lifecycle, store or InMemoryCampaignStore(), clock, ids, defaults),
+        service=CampaignService(
+            contract.lifecycle, store or InMemoryCampaignStore(contract.lifecycle.status_field), clock, ids, defaults
+        ),
         clock=clock,
         journal=RequestJournal(options.journal_size),
         faults=FaultPlan(options.faults, options.fault_seed),
