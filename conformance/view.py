@@ -15,10 +15,11 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from contract import envelopes
+from contract.listing import Listing, listing_of
 from contract.operations import Contract, Operation, resolve
 
 SPEC_URI = "urn:conformance:spec"
-DEFAULT_POINTERS = {"list": "/data", "events": "/data"}
 
 
 def read_pointer(document: Any, pointer: str) -> Any:
@@ -64,11 +65,19 @@ class ContractView:
         creator = self.one("create")
         return str((creator.extension.get("id_field") if creator else None) or "id")
 
-    def campaign_pointer(self, operation: Operation) -> str:
-        return str(operation.extension.get("result", DEFAULT_POINTERS.get(operation.kind, "")))
+    def campaign_pointer(self, operation: Operation) -> str | None:
+        """Where the operation's envelope puts its subject (campaign, items, events, status)."""
+        placeholder = envelopes.SUBJECT.get(operation.kind, envelopes.CAMPAIGN)
+        return envelopes.pointer_to(operation.envelope, placeholder)
+
+    def answers_campaign(self, operation: Operation) -> bool:
+        """Whether a success of ``operation`` carries the campaign (else read it back)."""
+        response = operation.responses.get(str(operation.success_status()))
+        return bool(response and response.content_types) and self.campaign_pointer(operation) is not None
 
     def campaign_in(self, operation: Operation, body: Any) -> Any:
-        return read_pointer(body, self.campaign_pointer(operation))
+        pointer = self.campaign_pointer(operation)
+        return None if pointer is None else read_pointer(body, pointer)
 
     def status_of(self, operation: Operation, body: Any) -> Any:
         campaign = self.campaign_in(operation, body)
@@ -144,22 +153,26 @@ class ContractView:
         return self.request_example(updater) if updater else None
 
     # -- listing -----------------------------------------------------------------------
-    def list_parameter(self, role: str) -> str | None:
-        """The list operation's parameter for ``status``, ``limit`` or ``offset``."""
+    def listing(self) -> Listing | None:
+        """The list operation's parameters by role (paging style, filter, limit/offset or page)."""
         lister = self.one("list")
         if lister is None:
             return None
-        named = lister.extension.get(f"{role}_param")
-        if named:
-            return str(named)
-        query = {parameter.name for parameter in lister.parameters_in("query")}
-        default = {"status": self.lifecycle.status_field, "limit": "limit", "offset": "offset"}[role]
-        return default if default in query else None
+        names = {parameter.name for parameter in lister.parameters_in("query")}
+        return listing_of(lister.extension, names, self.lifecycle.status_field)
 
-    def total_pointer(self) -> str:
+    def _list_pointer(self, placeholder: str, member: str) -> str | None:
         lister = self.one("list")
-        return str((lister.extension.get("total") if lister else None) or "/pagination/total")
+        if lister is None:
+            return None
+        direct = envelopes.pointer_to(lister.envelope, placeholder)
+        if direct is not None:
+            return direct
+        pagination = envelopes.pointer_to(lister.envelope, envelopes.PAGINATION)
+        return None if pagination is None else f"{pagination}/{member}"
 
-    def has_more_pointer(self) -> str:
-        lister = self.one("list")
-        return str((lister.extension.get("has_more") if lister else None) or "/pagination/has_more")
+    def total_pointer(self) -> str | None:
+        return self._list_pointer(envelopes.TOTAL, "total")
+
+    def has_more_pointer(self) -> str | None:
+        return self._list_pointer(envelopes.HAS_MORE, "has_more")

@@ -19,14 +19,23 @@ FieldReader = Callable[[str], datetime | None]
 
 @dataclass(frozen=True)
 class Guard:
-    """Sends an action elsewhere when a time field lies after ``now`` (first match wins)."""
+    """Sends an action elsewhere (first match wins) when a campaign's time ``field`` lies
+    after ``now``, or when the request names ``param`` (whose value, if ``sets`` names a
+    field, is stored there: a vendor's "resume at this time" body)."""
 
-    field: str
     to: str
+    field: str | None = None
+    param: str | None = None
+    sets: str | None = None
 
-    def applies(self, read_time: FieldReader, now: datetime) -> bool:
-        moment = read_time(self.field)
+    def applies(self, read_time: FieldReader, now: datetime, params: Mapping[str, Any] | None = None) -> bool:
+        if self.param is not None:
+            return params is not None and params.get(self.param) is not None
+        moment = read_time(str(self.field))
         return moment is not None and moment > now
+
+    def describe(self) -> str:
+        return f"{self.param} given" if self.param is not None else f"{self.field} in the future"
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,9 @@ class Lifecycle:
     conflict_status: int = 409
     ordered_times: tuple[str, ...] = ()
     states: tuple[str, ...] = field(default=())
+    create_into: tuple[str, ...] = ()
+    updatable: frozenset[str] | None = None
+    update_moves: Mapping[str, str] = field(default_factory=dict)
 
     def allowed_actions(self, state: str) -> list[str]:
         """Actions that may be applied in ``state``, in the spec's order."""
@@ -73,13 +85,32 @@ class Lifecycle:
     def is_terminal(self, state: str) -> bool:
         return state in self.terminal
 
-    def landing_state(self, action: str, read_time: FieldReader, now: datetime) -> str:
-        """Where ``action`` leads a campaign now, after its guards (first match wins)."""
+    def landing(
+        self, action: str, read_time: FieldReader, now: datetime, params: Mapping[str, Any] | None = None
+    ) -> tuple[str, Guard | None]:
+        """Where ``action`` leads a campaign now, and the guard that sent it (first match wins)."""
         move = self.transitions[action]
         for guard in move.guards:
-            if guard.applies(read_time, now):
-                return guard.to
-        return move.target
+            if guard.applies(read_time, now, params):
+                return guard.to, guard
+        return move.target, None
+
+    def landing_state(
+        self, action: str, read_time: FieldReader, now: datetime, params: Mapping[str, Any] | None = None
+    ) -> str:
+        return self.landing(action, read_time, now, params)[0]
+
+    def may_update(self, state: str) -> bool:
+        """Whether an update is accepted in ``state`` (``updates.in``; default: any non-terminal)."""
+        return state in self.updatable if self.updatable is not None else not self.is_terminal(state)
+
+    def after_update(self, state: str) -> str:
+        """The state an accepted update leaves a campaign in (``updates.moves``)."""
+        return self.update_moves.get(state, state)
+
+    def creatable(self) -> tuple[str, ...]:
+        """States a create may land in: the initial one first, then ``create_into``."""
+        return (self.initial, *(state for state in self.create_into if state != self.initial))
 
     def timers_from(self, state: str) -> list[Timer]:
         return [timer for timer in self.timers if state in timer.sources]
@@ -87,7 +118,8 @@ class Lifecycle:
     def time_fields(self) -> frozenset[str]:
         """Fields whose value the lifecycle reads as a time."""
         fields = {timer.at_field for timer in self.timers}
-        fields.update(g.field for move in self.transitions.values() for g in move.guards)
+        for move in self.transitions.values():
+            fields.update(name for guard in move.guards for name in (guard.field, guard.sets) if name)
         fields.update(self.ordered_times)
         return frozenset(fields)
 
@@ -118,14 +150,21 @@ def _parse_transition(action: str, raw: Any) -> Transition:
     guards = []
     for index, guard in enumerate(body.get("when") or []):
         guard_body = _mapping(guard, f"{where}.when[{index}]")
-        if guard_body.get("after") != "now":
-            raise ContractError(f"{where}.when[{index}].after: only 'now' is supported")
-        guards.append(
-            Guard(
-                field=_text(guard_body.get("field"), f"{where}.when[{index}].field"),
-                to=_text(guard_body.get("to"), f"{where}.when[{index}].to"),
+        place = f"{where}.when[{index}]"
+        to = _text(guard_body.get("to"), f"{place}.to")
+        if "param" in guard_body:
+            sets = guard_body.get("sets")
+            guards.append(
+                Guard(
+                    to=to,
+                    param=_text(guard_body["param"], f"{place}.param"),
+                    sets=_text(sets, f"{place}.sets") if sets is not None else None,
+                )
             )
-        )
+            continue
+        if guard_body.get("after") != "now":
+            raise ContractError(f"{place}: a guard needs 'param', or 'field' with 'after: now'")
+        guards.append(Guard(to=to, field=_text(guard_body.get("field"), f"{place}.field")))
     return Transition(
         action=action,
         sources=frozenset(_names(body.get("from"), f"{where}.from")),
@@ -175,9 +214,18 @@ def parse_lifecycle(document: Mapping[str, Any]) -> Lifecycle:
     ordered = body.get("ordered_times") or []
     if not isinstance(ordered, list) or not all(isinstance(name, str) for name in ordered):
         raise ContractError("x-lifecycle.ordered_times: expected a list of field names")
+    create_into = tuple(_names(body["create_into"], "x-lifecycle.create_into")) if body.get("create_into") else ()
+    updates = _mapping(body.get("updates") or {}, "x-lifecycle.updates")
+    updatable = frozenset(_names(updates["in"], "x-lifecycle.updates.in")) if "in" in updates else None
+    update_moves = {
+        str(source): _text(target, f"x-lifecycle.updates.moves.{source}")
+        for source, target in _mapping(updates.get("moves") or {}, "x-lifecycle.updates.moves").items()
+    }
     states = _ordered_states(
         initial,
         [
+            list(create_into),
+            *([source, target] for source, target in update_moves.items()),
             *(sorted(move.sources) + sorted(move.targets()) for move in transitions.values()),
             *([*sorted(timer.sources), timer.target] for timer in timers),
             sorted(terminal),
@@ -192,4 +240,7 @@ def parse_lifecycle(document: Mapping[str, Any]) -> Lifecycle:
         conflict_status=conflict,
         ordered_times=tuple(ordered),
         states=states,
+        create_into=create_into,
+        updatable=updatable,
+        update_moves=update_moves,
     )

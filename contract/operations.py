@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from contract.envelopes import envelope_of
 from contract.errors import ContractError
 from contract.lifecycle import Lifecycle, parse_lifecycle
 from contract.specs import SpecSource, parse_document
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-KINDS = frozenset({"create", "list", "get", "update", "delete", "transition", "events"})
+KINDS = frozenset({"create", "list", "get", "status", "update", "delete", "transition", "events"})
 
 
 def _escape(token: str) -> str:
@@ -84,6 +85,17 @@ class Operation:
     security: tuple[Mapping[str, list[str]], ...]
     extension: Mapping[str, Any] = field(default_factory=dict)
     extensions: Mapping[str, Any] = field(default_factory=dict)
+    envelope: Any = None
+    actions: tuple[str, ...] = ()
+    action_field: str | None = None
+
+    def serves(self, action: str) -> bool:
+        """Whether this transition operation applies ``action``."""
+        return action in self.actions
+
+    def action_body(self, action: str) -> dict[str, Any] | None:
+        """The body member that names ``action``, for an operation that takes it from the body."""
+        return {self.action_field: action} if self.action_field else None
 
     def parameters_in(self, location: str) -> list[Parameter]:
         return [parameter for parameter in self.parameters if parameter.location == location]
@@ -115,7 +127,7 @@ class Contract:
 
     def transition_for(self, action: str) -> Operation | None:
         for operation in self.by_kind("transition"):
-            if operation.action == action:
+            if operation.serves(action):
                 return operation
         return None
 
@@ -169,6 +181,18 @@ def _operation(
             pointer=where,
         )
     security = raw.get("security", document.get("security", []))
+    action_field = extension.get("action_field")
+    if action_field is not None:
+        actions = extension.get("actions")
+        if not isinstance(actions, list) or not actions or not all(isinstance(name, str) for name in actions):
+            raise ContractError(f"{label}: x-operation.action_field needs x-operation.actions, a list of actions")
+        served = tuple(actions)
+    else:
+        served = (str(extension["action"]),) if extension.get("action") else ()
+    try:
+        envelope = envelope_of(str(extension["kind"]), extension)
+    except ContractError as exc:
+        raise ContractError(f"{label}: {exc}") from exc
     return Operation(
         operation_id=str(label),
         method=method.upper(),
@@ -182,6 +206,9 @@ def _operation(
         security=tuple(security or ()),
         extension=extension,
         extensions={key: value for key, value in raw.items() if str(key).startswith("x-")},
+        envelope=envelope,
+        actions=served,
+        action_field=str(action_field) if action_field is not None else None,
     )
 
 
@@ -218,10 +245,13 @@ def build_contract(document: Mapping[str, Any], origin: str) -> Contract:
     except ContractError as exc:
         raise ContractError(f"{origin}: {exc}") from exc
     for operation in operations:
-        if operation.kind == "transition" and operation.action not in lifecycle.transitions:
+        if operation.kind != "transition":
+            continue
+        unknown: list[str | None] = [action for action in operation.actions if action not in lifecycle.transitions]
+        if unknown or not operation.actions:
             raise ContractError(
-                f"{origin}: {operation.operation_id}: x-operation.action {operation.action!r} "
-                f"is not an action of x-lifecycle ({', '.join(lifecycle.transitions)})"
+                f"{origin}: {operation.operation_id}: x-operation action(s) {', '.join(map(repr, unknown or [None]))} "
+                f"not action(s) of x-lifecycle ({', '.join(lifecycle.transitions)})"
             )
     return Contract(origin, document, lifecycle, operations, _base_path(document))
 

@@ -26,6 +26,13 @@ ID_FIELD = "id"
 CREATED_FIELD = "created_at"
 UPDATED_FIELD = "updated_at"
 MAX_TIMER_MOVES = 64
+UPDATE_EVENT = "update"
+"""The event action recorded when an update moves a campaign (``x-lifecycle.updates.moves``)."""
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    """Numbers before text, each in its own order, so mixed values never fail to compare."""
+    return (0, value) if isinstance(value, int | float) and not isinstance(value, bool) else (1, str(value))
 
 
 def entity_tag(record: Record) -> str:
@@ -71,9 +78,24 @@ class CampaignService:
         """The campaign with its version (what an ETag names)."""
         return self._existing(campaign_id)
 
-    def page(self, statuses: frozenset[str] | None, offset: int, limit: int) -> tuple[list[Campaign], int]:
+    def page(
+        self,
+        statuses: frozenset[str] | None,
+        offset: int,
+        limit: int,
+        match: Callable[[Campaign], bool] | None = None,
+        order: tuple[str, bool] | None = None,
+    ) -> tuple[list[Campaign], int]:
+        """One page in creation order, or by ``order`` (field, descending); ``match`` narrows it."""
         self._fire_due_timers()
-        return self._store.page(self.lifecycle.status_field, statuses, offset, limit)
+        if order is None:
+            return self._store.page(self.lifecycle.status_field, statuses, offset, limit, match)
+        everything, total = self._store.page(self.lifecycle.status_field, statuses, 0, 1 << 62, match)
+        name, descending = order
+        present = [campaign for campaign in everything if campaign.get(name) is not None]
+        absent = [campaign for campaign in everything if campaign.get(name) is None]
+        ordered = sorted(present, key=lambda campaign: _sort_key(campaign[name]), reverse=descending) + absent
+        return ordered[offset : offset + limit], total
 
     def events(self, campaign_id: str) -> list[Event]:
         self._fire_due_timers()
@@ -95,7 +117,7 @@ class CampaignService:
         body = self._normalized(fill_defaults(merge_patch({}, given), self._defaults))
         campaign = {
             ID_FIELD: campaign_id,
-            self.lifecycle.status_field: self.lifecycle.initial,
+            self.lifecycle.status_field: self._creation_state(fields),
             **body,
             CREATED_FIELD: now,
             UPDATED_FIELD: now,
@@ -112,20 +134,34 @@ class CampaignService:
         def write(record: Record) -> Record:
             _check_precondition(if_match, record)
             state = record.campaign[self.lifecycle.status_field]
-            if self.lifecycle.is_terminal(state):
-                raise self._conflict(
-                    StateConflict, f"Cannot update a campaign that is {state} (a terminal state).", state
-                )
+            if not self.lifecycle.may_update(state):
+                why = "a terminal state" if self.lifecycle.is_terminal(state) else "updates are refused in it"
+                raise self._conflict(StateConflict, f"Cannot update a campaign that is {state} ({why}).", state)
             merged = self._normalized(fill_defaults(merge_patch(record.campaign, changes), self._defaults))
-            self._check_against_state(merged, state)
-            merged[UPDATED_FIELD] = format_timestamp(self._clock.now())
-            return self._store.replace(campaign_id, record.version, merged, None)
+            self._check_against_state(record.campaign, merged, state)
+            now = format_timestamp(self._clock.now())
+            merged[UPDATED_FIELD] = now
+            target = self.lifecycle.after_update(state)
+            event = None
+            if target != state:
+                merged[self.lifecycle.status_field] = target
+                event = {"action": UPDATE_EVENT, "from": state, "to": target, "reason": None, "at": now}
+            return self._store.replace(campaign_id, record.version, merged, event)
 
         return self._write(campaign_id, write)
 
-    def act(self, campaign_id: str, action: str, reason: str | None, if_match: str | None = None) -> Record:
-        """Apply a lifecycle action; ``if_match`` (an If-Match header) must name the current version."""
+    def act(
+        self,
+        campaign_id: str,
+        action: str,
+        params: Mapping[str, Any] | None = None,
+        if_match: str | None = None,
+    ) -> Record:
+        """Apply a lifecycle action with the request's ``params`` (``reason``, and whatever a
+        guard reads); ``if_match`` (an If-Match header) must name the current version."""
         move = self.lifecycle.transitions[action]
+        params = params or {}
+        reason = params.get("reason")
 
         def write(record: Record) -> Record:
             _check_precondition(if_match, record)
@@ -139,8 +175,10 @@ class CampaignService:
                     state,
                 )
             now = self._clock.now()
-            target = self.lifecycle.landing_state(action, self._time_reader(record.campaign), now)
+            target, guard = self.lifecycle.landing(action, self._time_reader(record.campaign), now, params)
             moved = {**record.campaign, self.lifecycle.status_field: target, UPDATED_FIELD: format_timestamp(now)}
+            if guard is not None and guard.sets is not None:
+                moved[guard.sets] = normalize_timestamp(params[str(guard.param)])
             event = {"action": action, "from": state, "to": target, "reason": reason, "at": format_timestamp(now)}
             return self._store.replace(campaign_id, record.version, moved, event)
 
@@ -226,6 +264,19 @@ class CampaignService:
             self._schedule(written.campaign)
             return written
 
+    def _creation_state(self, fields: Mapping[str, Any]) -> str:
+        """The initial state, or one of ``create_into`` when the body asks for it."""
+        asked = fields.get(self.lifecycle.status_field)
+        if asked is None:
+            return self.lifecycle.initial
+        if asked not in self.lifecycle.creatable():
+            raise InvalidBody(
+                f"{self.lifecycle.status_field} {asked!r}: a campaign can be created in "
+                f"{', '.join(self.lifecycle.creatable())} only.",
+                extra={"errors": [{"in": "body", "name": self.lifecycle.status_field, "detail": "not creatable"}]},
+            )
+        return str(asked)
+
     def _not_found(self, campaign_id: str) -> NotFound:
         return NotFound(f"No campaign with id {campaign_id!r}.")
 
@@ -273,7 +324,7 @@ class CampaignService:
                 },
             )
 
-    def _check_against_state(self, merged: Mapping[str, Any], state: str) -> None:
+    def _check_against_state(self, before: Mapping[str, Any], merged: Mapping[str, Any], state: str) -> None:
         pair = self._disordered_pair(merged)
         if pair is not None:
             earlier, later = pair
@@ -284,7 +335,7 @@ class CampaignService:
                 state,
             )
         for timer in self.lifecycle.timers_from(state):
-            if merged.get(timer.at_field) is None:
+            if before.get(timer.at_field) is not None and merged.get(timer.at_field) is None:
                 raise self._conflict(
                     StateConflict,
                     f"A {state} campaign waits on {timer.at_field}; it cannot be cleared in this state.",

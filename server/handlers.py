@@ -1,17 +1,22 @@
 """What each kind of operation does with a validated request: call the domain, shape the reply.
 
 One small function per ``x-operation.kind``; none of them knows a path or a state name.
+Answers are shaped by the operation's envelope (``contract.envelopes``); a success the
+contract documents without content is answered without a body.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from contract import envelopes
+from contract.listing import Listing, listing_of, parse_page
 from contract.operations import Contract, Operation
 from server.campaigns import ID_FIELD, CampaignService, entity_tag
-from server.store import Record
+from server.errors import InvalidBody, InvalidRequest
+from server.store import Campaign, Record
 from server.validation import ValidRequest
 
 
@@ -30,10 +35,6 @@ def _campaign_id(operation: Operation, request: ValidRequest) -> str:
     return str(request.path[names[0]])
 
 
-def _campaign_reply(status: int, record: Record) -> Reply:
-    return Reply(status, record.campaign, {"ETag": entity_tag(record)})
-
-
 def _if_match(request: ValidRequest) -> str | None:
     value = request.headers.get("If-Match")
     return None if value is None else str(value)
@@ -48,58 +49,138 @@ def _location_template(contract: Contract) -> Callable[[str], str] | None:
     return lambda campaign_id: template.replace(placeholder, campaign_id)
 
 
+class Shaper:
+    """Writes one operation's success: its status, its envelope, or no body when none is documented."""
+
+    def __init__(self, operation: Operation) -> None:
+        self.status = operation.success_status()
+        response = operation.responses.get(str(self.status))
+        self._has_body = bool(response and response.content_types)
+        self._envelope = operation.envelope
+
+    def reply(self, values: Mapping[str, Any], headers: dict[str, str] | None = None) -> Reply:
+        body = envelopes.fill(self._envelope, values) if self._has_body else None
+        return Reply(self.status, body, headers or {})
+
+    def campaign(self, record: Record, headers: dict[str, str] | None = None) -> Reply:
+        return self.reply({envelopes.CAMPAIGN: record.campaign}, {"ETag": entity_tag(record), **(headers or {})})
+
+
+def _matcher(listing: Listing, request: ValidRequest) -> Callable[[Campaign], bool] | None:
+    """The search (case-insensitive substring of any search field), if the request has one."""
+    term = request.query.get(listing.search) if listing.search else None
+    if not term:
+        return None
+    needle = str(term).lower()
+    return lambda campaign: any(needle in str(campaign.get(name) or "").lower() for name in listing.search_fields)
+
+
+def _order(listing: Listing, request: ValidRequest) -> tuple[str, bool] | None:
+    value = request.query.get(listing.sort) if listing.sort else None
+    if not value:
+        return None
+    text = str(value)
+    return (text[1:], True) if text.startswith("-") else (text, False)
+
+
+def _window(listing: Listing, request: ValidRequest) -> tuple[int, int]:
+    """(offset, limit) of the requested page, whichever paging style the operation uses."""
+    if listing.style == "page":
+        raw = request.query.get(str(listing.page))
+        if raw is None:
+            return 0, listing.default_size
+        try:
+            return parse_page(str(raw), listing.default_size)
+        except ValueError as exc:
+            raise InvalidRequest(str(exc), extra={"errors": [{"in": "query", "name": listing.page}]}) from None
+    limit = request.query.get(str(listing.limit)) if listing.limit else None
+    offset = request.query.get(str(listing.offset)) if listing.offset else None
+    return int(offset or 0), int(limit or listing.default_size)
+
+
+def _list_handler(contract: Contract, operation: Operation, service: CampaignService) -> Handler:
+    shaper = Shaper(operation)
+    names = {parameter.name for parameter in operation.parameters_in("query")}
+    listing = listing_of(operation.extension, names, contract.lifecycle.status_field)
+
+    def list_page(request: ValidRequest) -> Reply:
+        raw = request.query.get(listing.status) if listing.status else None
+        statuses = frozenset(raw if isinstance(raw, list) else [raw]) if raw else None
+        offset, limit = _window(listing, request)
+        data, total = service.page(statuses, offset, limit, _matcher(listing, request), _order(listing, request))
+        more = offset + len(data) < total
+        pagination = {"total": total, "limit": limit, "offset": offset, "has_more": more}
+        return shaper.reply(
+            {
+                envelopes.ITEMS: data,
+                envelopes.TOTAL: total,
+                envelopes.LIMIT: limit,
+                envelopes.OFFSET: offset,
+                envelopes.HAS_MORE: more,
+                envelopes.PAGINATION: pagination,
+            }
+        )
+
+    return list_page
+
+
+def _params(request: ValidRequest) -> Mapping[str, Any]:
+    return request.body if isinstance(request.body, Mapping) else {}
+
+
 def build_handler(contract: Contract, operation: Operation, service: CampaignService) -> Handler:
     """The handler for one operation, chosen by its ``x-operation.kind``."""
-    success = operation.success_status()
+    shaper = Shaper(operation)
 
     if operation.kind == "create":
         location = _location_template(contract)
 
         def create(request: ValidRequest) -> Reply:
-            record = service.create_record(request.body or {})
-            headers = {"ETag": entity_tag(record)}
-            if location:
-                headers["Location"] = location(record.campaign[ID_FIELD])
-            return Reply(success, record.campaign, headers)
+            record = service.create_record(_params(request))
+            headers = {"Location": location(str(record.campaign[ID_FIELD]))} if location else {}
+            return shaper.campaign(record, headers)
 
         return create
 
     if operation.kind == "list":
-
-        def list_page(request: ValidRequest) -> Reply:
-            statuses = request.query.get("status")
-            limit, offset = int(request.query["limit"]), int(request.query["offset"])
-            data, total = service.page(frozenset(statuses) if statuses else None, offset, limit)
-            pagination = {"total": total, "limit": limit, "offset": offset, "has_more": offset + len(data) < total}
-            return Reply(success, {"data": data, "pagination": pagination})
-
-        return list_page
+        return _list_handler(contract, operation, service)
 
     if operation.kind == "get":
-        return lambda request: _campaign_reply(success, service.read(_campaign_id(operation, request)))
+        return lambda request: shaper.campaign(service.read(_campaign_id(operation, request)))
+
+    if operation.kind == "status":
+        status_field = contract.lifecycle.status_field
+
+        def status(request: ValidRequest) -> Reply:
+            campaign = service.get(_campaign_id(operation, request))
+            return shaper.reply({envelopes.STATUS: {status_field: campaign[status_field]}})
+
+        return status
 
     if operation.kind == "update":
-        return lambda request: _campaign_reply(
-            success, service.update(_campaign_id(operation, request), request.body or {}, _if_match(request))
+        return lambda request: shaper.campaign(
+            service.update(_campaign_id(operation, request), _params(request), _if_match(request))
         )
 
     if operation.kind == "delete":
 
         def delete(request: ValidRequest) -> Reply:
             service.delete(_campaign_id(operation, request))
-            return Reply(success)
+            return shaper.reply({})
 
         return delete
 
     if operation.kind == "events":
-        return lambda request: Reply(success, {"data": service.events(_campaign_id(operation, request))})
-
-    action = str(operation.action)
+        return lambda request: shaper.reply({envelopes.EVENTS: service.events(_campaign_id(operation, request))})
 
     def transition(request: ValidRequest) -> Reply:
-        reason = (request.body or {}).get("reason")
-        return _campaign_reply(
-            success, service.act(_campaign_id(operation, request), action, reason, _if_match(request))
-        )
+        params = _params(request)
+        action = str(params.get(operation.action_field)) if operation.action_field else operation.actions[0]
+        if not operation.serves(action):
+            raise InvalidBody(
+                f"{operation.action_field} must be one of {', '.join(operation.actions)}.",
+                extra={"errors": [{"in": "body", "name": operation.action_field, "detail": "unknown action"}]},
+            )
+        return shaper.campaign(service.act(_campaign_id(operation, request), action, params, _if_match(request)))
 
     return transition

@@ -12,7 +12,7 @@ import bisect
 import heapq
 import itertools
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -46,9 +46,14 @@ class CampaignStore(Protocol):
     def events(self, campaign_id: str) -> list[Event] | None: ...
 
     def page(
-        self, status_field: str, statuses: frozenset[str] | None, offset: int, limit: int
+        self,
+        status_field: str,
+        statuses: frozenset[str] | None,
+        offset: int,
+        limit: int,
+        match: Callable[[Campaign], bool] | None = None,
     ) -> tuple[list[Campaign], int]:
-        """Campaigns in creation order, filtered by status: one page and the total."""
+        """Campaigns in creation order, filtered by status (and ``match``): one page and the total."""
         ...
 
     def reset(self) -> None: ...
@@ -164,11 +169,24 @@ class InMemoryCampaignStore:
             return None if entry is None else clone(entry.events)
 
     def page(
-        self, status_field: str, statuses: frozenset[str] | None, offset: int, limit: int
+        self,
+        status_field: str,
+        statuses: frozenset[str] | None,
+        offset: int,
+        limit: int,
+        match: Callable[[Campaign], bool] | None = None,
     ) -> tuple[list[Campaign], int]:
         with self._lock:
-            if statuses is None:
-                ids: Iterable[str] = itertools.islice(self._entries, offset, offset + limit)
+            ids: Iterable[str]
+            if match is not None:
+                matching = [
+                    i
+                    for i, e in self._entries.items()
+                    if (statuses is None or e.campaign.get(status_field) in statuses) and match(e.campaign)
+                ]
+                ids, total = matching[offset : offset + limit], len(matching)
+            elif statuses is None:
+                ids = itertools.islice(self._entries, offset, offset + limit)
                 total = len(self._entries)
             elif status_field == self._status_field:
                 numbers = [self._by_status.get(status, []) for status in sorted(statuses)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -29,29 +30,52 @@ FAR_FUTURE = timedelta(days=30)
 
 @dataclass(frozen=True)
 class Plan:
-    """How to reach a state: guard fields set in the future at creation, then these actions."""
+    """How to reach a state: created in ``states[0]`` with guard fields set in the future,
+    then these actions."""
 
     future_fields: frozenset[str]
     actions: tuple[str, ...]
     states: tuple[str, ...]  # the state after creation and after each action
 
 
-def simulate(lifecycle: Lifecycle, future_fields: frozenset[str], actions: tuple[str, ...]) -> tuple[str, ...] | None:
-    """States along ``actions`` from the initial one; None if an action is not allowed."""
-    states = [lifecycle.initial]
+ActionParams = Callable[[str], Mapping[str, Any]]
+"""The body the kit sends for an action (a guard may read it)."""
+
+
+def _no_params(action: str) -> Mapping[str, Any]:
+    return {}
+
+
+def simulate(
+    lifecycle: Lifecycle,
+    future_fields: frozenset[str],
+    actions: tuple[str, ...],
+    start: str | None = None,
+    params: ActionParams = _no_params,
+) -> tuple[str, ...] | None:
+    """States along ``actions`` from ``start`` (the initial one); None if an action is not allowed."""
+    far = datetime.max.replace(tzinfo=UTC)
+    now = datetime.now(UTC)
+    states = [start or lifecycle.initial]
     for action in actions:
-        move = lifecycle.transitions[action]
-        if states[-1] not in move.sources:
+        if states[-1] not in lifecycle.transitions[action].sources:
             return None
-        landing = next((guard.to for guard in move.guards if guard.field in future_fields), move.target)
+        landing = lifecycle.landing_state(
+            action, lambda name: far if name in future_fields else None, now, params(action)
+        )
         states.append(landing)
     return tuple(states)
 
 
-def plan_routes(lifecycle: Lifecycle, settable: frozenset[str]) -> dict[str, Plan]:
-    """The shortest plan to each reachable state (breadth-first over actions and guards)."""
-    found: dict[str, Plan] = {lifecycle.initial: Plan(frozenset(), (), (lifecycle.initial,))}
-    queue: deque[Plan] = deque([found[lifecycle.initial]])
+def plan_routes(lifecycle: Lifecycle, settable: frozenset[str], params: ActionParams = _no_params) -> dict[str, Plan]:
+    """The shortest plan to each reachable state (breadth-first over creation states, actions
+    and guards)."""
+    found: dict[str, Plan] = {}
+    queue: deque[Plan] = deque()
+    for state in lifecycle.creatable():
+        if state not in found:
+            found[state] = Plan(frozenset(), (), (state,))
+            queue.append(found[state])
     limit = len(lifecycle.states) + 2
     while queue:
         plan = queue.popleft()
@@ -64,7 +88,7 @@ def plan_routes(lifecycle: Lifecycle, settable: frozenset[str]) -> dict[str, Pla
             options += [plan.future_fields | {g.field} for g in move.guards if g.field in settable]
             for fields in options:
                 actions = (*plan.actions, action)
-                states = simulate(lifecycle, frozenset(fields), actions)
+                states = simulate(lifecycle, frozenset(fields), actions, plan.states[0], params)
                 if states is not None and states[-1] not in found:
                     found[states[-1]] = Plan(frozenset(fields), actions, states)
                     queue.append(found[states[-1]])
@@ -97,11 +121,40 @@ class LifecycleChecks:
             return
         self.server_offset = offset if abs(offset) > timedelta(seconds=2) else timedelta(0)
 
-    def create(self, scenario: Scenario, times: dict[str, str] | None = None) -> str | None:
+    def plans(self) -> dict[str, Plan]:
+        """The shortest way to every state the kit can bring a campaign into."""
+        settable = frozenset(name for name in self.view.time_fields() if self.view.accepts_on_create(name))
+        return plan_routes(self.lifecycle, settable, self.action_params)
+
+    def action_body(self, action: str) -> tuple[str | None, Any]:
+        """(media type, body) the kit sends for ``action``: the documented example, with the
+        member that names the action where the operation reads it from the body."""
+        operation = self.view.transition(action)
+        if operation is None:
+            return None, None
+        content_type, body = None, None
+        if operation.body_required or operation.action_field:
+            example = self.view.request_example(operation)
+            if example is not None:
+                content_type, body = example
+        named = operation.action_body(action)
+        if named is not None:
+            body = {**(body if isinstance(body, dict) else {}), **named}
+            content_type = content_type or "application/json"
+        return content_type, body
+
+    def action_params(self, action: str) -> Mapping[str, Any]:
+        body = self.action_body(action)[1]
+        return body if isinstance(body, Mapping) else {}
+
+    def create(self, scenario: Scenario, times: dict[str, str] | None = None, state: str | None = None) -> str | None:
         built = self.view.create_body(times)
         if built is None or self.creator is None:
             return None
         media_type, body = built
+        state = state or self.lifecycle.initial
+        if state != self.lifecycle.initial:
+            body[self.lifecycle.status_field] = state
         exchange = scenario.send(self.creator, json_body=body, content_type=media_type)
         self._learn_server_time(exchange)
         expected = self.creator.success_status()
@@ -119,10 +172,10 @@ class LifecycleChecks:
             return None
         status = campaign.get(self.lifecycle.status_field)
         self.result.check(
-            status == self.lifecycle.initial,
+            status == state,
             "lifecycle.initial-state",
             self.creator.operation_id,
-            f"{self.lifecycle.status_field} {self.lifecycle.initial!r}",
+            f"{self.lifecycle.status_field} {state!r}",
             f"{status!r}",
             scenario.steps(),
         )
@@ -136,12 +189,7 @@ class LifecycleChecks:
         operation = self.view.transition(action)
         if operation is None:
             return None
-        body = None
-        content_type = None
-        if operation.body_required:
-            example = self.view.request_example(operation)
-            if example is not None:
-                content_type, body = example
+        content_type, body = self.action_body(action)
         return scenario.send(
             operation, path_values=self.path_values(operation, campaign_id), json_body=body, content_type=content_type
         )
@@ -166,7 +214,7 @@ class LifecycleChecks:
     def reach(self, plan: Plan, label: str) -> tuple[Scenario, str] | None:
         """A fresh campaign brought along ``plan``; None (with a failure recorded) if it cannot be."""
         scenario = Scenario(self.context)
-        campaign_id = self.create(scenario, self.times_for(plan.future_fields))
+        campaign_id = self.create(scenario, self.times_for(plan.future_fields), plan.states[0])
         if campaign_id is None:
             return None
         for action, expected in zip(plan.actions, plan.states[1:], strict=True):
@@ -213,7 +261,9 @@ class LifecycleChecks:
         label = f"{operation.operation_id} from {state}"
         move = self.lifecycle.transitions[action]
         if state in move.sources:
-            target = simulate(self.lifecycle, plan.future_fields, (*plan.actions, action))
+            target = simulate(
+                self.lifecycle, plan.future_fields, (*plan.actions, action), plan.states[0], self.action_params
+            )
             expected_state = target[-1] if target else move.target
             success = operation.success_status()
             if not self.result.check(
@@ -301,14 +351,16 @@ class LifecycleChecks:
             scenario.steps(),
         )
 
-    def check_terminal_update(self, plan: Plan) -> None:
+    def check_update(self, plan: Plan) -> None:
+        """An update in this state is accepted (and lands where ``updates.moves`` says) or
+        refused with the conflict status, changing nothing, as the lifecycle says."""
         updater = self.view.one("update")
         state = plan.states[-1]
         if updater is None:
             return
         example = self.view.update_body()
         if example is None:
-            self.result.skipped("lifecycle.terminal-update", updater.operation_id, "no request example to send")
+            self.result.skipped("lifecycle.update", updater.operation_id, "no request example to send")
             return
         reached = self.reach(plan, state)
         if reached is None:
@@ -319,12 +371,34 @@ class LifecycleChecks:
             updater, path_values=self.path_values(updater, campaign_id), json_body=body, content_type=media_type
         )
         label = f"{updater.operation_id} in {state}"
+        if self.lifecycle.may_update(state):
+            landing = self.lifecycle.after_update(state)
+            if self.result.check(
+                exchange.status == updater.success_status(),
+                "lifecycle.update-allowed",
+                label,
+                f"{updater.success_status()} (updates are accepted in {state})",
+                exchange.brief(),
+                scenario.steps(),
+            ):
+                status, _ = self.read_status(scenario, campaign_id)
+                if self.reader is not None:
+                    self.result.check(
+                        status == landing,
+                        "lifecycle.update-lands",
+                        label,
+                        f"{landing!r} after an update in {state}",
+                        f"{status!r}",
+                        scenario.steps(),
+                    )
+            return
+        terminal = self.lifecycle.is_terminal(state)
         conflict = self.lifecycle.conflict_status
         if self.result.check(
             exchange.status == conflict,
-            "lifecycle.terminal-update",
+            "lifecycle.terminal-update" if terminal else "lifecycle.update-refused",
             label,
-            f"{conflict} (a {state} campaign cannot change)",
+            f"{conflict} (a {state} campaign cannot be updated)",
             exchange.brief(),
             scenario.steps(),
         ):
@@ -333,7 +407,7 @@ class LifecycleChecks:
         if self.reader is not None:
             self.result.check(
                 status == state,
-                "lifecycle.terminal-stays",
+                "lifecycle.terminal-stays" if terminal else "lifecycle.forbidden-changes-nothing",
                 label,
                 f"still {state!r} after the refused update",
                 f"{status!r}",
@@ -452,20 +526,18 @@ def run(context: KitContext) -> GroupResult:
     if checks.creator is None:
         result.skipped("lifecycle.create", "-", "the spec has no create operation")
         return result
-    settable = frozenset(name for name in checks.view.time_fields() if checks.view.accepts_on_create(name))
-    plans = plan_routes(checks.lifecycle, settable)
+    plans = checks.plans()
     for state in checks.lifecycle.states:
         if state not in plans:
             result.skipped("lifecycle.reach-state", state, "not reachable by actions the kit can take")
     total = len(plans) * len(checks.lifecycle.transitions)
     done = 0
-    for state, plan in plans.items():
+    for plan in plans.values():
         for action in checks.lifecycle.transitions:
             checks.check_action(plan, action)
             done += 1
         context.progress(f"  lifecycle: {done}/{total} state x action checks")
-        if checks.lifecycle.is_terminal(state):
-            checks.check_terminal_update(plan)
+        checks.check_update(plan)
     checks.check_delete(plans)
     checks.check_timers(plans)
     result.summary = f"{len(plans)} states x {len(checks.lifecycle.transitions)} actions"

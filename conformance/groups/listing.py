@@ -11,33 +11,40 @@ from collections.abc import Iterator
 from typing import Any
 
 from conformance.context import KitContext, Scenario
-from conformance.groups.lifecycle import LifecycleChecks, plan_routes
+from conformance.groups.lifecycle import LifecycleChecks
 from conformance.results import GroupResult
 from conformance.view import read_pointer
+from contract.listing import Listing, page_value
 
 GROUP = "listing"
 MAX_PAGES = 200
 PAGE_SIZE = 7  # odd, so off-by-one paging shows
 
 
+def _page_query(listing: Listing, offset: int, limit: int) -> dict[str, Any]:
+    """The query for the page at ``offset`` of ``limit`` items, in the operation's paging style."""
+    if listing.style == "page" and listing.page:
+        return {listing.page: page_value(offset, limit)}
+    if listing.limit and listing.offset:
+        return {listing.limit: limit, listing.offset: offset}
+    return {}
+
+
 def _pages(
     context: KitContext, scenario: Scenario, query: dict[str, Any], limit: int
 ) -> Iterator[tuple[Any, list[Any]]]:
-    lister = context.view.one("list")
-    if lister is None:
+    lister, listing = context.view.one("list"), context.view.listing()
+    if lister is None or listing is None:
         return
-    limit_name, offset_name = context.view.list_parameter("limit"), context.view.list_parameter("offset")
     offset = 0
     for _ in range(MAX_PAGES):
-        page_query = dict(query)
-        if limit_name and offset_name:
-            page_query.update({limit_name: limit, offset_name: offset})
-        exchange = scenario.send(lister, query=page_query)
+        paging = _page_query(listing, offset, limit)
+        exchange = scenario.send(lister, query={**query, **paging})
         items = context.view.campaign_in(lister, exchange.json())
         if exchange.status >= 300 or not isinstance(items, list):
             return
         yield exchange.json(), items
-        if not (limit_name and offset_name) or not items:
+        if not paging or len(items) < limit:
             return
         offset += len(items)
 
@@ -50,8 +57,7 @@ def run(context: KitContext) -> GroupResult:
         result.skipped("listing.filter", "-", "the spec has no list operation")
         return result
     checks = LifecycleChecks(context, result)
-    settable = frozenset(name for name in view.time_fields() if view.accepts_on_create(name))
-    plans = plan_routes(view.lifecycle, settable)
+    plans = checks.plans()
     made: dict[str, str] = {}
     for state in list(plans)[:3]:
         reached = checks.reach(plans[state], state)
@@ -61,7 +67,8 @@ def run(context: KitContext) -> GroupResult:
         result.skipped("listing.filter", lister.operation_id, "could not create campaigns to list")
         return result
     id_field, status_field = view.id_field(), view.lifecycle.status_field
-    status_name = view.list_parameter("status")
+    listing = view.listing()
+    status_name = listing.status if listing else None
     scenario = Scenario(context)
     for state in sorted(set(made.values())):
         if status_name is None:
@@ -89,24 +96,25 @@ def run(context: KitContext) -> GroupResult:
             f"missing {missing}",
             scenario.steps()[-3:],
         )
-    limit_name, offset_name = view.list_parameter("limit"), view.list_parameter("offset")
-    if not (limit_name and offset_name):
-        result.skipped("listing.paging", lister.operation_id, "no limit/offset parameters")
+    if listing is None or not _page_query(listing, 0, PAGE_SIZE):
+        result.skipped("listing.paging", lister.operation_id, "no paging parameters")
         return result
+    paging_label = " ".join(f"{name}={value}" for name, value in _page_query(listing, 0, PAGE_SIZE).items())
     everything: list[Any] = []
     totals: list[Any] = []
-    for body, items in _pages(context, scenario, {}, 2):
+    total_pointer, has_more_pointer = view.total_pointer(), view.has_more_pointer()
+    for body, items in _pages(context, scenario, {}, PAGE_SIZE):
         everything.extend(items)
-        totals.append(read_pointer(body, view.total_pointer()))
+        totals.append(read_pointer(body, total_pointer) if total_pointer is not None else None)
         result.check(
             len(items) <= PAGE_SIZE,
             "listing.paging",
-            f"{lister.operation_id} {limit_name}={PAGE_SIZE}",
+            f"{lister.operation_id} {paging_label}",
             f"at most {PAGE_SIZE} items",
             f"{len(items)}",
             scenario.steps()[-1:],
         )
-        has_more = read_pointer(body, view.has_more_pointer())
+        has_more = read_pointer(body, has_more_pointer) if has_more_pointer is not None else None
         total = totals[-1]
         if isinstance(has_more, bool) and isinstance(total, int):
             result.check(

@@ -1,0 +1,87 @@
+"""Where a campaign sits in an answer: ``x-operation.envelope``, read by server and kit alike.
+
+An envelope is a JSON template. A string that is exactly one of the placeholders below is
+replaced by its value; everything else is written as it stands. So a vendor that answers
+``{"success": true, "data": {...}}`` or ``{"total": 1, "items": [{...}]}`` is data, not code,
+and the kit finds the campaign in the same template the server fills.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from contract.errors import ContractError
+
+CAMPAIGN = "$campaign"
+ITEMS = "$items"
+EVENTS = "$events"
+STATUS = "$status"
+TOTAL = "$total"
+LIMIT = "$limit"
+OFFSET = "$offset"
+HAS_MORE = "$has_more"
+PAGINATION = "$pagination"
+PLACEHOLDERS = frozenset({CAMPAIGN, ITEMS, EVENTS, STATUS, TOTAL, LIMIT, OFFSET, HAS_MORE, PAGINATION})
+
+DEFAULTS: Mapping[str, Any] = {
+    "create": CAMPAIGN,
+    "get": CAMPAIGN,
+    "update": CAMPAIGN,
+    "transition": CAMPAIGN,
+    "list": {"data": ITEMS, "pagination": PAGINATION},
+    "events": {"data": EVENTS},
+}
+"""The canonical API's layout, used where an operation gives no envelope."""
+
+SUBJECT = {"list": ITEMS, "events": EVENTS, "status": STATUS}
+"""Which placeholder holds what an operation of each kind is about (default: the campaign)."""
+
+
+def envelope_of(kind: str, extension: Mapping[str, Any]) -> Any:
+    """The operation's template; ContractError for a placeholder that does not exist."""
+    template = extension.get("envelope", DEFAULTS.get(kind))
+    unknown = sorted(_strings(template) - PLACEHOLDERS)
+    if unknown:
+        raise ContractError(
+            f"x-operation.envelope: unknown placeholder(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(PLACEHOLDERS))}"
+        )
+    return template
+
+
+def _strings(template: Any) -> set[str]:
+    if isinstance(template, str):
+        return {template} if template.startswith("$") else set()
+    if isinstance(template, Mapping):
+        return {name for value in template.values() for name in _strings(value)}
+    if isinstance(template, list):
+        return {name for value in template for name in _strings(value)}
+    return set()
+
+
+def fill(template: Any, values: Mapping[str, Any]) -> Any:
+    """The template with each placeholder replaced by ``values[placeholder]``."""
+    if isinstance(template, str) and template in PLACEHOLDERS:
+        return values.get(template)
+    if isinstance(template, Mapping):
+        return {key: fill(value, values) for key, value in template.items()}
+    if isinstance(template, list):
+        return [fill(value, values) for value in template]
+    return template
+
+
+def pointer_to(template: Any, placeholder: str) -> str | None:
+    """The JSON pointer at which ``placeholder`` sits in ``template`` (``""``: the whole body)."""
+    if template == placeholder:
+        return ""
+    children: list[tuple[str, Any]] = []
+    if isinstance(template, Mapping):
+        children = [(str(key), value) for key, value in template.items()]
+    elif isinstance(template, list):
+        children = [(str(index), value) for index, value in enumerate(template)]
+    for token, child in children:
+        found = pointer_to(child, placeholder)
+        if found is not None:
+            return "/" + token.replace("~", "~0").replace("/", "~1") + found
+    return None
