@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
@@ -124,6 +124,9 @@ class Target:
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
+        base_path = self.contract.base_path
+        if base_path and not urlsplit(self.base_url).path.endswith(base_path):
+            self.base_url += base_path  # the spec's servers[0] path, e.g. /alpha, unless given
         self._session = requests.Session()
         self._lock = threading.Lock()
 

@@ -8,6 +8,8 @@ hints, the documented examples and schemas), with the canonical API's layout as 
 from __future__ import annotations
 
 import copy
+import secrets
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,6 +62,16 @@ class ContractView:
     def id_parameter(self, operation: Operation) -> str | None:
         names = [parameter.name for parameter in operation.parameters_in("path")]
         return names[0] if names else None
+
+    def unknown_id(self, operation: Operation) -> str:
+        """An id no campaign has that still fits the id parameter's schema (a UUID, a number, text)."""
+        schema: Any = next(iter(operation.parameters_in("path")), None)
+        schema = schema.schema if schema is not None else {}
+        if schema.get("format") == "uuid":
+            return str(uuid.uuid4())
+        if schema.get("type") == "integer":
+            return str(900_000_000 + secrets.randbelow(99_999_999))
+        return f"kit-missing-{secrets.token_hex(6)}"
 
     def id_field(self) -> str:
         creator = self.one("create")

@@ -108,6 +108,7 @@ def _state_uses(raw: Mapping[str, Any]) -> Iterator[tuple[str, Path]]:
     base: Path = ("x-lifecycle",)
     if isinstance(raw.get("initial"), str):
         yield raw["initial"], (*base, "initial")
+    yield from _creation_and_update_states(raw)
     for index, state in enumerate(raw.get("terminal") or []):
         yield str(state), (*base, "terminal", index)
     for action, move in (raw.get("transitions") or {}).items():
@@ -129,13 +130,27 @@ def _state_uses(raw: Mapping[str, Any]) -> Iterator[tuple[str, Path]]:
             yield timer["to"], (*base, "timers", index, "to")
 
 
+def _creation_and_update_states(raw: Mapping[str, Any]) -> Iterator[tuple[str, Path]]:
+    base: Path = ("x-lifecycle",)
+    for index, state in enumerate(raw.get("create_into") or []):
+        yield str(state), (*base, "create_into", index)
+    updates: Mapping[str, Any] = raw["updates"] if isinstance(raw.get("updates"), Mapping) else {}
+    for index, state in enumerate(updates.get("in") or []):
+        yield str(state), (*base, "updates", "in", index)
+    for source, target in (updates.get("moves") or {}).items():
+        yield str(source), (*base, "updates", "moves", source)
+        yield str(target), (*base, "updates", "moves", source)
+
+
 def _reachable(lifecycle: Lifecycle) -> set[str]:
-    seen = {lifecycle.initial}
-    queue = deque([lifecycle.initial])
+    seen = set(lifecycle.creatable())
+    queue = deque(lifecycle.creatable())
     while queue:
         state = queue.popleft()
         nexts = [t for move in lifecycle.transitions.values() if state in move.sources for t in move.targets()]
         nexts += [timer.target for timer in lifecycle.timers if state in timer.sources]
+        if lifecycle.may_update(state):
+            nexts.append(lifecycle.after_update(state))
         for target in nexts:
             if target not in seen:
                 seen.add(target)
@@ -196,7 +211,7 @@ def _check_states(
 
 
 def _check_actions(out: _Collector, lifecycle: Lifecycle, operations: Sequence[Operation]) -> None:
-    actions_with_operations = {op.action for op in operations if op.kind == "transition"}
+    actions_with_operations = {action for op in operations if op.kind == "transition" for action in op.actions}
     for action in lifecycle.transitions:
         if action not in actions_with_operations:
             out.add(
@@ -205,12 +220,13 @@ def _check_actions(out: _Collector, lifecycle: Lifecycle, operations: Sequence[O
                 f"action {action!r} has no operation",
             )
     for operation in operations:
-        if operation.kind == "transition" and operation.action not in lifecycle.transitions:
-            out.add(
-                "operation-unknown-action",
-                (*_where(operation), "x-operation", "action"),
-                f"{operation.operation_id}: action {operation.action!r} is not in x-lifecycle.transitions",
-            )
+        for action in operation.actions if operation.kind == "transition" else ():
+            if action not in lifecycle.transitions:
+                out.add(
+                    "operation-unknown-action",
+                    (*_where(operation), "x-operation"),
+                    f"{operation.operation_id}: action {action!r} is not in x-lifecycle.transitions",
+                )
     conflict = str(lifecycle.conflict_status)
     for operation in operations:
         if operation.kind != "transition":
@@ -242,14 +258,20 @@ def _links_of(document: Mapping[str, Any], operation: Operation) -> set[str]:
 def _check_links(
     out: _Collector, document: Mapping[str, Any], lifecycle: Lifecycle, operations: Sequence[Operation]
 ) -> None:
-    by_action = {op.action: op for op in operations if op.kind == "transition"}
+    transitions = [op for op in operations if op.kind == "transition"]
+    by_action = {action: op for op in transitions for action in op.actions}
     creator = next((op for op in operations if op.kind == "create"), None)
     sources: list[tuple[Operation, set[str]]] = []
     if creator is not None:
-        sources.append((creator, {lifecycle.initial}))
-    for action, operation in by_action.items():
-        if action in lifecycle.transitions:
-            sources.append((operation, set(lifecycle.transitions[str(action)].targets())))
+        sources.append((creator, set(lifecycle.creatable())))
+    for operation in transitions:
+        landing = {
+            state
+            for action in operation.actions
+            if action in lifecycle.transitions
+            for state in lifecycle.transitions[action].targets()
+        }
+        sources.append((operation, landing))
     for operation, landing in sources:
         try:
             linked = _links_of(document, operation)

@@ -21,7 +21,7 @@ from server.clock import ControllableClock
 from server.config import ConfigError, ServeSettings
 from server.error_formats import ErrorFormat, TemplateFormat, select_error_format
 from server.faults import parse_rule
-from server.ids import IdGenerator, RandomIds
+from server.ids import IdGenerator, ids_for
 from server.runtime import Runtime
 from server.servers import waitress_drop
 from server.traffic import RateLimitOverrides, RateLimitPolicy, policy_from_spec
@@ -120,7 +120,7 @@ def assemble(
         described_settings=described,
     )
     clock = clock or configured_clock(settings)
-    ids = ids or RandomIds()
+    ids = ids or ids_for(contract.document)
     runtime = build_runtime(contract, options, clock=clock, ids=ids)
     app = create_app(contract, options, clock=clock, ids=ids, runtime=runtime)
     return Assembled(app, contract, list(options.api_keys), clock, runtime)

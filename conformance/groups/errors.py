@@ -6,7 +6,6 @@ unknown id, malformed JSON, a body that breaks the schema, an unsupported conten
 
 from __future__ import annotations
 
-import secrets
 from collections import defaultdict
 
 from conformance.context import KitContext, Scenario
@@ -20,11 +19,10 @@ GROUP = "errors"
 
 def _provoke(context: KitContext, result: GroupResult) -> None:
     view = context.view
-    missing = f"kit-missing-{secrets.token_hex(6)}"
     for operation in view.contract.operations:
         if view.id_parameter(operation) and "404" in operation.responses:
             scenario = Scenario(context)
-            exchange = scenario.send(operation, **request_parts(context, operation, missing))
+            exchange = scenario.send(operation, **request_parts(context, operation, view.unknown_id(operation)))
             result.check(
                 exchange.status == 404,
                 "errors.not-found",

@@ -35,7 +35,8 @@ class Plan:
 
     future_fields: frozenset[str]
     actions: tuple[str, ...]
-    states: tuple[str, ...]  # the state after creation and after each action
+    states: tuple[str, ...]  # the state after creation, after each action (and after the wait)
+    wait_for: str | None = None  # a time field set just ahead at creation, for a clock move at the end
 
 
 ActionParams = Callable[[str], Mapping[str, Any]]
@@ -92,6 +93,14 @@ def plan_routes(lifecycle: Lifecycle, settable: frozenset[str], params: ActionPa
                 if states is not None and states[-1] not in found:
                     found[states[-1]] = Plan(frozenset(fields), actions, states)
                     queue.append(found[states[-1]])
+    for timer in lifecycle.timers:
+        if timer.target in found or timer.at_field not in settable:
+            continue
+        start = next((plan for state, plan in found.items() if state in timer.sources), None)
+        if start is not None and timer.at_field not in start.future_fields:
+            found[timer.target] = Plan(
+                start.future_fields, start.actions, (*start.states, timer.target), wait_for=timer.at_field
+            )
     return found
 
 
@@ -214,10 +223,14 @@ class LifecycleChecks:
     def reach(self, plan: Plan, label: str) -> tuple[Scenario, str] | None:
         """A fresh campaign brought along ``plan``; None (with a failure recorded) if it cannot be."""
         scenario = Scenario(self.context)
-        campaign_id = self.create(scenario, self.times_for(plan.future_fields), plan.states[0])
+        times = self.times_for(plan.future_fields)
+        due = self.now() + timedelta(seconds=self.context.options.timer_step_seconds)
+        if plan.wait_for is not None:
+            times[plan.wait_for] = format_timestamp(due)
+        campaign_id = self.create(scenario, times, plan.states[0])
         if campaign_id is None:
             return None
-        for action, expected in zip(plan.actions, plan.states[1:], strict=True):
+        for action, expected in zip(plan.actions, plan.states[1:], strict=False):
             exchange = self.act(scenario, action, campaign_id)
             operation = self.view.transition(action)
             if exchange is None or operation is None:
@@ -231,6 +244,8 @@ class LifecycleChecks:
                     scenario.steps(),
                 )
                 return None
+        if plan.wait_for is not None:
+            time.sleep(max(0.0, (due - self.now()).total_seconds()) + self.context.options.timer_step_seconds / 2)
         status, _ = self.read_status(scenario, campaign_id)
         if self.reader is not None and status != plan.states[-1]:
             self.result.failed(
@@ -261,8 +276,12 @@ class LifecycleChecks:
         label = f"{operation.operation_id} from {state}"
         move = self.lifecycle.transitions[action]
         if state in move.sources:
-            target = simulate(
-                self.lifecycle, plan.future_fields, (*plan.actions, action), plan.states[0], self.action_params
+            target = (
+                simulate(self.lifecycle, plan.future_fields, (action,), state, self.action_params)
+                if plan.wait_for is not None
+                else simulate(
+                    self.lifecycle, plan.future_fields, (*plan.actions, action), plan.states[0], self.action_params
+                )
             )
             expected_state = target[-1] if target else move.target
             success = operation.success_status()
@@ -474,10 +493,11 @@ class LifecycleChecks:
         start = self.now()
         step = self.context.options.timer_step_seconds
         moments = {name: start + timedelta(seconds=step * (index + 1)) for index, name in enumerate(fields)}
-        campaign_id = self.create(scenario, {name: format_timestamp(moment) for name, moment in moments.items()})
+        times = {name: format_timestamp(moment) for name, moment in moments.items()}
+        campaign_id = self.create(scenario, times, plan.states[0])
         if campaign_id is None:
             return
-        state = self.lifecycle.initial
+        state = plan.states[0]
         for action in plan.actions:
             exchange = self.act(scenario, action, campaign_id)
             if exchange is None or exchange.status >= 300:
