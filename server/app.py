@@ -25,7 +25,7 @@ from contract.timefmt import format_timestamp
 from server.admin import admin_handlers
 from server.auth import Authenticator, Credentials
 from server.campaigns import CampaignService
-from server.clock import ControllableClock
+from server.clock import Clock, ControllableClock
 from server.docs import mount_docs
 from server.effective_spec import effective_document, render_json, render_yaml
 from server.error_formats import ErrorFormat, ProblemFormat
@@ -286,8 +286,9 @@ def _from_falcon(req: falcon.Request, error: falcon.HTTPError) -> ApiError:
 class ErrorBoundary:
     """The single place where exceptions become HTTP answers in the configured format."""
 
-    def __init__(self, error_format: ErrorFormat) -> None:
+    def __init__(self, error_format: ErrorFormat, clock: Clock) -> None:
         self._format = error_format
+        self._clock = clock
 
     def __call__(self, req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict[str, Any]) -> None:
         if isinstance(ex, ApiError):
@@ -301,7 +302,7 @@ class ErrorBoundary:
         for name, value in error.headers.items():
             resp.set_header(name, value)
         resp.content_type = self._format.media_type
-        resp.data = _json_bytes(self._format.render(error))
+        resp.data = _json_bytes(self._format.render(error, self._clock.now()))
 
 
 def _mount_api(app: falcon.App[falcon.Request, falcon.Response], runtime: Runtime, options: AppOptions) -> None:
@@ -399,7 +400,7 @@ def create_app(
         InputLimits(options.max_header_bytes, options.max_query_bytes),
     ]
     app = falcon.App(middleware=middleware)
-    boundary = ErrorBoundary(options.error_format)
+    boundary = ErrorBoundary(options.error_format, clock)
     app.add_error_handler(Exception, boundary)
     app.add_error_handler(falcon.HTTPError, boundary)
     _mount_api(app, runtime, options)

@@ -141,7 +141,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", _text, "127.0.0.1", "address to listen on"),
     Setting("port", _integer(0, 65535), 8080, "port to listen on; 0 picks a free one"),
     Setting("api_keys", _keys, [], f"accepted API keys; none given means the demo key {DEMO_API_KEY!r}"),
-    Setting("error_format", _text, None, "error format: problem (RFC 9457), envelope, or a name from error_formats"),
+    Setting(
+        "error_format",
+        _text,
+        None,
+        "error format: problem (RFC 9457), envelope, ocamba, woodpecker, tenant, altcraft, or from error_formats",
+    ),
     Setting("error_formats", _formats, {}, "custom error formats: name -> {content_type, body template}", env=False),
     Setting("threads", _integer(1, 256), 4, "waitress worker threads"),
     Setting("max_body_bytes", _integer(1, 1 << 30), 1024 * 1024, "largest request body accepted (413 above)"),

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import copy
 import re
+import uuid
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from server.errors import ApiError
@@ -21,7 +23,7 @@ class ErrorFormat(Protocol):
     name: str
     media_type: str
 
-    def render(self, error: ApiError) -> dict[str, Any]: ...
+    def render(self, error: ApiError, now: datetime) -> dict[str, Any]: ...
 
     def schema(self) -> dict[str, Any]: ...
 
@@ -32,7 +34,7 @@ class ProblemFormat:
     name = "problem"
     media_type = "application/problem+json"
 
-    def render(self, error: ApiError) -> dict[str, Any]:
+    def render(self, error: ApiError, now: datetime) -> dict[str, Any]:
         body: dict[str, Any] = {
             "type": PROBLEM_TYPE_PREFIX + error.code,
             "title": error.title,
@@ -61,7 +63,7 @@ class EnvelopeFormat:
     name = "envelope"
     media_type = "application/json"
 
-    def render(self, error: ApiError) -> dict[str, Any]:
+    def render(self, error: ApiError, now: datetime) -> dict[str, Any]:
         return {
             "error": {
                 "code": error.code,
@@ -90,15 +92,16 @@ class EnvelopeFormat:
         }
 
 
-PLACEHOLDERS = {"status", "title", "detail", "code", "type"}
-_PLACEHOLDER = re.compile(r"\{([a-z]+)\}")
+PLACEHOLDERS = {"status", "title", "detail", "code", "type", "trace_id", "timestamp"}
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
 class TemplateFormat:
     """A body shaped by a template from config; strings hold ``{status}``-style placeholders.
 
     A string that is exactly ``"{status}"`` becomes the integer status; any other string has
-    its placeholders replaced by text.
+    its placeholders replaced by text. ``{timestamp}`` is the server clock's time as
+    ``YYYY-MM-DD HH:MM:SS`` (UTC), ``{trace_id}`` a fresh random UUID.
     """
 
     def __init__(self, name: str, media_type: str, template: Any) -> None:
@@ -114,13 +117,15 @@ class TemplateFormat:
         self.media_type = media_type
         self._template = copy.deepcopy(dict(template))
 
-    def render(self, error: ApiError) -> dict[str, Any]:
+    def render(self, error: ApiError, now: datetime) -> dict[str, Any]:
         values = {
             "status": error.status,
             "title": error.title,
             "detail": error.detail,
             "code": error.code,
             "type": PROBLEM_TYPE_PREFIX + error.code,
+            "trace_id": str(uuid.uuid4()),
+            "timestamp": now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
         }
         return {key: _fill(value, values) for key, value in self._template.items()}
 
@@ -166,7 +171,50 @@ def _schema_of(template: Any) -> dict[str, Any]:
     return {"const": template}
 
 
-BUILT_IN: dict[str, ErrorFormat] = {fmt.name: fmt for fmt in (ProblemFormat(), EnvelopeFormat())}
+class ByStatusFormat:
+    """A vendor whose error body differs by status: one template per status (``"404"``), per
+    class (``"5xx"``) and a ``"default"``."""
+
+    def __init__(self, name: str, media_type: str, templates: Mapping[str, Any]) -> None:
+        self.name = name
+        self.media_type = media_type
+        self._formats = {key: TemplateFormat(name, media_type, body) for key, body in templates.items()}
+        if "default" not in self._formats:
+            raise ValueError(f"error format {name!r}: a 'default' template is needed")
+
+    def _for(self, status: int) -> TemplateFormat:
+        return self._formats.get(str(status)) or self._formats.get(f"{str(status)[0]}xx") or self._formats["default"]
+
+    def render(self, error: ApiError, now: datetime) -> dict[str, Any]:
+        return self._for(error.status).render(error, now)
+
+    def schema(self) -> dict[str, Any]:
+        return {"anyOf": [each.schema() for each in self._formats.values()]}
+
+
+OCAMBA = TemplateFormat(
+    "ocamba",
+    "application/json",
+    {"code": "{status}", "title": "{title}.", "message": "{detail}", "trace_id": "{trace_id}"},
+)
+WOODPECKER = ByStatusFormat(
+    "woodpecker",
+    "application/json",
+    {
+        "default": {"title": "{title}", "status": "{status}", "detail": "{detail}", "timestamp": "{timestamp}"},
+        "401": {"title": "{title}", "status": "{status}", "detail": "Invalid api key", "timestamp": "{timestamp}"},
+        "404": {"code": "CAMPAIGN_NOT_EXIST", "message": "Campaign not found", "details": None},
+        "5xx": {"type": "UNKNOWN", "message": "{detail}", "details": None},
+    },
+)
+TENANT = TemplateFormat(
+    "tenant", "application/json", {"success": False, "error": {"code": "{code}", "message": "{detail}"}}
+)
+ALTCRAFT = TemplateFormat("altcraft", "application/json", {"data": None, "error": "{status}", "error_text": "{detail}"})
+
+BUILT_IN: dict[str, ErrorFormat] = {
+    fmt.name: fmt for fmt in (ProblemFormat(), EnvelopeFormat(), OCAMBA, WOODPECKER, TENANT, ALTCRAFT)
+}
 
 
 def error_format_names(custom: Mapping[str, ErrorFormat]) -> list[str]:

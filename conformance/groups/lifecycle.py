@@ -39,6 +39,9 @@ class Plan:
     wait_for: str | None = None  # a time field set just ahead at creation, for a clock move at the end
 
 
+UPDATE_STEP = "(update)"
+"""A step of a plan that sends the documented update, for states only an update reaches."""
+
 ActionParams = Callable[[str], Mapping[str, Any]]
 """The body the kit sends for an action (a guard may read it)."""
 
@@ -59,6 +62,11 @@ def simulate(
     now = datetime.now(UTC)
     states = [start or lifecycle.initial]
     for action in actions:
+        if action == UPDATE_STEP:
+            if not lifecycle.may_update(states[-1]):
+                return None
+            states.append(lifecycle.after_update(states[-1]))
+            continue
         if states[-1] not in lifecycle.transitions[action].sources:
             return None
         landing = lifecycle.landing_state(
@@ -68,7 +76,9 @@ def simulate(
     return tuple(states)
 
 
-def plan_routes(lifecycle: Lifecycle, settable: frozenset[str], params: ActionParams = _no_params) -> dict[str, Plan]:
+def plan_routes(
+    lifecycle: Lifecycle, settable: frozenset[str], params: ActionParams = _no_params, updatable: bool = False
+) -> dict[str, Plan]:
     """The shortest plan to each reachable state (breadth-first over creation states, actions
     and guards)."""
     found: dict[str, Plan] = {}
@@ -93,6 +103,13 @@ def plan_routes(lifecycle: Lifecycle, settable: frozenset[str], params: ActionPa
                 if states is not None and states[-1] not in found:
                     found[states[-1]] = Plan(frozenset(fields), actions, states)
                     queue.append(found[states[-1]])
+        state = plan.states[-1]
+        if updatable and lifecycle.may_update(state) and lifecycle.after_update(state) not in found:
+            moved = Plan(
+                plan.future_fields, (*plan.actions, UPDATE_STEP), (*plan.states, lifecycle.after_update(state))
+            )
+            found[moved.states[-1]] = moved
+            queue.append(moved)
     for timer in lifecycle.timers:
         if timer.target in found or timer.at_field not in settable:
             continue
@@ -133,7 +150,8 @@ class LifecycleChecks:
     def plans(self) -> dict[str, Plan]:
         """The shortest way to every state the kit can bring a campaign into."""
         settable = frozenset(name for name in self.view.time_fields() if self.view.accepts_on_create(name))
-        return plan_routes(self.lifecycle, settable, self.action_params)
+        updatable = self.view.one("update") is not None and self.view.update_body() is not None
+        return plan_routes(self.lifecycle, settable, self.action_params, updatable)
 
     def action_body(self, action: str) -> tuple[str | None, Any]:
         """(media type, body) the kit sends for ``action``: the documented example, with the
@@ -195,12 +213,24 @@ class LifecycleChecks:
         return {name: campaign_id} if name else {}
 
     def act(self, scenario: Scenario, action: str, campaign_id: str) -> Exchange | None:
+        if action == UPDATE_STEP:
+            return self.update(scenario, campaign_id)
         operation = self.view.transition(action)
         if operation is None:
             return None
         content_type, body = self.action_body(action)
         return scenario.send(
             operation, path_values=self.path_values(operation, campaign_id), json_body=body, content_type=content_type
+        )
+
+    def update(self, scenario: Scenario, campaign_id: str) -> Exchange | None:
+        """Send the documented update example to the campaign."""
+        updater, example = self.view.one("update"), self.view.update_body()
+        if updater is None or example is None:
+            return None
+        media_type, body = example
+        return scenario.send(
+            updater, path_values=self.path_values(updater, campaign_id), json_body=body, content_type=media_type
         )
 
     def read_status(self, scenario: Scenario, campaign_id: str) -> tuple[Any, Exchange | None]:
@@ -232,12 +262,12 @@ class LifecycleChecks:
             return None
         for action, expected in zip(plan.actions, plan.states[1:], strict=False):
             exchange = self.act(scenario, action, campaign_id)
-            operation = self.view.transition(action)
+            operation = self.view.one("update") if action == UPDATE_STEP else self.view.transition(action)
             if exchange is None or operation is None:
                 return None
             if exchange.status != operation.success_status():
                 self.result.failed(
-                    "lifecycle.allowed-move",
+                    "lifecycle.update-allowed" if action == UPDATE_STEP else "lifecycle.allowed-move",
                     operation.operation_id,
                     f"{operation.success_status()} for {action} on the way to {label} (now {expected})",
                     exchange.brief(),
