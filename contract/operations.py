@@ -232,6 +232,15 @@ def _iter_operations(document: Mapping[str, Any], kinds: frozenset[str]) -> Iter
                 yield _operation(document, path, method, item[method], inherited, kinds)
 
 
+def invalid_body_status(document: Mapping[str, Any]) -> int:
+    """The status for a well-formed body that breaks the schema: 422, or 400 where a vendor
+    answers every bad request alike (``x-invalid-body-status``)."""
+    status = document.get("x-invalid-body-status", 422)
+    if status not in (400, 422):
+        raise ContractError(f"x-invalid-body-status: expected 400 or 422, got {status!r}")
+    return int(status)
+
+
 def _base_path(document: Mapping[str, Any]) -> str:
     servers = document.get("servers") or [{"url": "/"}]
     return urlsplit(str(servers[0].get("url", "/"))).path.rstrip("/")
@@ -242,6 +251,7 @@ def build_contract(document: Mapping[str, Any], origin: str) -> Contract:
     try:
         lifecycle = parse_lifecycle(document)
         operations = parse_operations(document)
+        invalid_body_status(document)
     except ContractError as exc:
         raise ContractError(f"{origin}: {exc}") from exc
     for operation in operations:

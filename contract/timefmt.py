@@ -33,6 +33,17 @@ def parse_timestamp(text: str) -> datetime | None:
     return datetime.fromisoformat(naive.isoformat() + offset)
 
 
+_SPACED_UTC = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$", re.ASCII)
+
+
+def parse_moment(text: str) -> datetime | None:
+    """An RFC 3339 date-time, or a vendor's ``YYYY-MM-DD HH:MM:SS`` read as UTC (Ocamba's
+    ``scheduled_time``); None for anything else."""
+    if _SPACED_UTC.match(text):
+        return parse_timestamp(text.replace(" ", "T") + "Z")
+    return parse_timestamp(text)
+
+
 def is_timestamp(value: object) -> bool:
     return not isinstance(value, str) or parse_timestamp(value) is not None
 
@@ -50,7 +61,7 @@ def format_timestamp(moment: datetime) -> str:
 def normalize_timestamp(value: object) -> object:
     """Render a valid timestamp string in UTC; anything else is returned unchanged."""
     if isinstance(value, str):
-        moment = parse_timestamp(value)
+        moment = parse_moment(value)
         if moment is not None:
             return format_timestamp(moment)
     return value

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 
 import falcon
 
-from contract.operations import Contract, Operation, parse_operations
+from contract.operations import Contract, Operation, invalid_body_status, parse_operations
 from contract.specs import bundled_dir, parse_document, read_source
 from contract.timefmt import format_timestamp
 from server.admin import admin_handlers
@@ -29,7 +29,15 @@ from server.clock import Clock, ControllableClock
 from server.docs import mount_docs
 from server.effective_spec import effective_document, render_json, render_yaml
 from server.error_formats import ErrorFormat, ProblemFormat
-from server.errors import ApiError, HeadersTooLarge, InjectedFault, InternalError, PayloadTooLarge, UriTooLong
+from server.errors import (
+    ApiError,
+    HeadersTooLarge,
+    InjectedFault,
+    InternalError,
+    InvalidBody,
+    PayloadTooLarge,
+    UriTooLong,
+)
 from server.faults import FaultPlan, FaultRule
 from server.handlers import Handler, Reply, build_handler
 from server.ids import IdGenerator
@@ -286,9 +294,10 @@ def _from_falcon(req: falcon.Request, error: falcon.HTTPError) -> ApiError:
 class ErrorBoundary:
     """The single place where exceptions become HTTP answers in the configured format."""
 
-    def __init__(self, error_format: ErrorFormat, clock: Clock) -> None:
+    def __init__(self, error_format: ErrorFormat, clock: Clock, invalid_body_status: int = 422) -> None:
         self._format = error_format
         self._clock = clock
+        self._invalid_body_status = invalid_body_status
 
     def __call__(self, req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict[str, Any]) -> None:
         if isinstance(ex, ApiError):
@@ -298,6 +307,8 @@ class ErrorBoundary:
         else:
             error_log.exception("unexpected error on %s %s", req.method, req.path)
             error = InternalError(f"An unexpected {type(ex).__name__} happened; the server log has the details.")
+        if isinstance(error, InvalidBody):
+            error.status = self._invalid_body_status
         resp.status = error.status
         for name, value in error.headers.items():
             resp.set_header(name, value)
@@ -400,7 +411,7 @@ def create_app(
         InputLimits(options.max_header_bytes, options.max_query_bytes),
     ]
     app = falcon.App(middleware=middleware)
-    boundary = ErrorBoundary(options.error_format, clock)
+    boundary = ErrorBoundary(options.error_format, clock, invalid_body_status(contract.document))
     app.add_error_handler(Exception, boundary)
     app.add_error_handler(falcon.HTTPError, boundary)
     _mount_api(app, runtime, options)

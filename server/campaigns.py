@@ -13,7 +13,7 @@ from itertools import pairwise
 from typing import Any, TypeVar
 
 from contract.lifecycle import Lifecycle, Timer
-from contract.timefmt import format_timestamp, normalize_timestamp, parse_timestamp
+from contract.timefmt import format_timestamp, normalize_timestamp, parse_moment
 from server.clock import Clock
 from server.errors import Conflict, InvalidBody, InvalidTransition, NotFound, PreconditionFailed, StateConflict
 from server.ids import IdGenerator
@@ -178,7 +178,7 @@ class CampaignService:
             target, guard = self.lifecycle.landing(action, self._time_reader(record.campaign), now, params)
             moved = {**record.campaign, self.lifecycle.status_field: target, UPDATED_FIELD: format_timestamp(now)}
             if guard is not None and guard.sets is not None:
-                moved[guard.sets] = normalize_timestamp(params[str(guard.param)])
+                moved[guard.sets] = self._moment_param(str(guard.param), params[str(guard.param)])
             event = {"action": action, "from": state, "to": target, "reason": reason, "at": format_timestamp(now)}
             return self._store.replace(campaign_id, record.version, moved, event)
 
@@ -264,6 +264,17 @@ class CampaignService:
             self._schedule(written.campaign)
             return written
 
+    @staticmethod
+    def _moment_param(name: str, value: Any) -> str:
+        """A time a request gives for a guard (``scheduled_time``), stored in UTC; 422 if no time."""
+        moment = parse_moment(value) if isinstance(value, str) else None
+        if moment is None:
+            raise InvalidBody(
+                f"{name} {value!r} is not a time; send YYYY-MM-DD HH:MM:SS (UTC) or RFC 3339.",
+                extra={"errors": [{"in": "body", "name": name, "detail": "not a valid time"}]},
+            )
+        return format_timestamp(moment)
+
     def _creation_state(self, fields: Mapping[str, Any]) -> str:
         """The initial state, or one of ``create_into`` when the body asks for it."""
         asked = fields.get(self.lifecycle.status_field)
@@ -298,7 +309,7 @@ class CampaignService:
     def _time_reader(campaign: Mapping[str, Any]) -> Callable[[str], datetime | None]:
         def read(name: str) -> datetime | None:
             value = campaign.get(name)
-            return parse_timestamp(value) if isinstance(value, str) else None
+            return parse_moment(value) if isinstance(value, str) else None
 
         return read
 

@@ -35,6 +35,12 @@ def _headers(context: KitContext) -> dict[str, str]:
     return headers
 
 
+def _positive_answers(context: KitContext) -> list[str]:
+    """Valid data may still meet the lifecycle's conflict status (400 at some vendors)."""
+    conflict = str(context.view.lifecycle.conflict_status)
+    return POSITIVE_ANSWERS if conflict in POSITIVE_ANSWERS else [*POSITIVE_ANSWERS, conflict]
+
+
 def _config(context: KitContext, phases: set[str]) -> SchemathesisConfig:
     options = context.options
     raw: dict[str, Any] = {
@@ -57,7 +63,7 @@ def _config(context: KitContext, phases: set[str]) -> SchemathesisConfig:
         # 413 (body too large) is a rejection too; schemathesis' default list lacks it.
         "checks": {
             "negative_data_rejection": {"expected-statuses": NEGATIVE_REJECTIONS},
-            "positive_data_acceptance": {"expected-statuses": POSITIVE_ANSWERS},
+            "positive_data_acceptance": {"expected-statuses": _positive_answers(context)},
         },
     }
     if context.view.contract.document.get("x-rate-limit"):
