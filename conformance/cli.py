@@ -106,6 +106,23 @@ def add_check_parser(commands: Any) -> None:
             "raise it for a slow or distant server (default: %(default)s)"
         ),
     )
+    check.add_argument(
+        "--tenant",
+        metavar="SLUG",
+        help=(
+            "the workspace/tenant --api-key belongs to, for specs with x-tenancy "
+            "(default: the one the spec's create example names)"
+        ),
+    )
+    check.add_argument(
+        "--other-api-key",
+        metavar="KEY",
+        default=os.environ.get("CAMPAIGN_MOCK_OTHER_API_KEY"),
+        help=(
+            "a valid key of another tenant: enables the auth group's tenancy rules (another tenant's "
+            "campaigns answer 404); env CAMPAIGN_MOCK_OTHER_API_KEY"
+        ),
+    )
     check.set_defaults(run=run_check_command)
 
 
@@ -127,6 +144,8 @@ def run_check_command(args: argparse.Namespace) -> int:
         only=args.only,
         skip=args.skip,
         timer_step_seconds=args.timer_step,
+        tenant=args.tenant,
+        other_api_key=args.other_api_key,
     )
     try:
         report = run_check(request)

@@ -20,6 +20,7 @@ class KitOptions:
     workers: int = 1
     spec_document: dict[str, Any] = field(default_factory=dict)
     timer_step_seconds: float = 2.0
+    other_api_key: str | None = None  # a key of another tenant, for the tenancy rules
 
 
 @dataclass

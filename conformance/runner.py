@@ -52,6 +52,8 @@ class CheckRequest:
     only: tuple[str, ...] = ()
     skip: tuple[str, ...] = ()
     timer_step_seconds: float = 2.0
+    tenant: str | None = None
+    other_api_key: str | None = None
 
 
 @dataclass
@@ -113,10 +115,18 @@ def run_check(request: CheckRequest, progress: Callable[[str], None] | None = No
     except ContractError as exc:
         raise UsageError(str(exc)) from exc
     _reachable(request.base_url)
-    target = Target(contract, request.base_url, request.api_key, dict(request.headers))
+    view = ContractView(contract, request.tenant)
+    target = Target(contract, request.base_url, request.api_key, dict(request.headers), tenant=view.tenant)
     _key_accepted(target)
-    options = KitOptions(request.seed, request.max_examples, request.workers, document, request.timer_step_seconds)
-    context = KitContext(target, ContractView(contract), options)
+    options = KitOptions(
+        request.seed,
+        request.max_examples,
+        request.workers,
+        document,
+        request.timer_step_seconds,
+        request.other_api_key,
+    )
+    context = KitContext(target, view, options)
     if progress is not None:
         context.progress = progress
     started = time.perf_counter()

@@ -23,6 +23,7 @@ import requests
 
 from conformance.results import UsageError
 from contract.operations import Contract, Operation, security_schemes
+from contract.tenancy import tenancy_spec
 
 KEY_PLACEHOLDER = "${API_KEY}"
 MAX_RETRY_WAIT_SECONDS = 65.0
@@ -118,6 +119,7 @@ class Target:
     base_url: str
     api_key: str | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)
+    tenant: str | None = None  # named on every list where the spec's x-tenancy has a query parameter
     timeout: float = 30.0
     wait_on_429: bool = True
     exchanges: list[Exchange] = field(default_factory=list)
@@ -158,6 +160,9 @@ class Target:
         verb = method or operation.method  # type: ignore[union-attr]
         headers = dict(self.extra_headers)
         params: dict[str, Any] = dict(query or {})
+        tenancy = tenancy_spec(self.contract.document)
+        if tenancy and tenancy.query and self.tenant and operation is not None and operation.kind == "list":
+            params.setdefault(tenancy.query, self.tenant)
         chosen = self.api_key if key is True else (key or None)
         credential = (
             credential_for(self.contract, operation) if operation is not None else credential_for(self.contract)

@@ -20,6 +20,7 @@ from referencing.jsonschema import DRAFT202012
 from contract import envelopes
 from contract.listing import Listing, listing_of
 from contract.operations import Contract, Operation, resolve
+from contract.tenancy import tenancy_spec
 
 SPEC_URI = "urn:conformance:spec"
 
@@ -44,13 +45,24 @@ def _is_time_format(schema: Any, document: Mapping[str, Any]) -> bool:
 
 
 class ContractView:
-    def __init__(self, contract: Contract) -> None:
+    def __init__(self, contract: Contract, tenant: str | None = None) -> None:
         self.contract = contract
         self.lifecycle = contract.lifecycle
+        self.tenancy = tenancy_spec(contract.document)
+        self.tenant = tenant or self._example_tenant()
         self._registry: Registry[Any] = Registry().with_resource(
             SPEC_URI, DRAFT202012.create_resource(contract.document)
         )
         self._validators: dict[str, Draft202012Validator] = {}
+
+    def _example_tenant(self) -> str | None:
+        """The tenant the create example names, the kit's default under ``x-tenancy``."""
+        creator = self.one("create")
+        example = self.request_example(creator) if creator is not None and self.tenancy else None
+        value = (
+            example[1].get(self.tenancy.field) if example and self.tenancy and isinstance(example[1], dict) else None
+        )
+        return str(value) if value is not None else None
 
     # -- operations --------------------------------------------------------------------
     def one(self, kind: str) -> Operation | None:
@@ -146,6 +158,8 @@ class ContractView:
         media_type, body = found
         for name in self.time_fields():
             body.pop(name, None)
+        if self.tenancy is not None and self.tenant is not None:
+            body[self.tenancy.field] = self.tenant
         body.update(times or {})
         return media_type, body
 

@@ -15,6 +15,7 @@ from contract.envelopes import envelope_of
 from contract.errors import ContractError
 from contract.lifecycle import Lifecycle, parse_lifecycle
 from contract.specs import SpecSource, parse_document
+from contract.tenancy import tenancy_spec
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 KINDS = frozenset({"create", "list", "get", "status", "update", "delete", "transition", "events"})
@@ -252,6 +253,7 @@ def build_contract(document: Mapping[str, Any], origin: str) -> Contract:
         lifecycle = parse_lifecycle(document)
         operations = parse_operations(document)
         invalid_body_status(document)
+        tenancy_spec(document)
     except ContractError as exc:
         raise ContractError(f"{origin}: {exc}") from exc
     for operation in operations:

@@ -13,7 +13,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from typing import Any, NoReturn
 
@@ -44,6 +44,7 @@ from server.ids import IdGenerator
 from server.journal import JournalEntry, RequestJournal, body_text
 from server.runtime import Runtime
 from server.store import CampaignStore, InMemoryCampaignStore
+from server.tenancy import tenancy_of
 from server.traffic import RateLimitPolicy, TrafficControl, policy_from_spec
 from server.validation import OperationValidator, RequestBody, SchemaCompiler, compile_validators, parse_query
 
@@ -148,6 +149,7 @@ class OperationResponder:
         headers = _headers(req)
         query = parse_query(req.query_string)
         key = self._authenticator.authenticate(self._operation, Credentials(headers, query))
+        tenant = self._authenticator.tenant_of(key)
         traffic = self._runtime.traffic
         resp.set_headers(traffic.admit(self._operation, key))
         with traffic.slot(self._operation, key):
@@ -155,7 +157,7 @@ class OperationResponder:
                 return
             body = RequestBody(req.content_type, _read_body(req, self._options.max_body_bytes))
             request = self._validator.check(path, query, headers, body)
-            _write(resp, self._handler(request))
+            _write(resp, self._handler(replace(request, tenant=tenant)))
 
     def _inject_faults(self, req: falcon.Request, resp: falcon.Response) -> bool:
         """Apply the fault plan; True when the request ends here (connection dropped)."""
@@ -326,7 +328,7 @@ def _mount_api(app: falcon.App[falcon.Request, falcon.Response], runtime: Runtim
             operation,
             authenticator,
             validators[operation.operation_id],
-            build_handler(contract, operation, runtime.service),
+            build_handler(contract, operation, runtime.service, tenancy_of(contract.document)),
             runtime,
             options,
         )
@@ -378,10 +380,16 @@ def build_runtime(
     create_operation = contract.one_of_kind("create")
     defaults = (create_operation.extension.get("defaults") if create_operation else None) or {}
     policy = options.rate_limit or policy_from_spec(contract.document, contract.operations)
+    tenancy = tenancy_of(contract.document)
     return Runtime(
         contract=contract,
         service=CampaignService(
-            contract.lifecycle, store or InMemoryCampaignStore(contract.lifecycle.status_field), clock, ids, defaults
+            contract.lifecycle,
+            store or InMemoryCampaignStore(contract.lifecycle.status_field),
+            clock,
+            ids,
+            defaults,
+            fixed=[tenancy.field] if tenancy else [],
         ),
         clock=clock,
         journal=RequestJournal(options.journal_size),

@@ -24,6 +24,7 @@ from server.faults import parse_rule
 from server.ids import IdGenerator, ids_for
 from server.runtime import Runtime
 from server.servers import waitress_drop
+from server.tenancy import demo_keys
 from server.traffic import RateLimitOverrides, RateLimitPolicy, policy_from_spec
 
 
@@ -101,9 +102,10 @@ def assemble(
         if rule.operation not in known:
             raise ConfigError(f"faults: {rule.operation!r} is not an operation of {contract.origin}")
     described = {key: value for key, value in asdict(settings).items() if key not in ("api_keys", "admin_key")}
-    described["api_keys"] = f"{len(settings.effective_keys())} key(s)"
+    keys = settings.api_keys or demo_keys(contract.document) or settings.effective_keys()
+    described["api_keys"] = f"{len(keys)} key(s)"
     options = AppOptions(
-        api_keys=settings.effective_keys(),
+        api_keys=keys,
         error_format=configured_error_format(settings, contract),
         max_body_bytes=settings.max_body_bytes,
         rate_limit=configured_rate_limit(settings, contract),

@@ -13,6 +13,7 @@ from typing import Any
 
 from contract.operations import Operation, security_schemes
 from server.errors import Unauthorized
+from server.tenancy import key_tenants
 
 REALM = "campaign-mock"
 
@@ -58,8 +59,13 @@ class Credentials:
 
 class Authenticator:
     def __init__(self, document: Mapping[str, Any], keys: Sequence[str]) -> None:
+        """``keys``: ``KEY`` or ``KEY@TENANT`` (see ``server.tenancy``)."""
         self._schemes = {name: _scheme(name, raw) for name, raw in security_schemes(document).items()}
-        self._keys = frozenset(keys)
+        self._tenants = key_tenants(keys)
+        self._keys = frozenset(self._tenants)
+
+    def tenant_of(self, key: str | None) -> str | None:
+        return self._tenants.get(key) if key is not None else None
 
     def required_schemes(self, operation: Operation) -> list[list[Scheme]]:
         """The operation's alternatives; an empty list means no credentials are needed."""

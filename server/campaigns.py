@@ -7,7 +7,7 @@ there first, so each change is applied whole or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from itertools import pairwise
 from typing import Any, TypeVar
@@ -61,7 +61,9 @@ class CampaignService:
         clock: Clock,
         ids: IdGenerator,
         defaults: Mapping[str, Any] | None = None,
+        fixed: Iterable[str] = (),
     ) -> None:
+        """``fixed``: fields set at creation that no update may change (a tenant's workspace)."""
         self.lifecycle = lifecycle
         self._store = store
         self._clock = clock
@@ -69,6 +71,7 @@ class CampaignService:
         self._defaults = dict(defaults or {})
         self._timers = TimerQueue()
         self._protected = {ID_FIELD, lifecycle.status_field, CREATED_FIELD, UPDATED_FIELD}
+        self._fixed = frozenset(fixed)
 
     # -- reads ---------------------------------------------------------------------------
     def get(self, campaign_id: str) -> Campaign:
@@ -129,7 +132,7 @@ class CampaignService:
     def update(self, campaign_id: str, patch: Mapping[str, Any], if_match: str | None = None) -> Record:
         """Apply a merge patch; ``if_match`` (an If-Match header) must name the current version."""
         self._reject_disordered_times(patch)
-        changes = {key: value for key, value in patch.items() if key not in self._protected}
+        changes = {key: value for key, value in patch.items() if key not in self._protected | self._fixed}
 
         def write(record: Record) -> Record:
             _check_precondition(if_match, record)

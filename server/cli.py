@@ -120,7 +120,7 @@ def _print_banner(settings: ServeSettings, assembled: Assembled, port: int) -> N
         f"campaign-mock: serving {title} ({assembled.contract.origin}) at {root}{assembled.contract.base_path}",
         flush=True,
     )
-    if settings.api_keys:
+    if settings.api_keys or len(assembled.api_keys) > 1:
         print(f"campaign-mock: API keys: {', '.join(assembled.api_keys)}", flush=True)
     else:
         print(

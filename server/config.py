@@ -140,7 +140,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("spec", _text, "campaigns", "spec to serve: a file path, a bundled name (campaigns, ...) or a URL"),
     Setting("host", _text, "127.0.0.1", "address to listen on"),
     Setting("port", _integer(0, 65535), 8080, "port to listen on; 0 picks a free one"),
-    Setting("api_keys", _keys, [], f"accepted API keys; none given means the demo key {DEMO_API_KEY!r}"),
+    Setting(
+        "api_keys",
+        _keys,
+        [],
+        f"accepted API keys, KEY or KEY@WORKSPACE; none given: the spec's demo keys or {DEMO_API_KEY!r}",
+    ),
     Setting(
         "error_format",
         _text,

@@ -17,6 +17,7 @@ from contract.operations import Contract, Operation
 from server.campaigns import ID_FIELD, CampaignService, entity_tag
 from server.errors import InvalidBody, InvalidRequest
 from server.store import Campaign, Record
+from server.tenancy import Tenancy
 from server.validation import ValidRequest
 
 
@@ -30,9 +31,24 @@ class Reply:
 Handler = Callable[[ValidRequest], Reply]
 
 
-def _campaign_id(operation: Operation, request: ValidRequest) -> str:
+def _path_id(operation: Operation, request: ValidRequest) -> str:
     names = [parameter.name for parameter in operation.parameters_in("path")]
     return str(request.path[names[0]])
+
+
+def _id_reader(
+    operation: Operation, service: CampaignService, tenancy: Tenancy | None
+) -> Callable[[ValidRequest], str]:
+    """The campaign id a request names; under tenancy, 404 unless the key's tenant owns it."""
+    if tenancy is None:
+        return lambda request: _path_id(operation, request)
+
+    def owned(request: ValidRequest) -> str:
+        campaign_id = _path_id(operation, request)
+        tenancy.check_campaign(service.get(campaign_id), request.tenant, campaign_id)
+        return campaign_id
+
+    return owned
 
 
 def _if_match(request: ValidRequest) -> str | None:
@@ -98,7 +114,17 @@ def _window(listing: Listing, request: ValidRequest) -> tuple[int, int]:
     return int(offset or 0), int(limit or listing.default_size)
 
 
-def _list_handler(contract: Contract, operation: Operation, service: CampaignService) -> Handler:
+def _both(
+    first: Callable[[Campaign], bool] | None, second: Callable[[Campaign], bool] | None
+) -> Callable[[Campaign], bool] | None:
+    if first is None or second is None:
+        return first or second
+    return lambda campaign: first(campaign) and second(campaign)
+
+
+def _list_handler(
+    contract: Contract, operation: Operation, service: CampaignService, tenancy: Tenancy | None
+) -> Handler:
     shaper = Shaper(operation)
     names = {parameter.name for parameter in operation.parameters_in("query")}
     listing = listing_of(operation.extension, names, contract.lifecycle.status_field)
@@ -107,7 +133,11 @@ def _list_handler(contract: Contract, operation: Operation, service: CampaignSer
         raw = request.query.get(listing.status) if listing.status else None
         statuses = frozenset(raw if isinstance(raw, list) else [raw]) if raw else None
         offset, limit = _window(listing, request)
-        data, total = service.page(statuses, offset, limit, _matcher(listing, request), _order(listing, request))
+        match = _matcher(listing, request)
+        if tenancy is not None:
+            tenancy.check_workspace(request.query.get(tenancy.query) if tenancy.query else None, request.tenant)
+            match = _both(tenancy.matcher(request.tenant), match)
+        data, total = service.page(statuses, offset, limit, match, _order(listing, request))
         more = offset + len(data) < total
         pagination = {"total": total, "limit": limit, "offset": offset, "has_more": more}
         return shaper.reply(
@@ -128,50 +158,57 @@ def _params(request: ValidRequest) -> Mapping[str, Any]:
     return request.body if isinstance(request.body, Mapping) else {}
 
 
-def build_handler(contract: Contract, operation: Operation, service: CampaignService) -> Handler:
+def build_handler(
+    contract: Contract, operation: Operation, service: CampaignService, tenancy: Tenancy | None = None
+) -> Handler:
     """The handler for one operation, chosen by its ``x-operation.kind``."""
     shaper = Shaper(operation)
+    _campaign_id = _id_reader(operation, service, tenancy)
 
     if operation.kind == "create":
         location = _location_template(contract)
 
         def create(request: ValidRequest) -> Reply:
-            record = service.create_record(_params(request))
+            fields = dict(_params(request))
+            if tenancy is not None:
+                tenancy.check_workspace(fields.get(tenancy.field), request.tenant)
+                fields[tenancy.field] = tenancy.require_known(request.tenant)
+            record = service.create_record(fields)
             headers = {"Location": location(str(record.campaign[ID_FIELD]))} if location else {}
             return shaper.campaign(record, headers)
 
         return create
 
     if operation.kind == "list":
-        return _list_handler(contract, operation, service)
+        return _list_handler(contract, operation, service, tenancy)
 
     if operation.kind == "get":
-        return lambda request: shaper.campaign(service.read(_campaign_id(operation, request)))
+        return lambda request: shaper.campaign(service.read(_campaign_id(request)))
 
     if operation.kind == "status":
         status_field = contract.lifecycle.status_field
 
         def status(request: ValidRequest) -> Reply:
-            campaign = service.get(_campaign_id(operation, request))
+            campaign = service.get(_campaign_id(request))
             return shaper.reply({envelopes.STATUS: {status_field: campaign[status_field]}})
 
         return status
 
     if operation.kind == "update":
         return lambda request: shaper.campaign(
-            service.update(_campaign_id(operation, request), _params(request), _if_match(request))
+            service.update(_campaign_id(request), _params(request), _if_match(request))
         )
 
     if operation.kind == "delete":
 
         def delete(request: ValidRequest) -> Reply:
-            service.delete(_campaign_id(operation, request))
+            service.delete(_campaign_id(request))
             return shaper.reply({})
 
         return delete
 
     if operation.kind == "events":
-        return lambda request: shaper.reply({envelopes.EVENTS: service.events(_campaign_id(operation, request))})
+        return lambda request: shaper.reply({envelopes.EVENTS: service.events(_campaign_id(request))})
 
     def transition(request: ValidRequest) -> Reply:
         params = _params(request)
@@ -181,6 +218,6 @@ def build_handler(contract: Contract, operation: Operation, service: CampaignSer
                 f"{operation.action_field} must be one of {', '.join(operation.actions)}.",
                 extra={"errors": [{"in": "body", "name": operation.action_field, "detail": "unknown action"}]},
             )
-        return shaper.campaign(service.act(_campaign_id(operation, request), action, params, _if_match(request)))
+        return shaper.campaign(service.act(_campaign_id(request), action, params, _if_match(request)))
 
     return transition

@@ -87,6 +87,7 @@ class ValidRequest:
     query: dict[str, Any]
     headers: dict[str, Any]
     body: Any
+    tenant: str | None = None  # the workspace of the key that sent it (server.tenancy)
 
 
 def _error_entries(

@@ -10,8 +10,11 @@ import secrets
 
 from conformance.context import KitContext, Scenario
 from conformance.groups.common import fresh_campaign, request_parts
+from conformance.groups.lifecycle import LifecycleChecks
 from conformance.results import GroupResult
 from conformance.target import credential_for
+from contract.operations import Operation
+from contract.timefmt import parse_moment
 
 GROUP = "auth"
 
@@ -77,5 +80,77 @@ def run(context: KitContext) -> GroupResult:
                     "; ".join(problems),
                     scenario.steps(),
                 )
-    result.summary = f"{checked} refusals tried"
+    isolation = _check_tenancy(context, result, setup, campaign_id)
+    result.summary = f"{checked} refusals tried" + (f", {isolation} tenancy probes" if isolation else "")
     return result
+
+
+def _check_tenancy(context: KitContext, result: GroupResult, setup: Scenario, campaign_id: str | None) -> int:
+    """Another tenant's key sees nothing of this tenant: every operation on its campaign, and a
+    list naming its workspace, answer 404, and nothing changes. Returns the probes sent."""
+    view = context.view
+    if view.tenancy is None:
+        return 0
+    other = context.options.other_api_key
+    if not other:
+        result.skipped("auth.tenant-isolated", "-", "give --other-api-key (a key of another tenant) to check tenancy")
+        return 0
+    if campaign_id is None:
+        result.skipped("auth.tenant-isolated", "-", "could not create a campaign to hide")
+        return 0
+    probes = 0
+    reader = view.one("get")
+
+    def status_now(scenario: Scenario) -> object:
+        if reader is None:
+            return None
+        return view.status_of(reader, scenario.send(reader, path_values=_ids(context, reader, campaign_id)).json())
+
+    before = status_now(setup)
+    shown = view.campaign_in(reader, setup.exchanges[-1].json()) if reader is not None else None
+    secrets_of_campaign = [
+        str(value)
+        for name, value in (shown.items() if isinstance(shown, dict) else [])
+        if isinstance(value, str)
+        and len(value) > 3
+        and name not in (view.id_field(), view.lifecycle.status_field)
+        and parse_moment(value) is None
+        and value != view.tenant
+    ]
+    for operation in view.contract.operations:
+        if operation.kind == "create" or (operation.kind != "list" and not view.id_parameter(operation)):
+            continue
+        scenario = Scenario(context)
+        scenario.exchanges.extend(setup.exchanges)
+        parts = request_parts(context, operation, campaign_id)
+        if operation.kind == "transition":
+            content_type, body = LifecycleChecks(context, result).action_body(operation.actions[0])
+            if body is not None:
+                parts.update(json_body=body, content_type=content_type)
+        exchange = scenario.send(operation, key=other, **parts)
+        probes += 1
+        leaked = any(value.encode() in exchange.response_body for value in secrets_of_campaign)
+        result.check(
+            exchange.status == 404 and not leaked,
+            "auth.tenant-isolated",
+            f"{operation.operation_id} with another tenant's key",
+            "404, and nothing of the other tenant's campaign",
+            exchange.brief(),
+            scenario.steps(),
+        )
+    if reader is not None:
+        after = status_now(Scenario(context))
+        result.check(
+            after == before,
+            "auth.tenant-isolated",
+            "another tenant's writes",
+            f"the campaign still {before!r}",
+            f"{after!r}",
+            setup.steps(),
+        )
+    return probes
+
+
+def _ids(context: KitContext, operation: Operation, campaign_id: str) -> dict[str, str]:
+    name = context.view.id_parameter(operation)
+    return {name: campaign_id} if name else {}

@@ -1,0 +1,41 @@
+"""What a spec says about tenants (``x-tenancy``); read by the server and the kit alike.
+
+``field``: where a campaign keeps its tenant (a create body names it there);
+``query``: the list parameter that names the tenant; ``demo_keys``: ``KEY@TENANT`` entries a
+mock accepts when none are configured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from contract.errors import ContractError
+
+TENANT_SEPARATOR = "@"
+
+
+def split_key(entry: str) -> tuple[str, str | None]:
+    """``KEY@TENANT`` -> (KEY, TENANT); a plain ``KEY`` has no tenant."""
+    key, separator, tenant = entry.rpartition(TENANT_SEPARATOR)
+    return (key, tenant) if separator and key and tenant else (entry, None)
+
+
+@dataclass(frozen=True)
+class TenancySpec:
+    field: str
+    query: str | None
+    demo_keys: tuple[str, ...]
+
+
+def tenancy_spec(document: Mapping[str, Any]) -> TenancySpec | None:
+    raw = document.get("x-tenancy")
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("field"), str):
+        raise ContractError("x-tenancy: expected {field: NAME, query: NAME, demo_keys: [KEY@TENANT, ...]}")
+    keys = raw.get("demo_keys") or []
+    if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+        raise ContractError("x-tenancy.demo_keys: expected a list of KEY@TENANT strings")
+    return TenancySpec(raw["field"], str(raw["query"]) if raw.get("query") else None, tuple(keys))

@@ -1,0 +1,58 @@
+"""Tenants: API keys bound to a workspace, which sees nothing of another (``x-tenancy``).
+
+A key is configured as ``KEY`` or ``KEY@TENANT``. Under a spec with ``x-tenancy``, each
+campaign carries its tenant in ``field``; a request of one tenant that names another's
+campaign, or another's workspace (``query`` on lists, ``field`` on create), answers 404, as
+if it did not exist: never the other's data, never a 403 that admits it exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from contract.tenancy import split_key, tenancy_spec
+from server.errors import NotFound
+
+
+def key_tenants(entries: Iterable[str]) -> dict[str, str | None]:
+    return dict(split_key(entry) for entry in entries)
+
+
+@dataclass(frozen=True)
+class Tenancy:
+    """Where a campaign's tenant is kept (``field``) and where a list names it (``query``)."""
+
+    field: str
+    query: str | None
+    default_tenant: str
+
+    def require_known(self, tenant: str | None) -> str:
+        return tenant or self.default_tenant
+
+    def check_campaign(self, campaign: Mapping[str, Any], tenant: str | None, campaign_id: str) -> None:
+        if campaign.get(self.field) != self.require_known(tenant):
+            raise NotFound(f"No campaign with id {campaign_id!r}.")
+
+    def check_workspace(self, named: Any, tenant: str | None) -> None:
+        if named is not None and named != self.require_known(tenant):
+            raise NotFound(f"No workspace {named!r} for this API key.")
+
+    def matcher(self, tenant: str | None) -> Callable[[Mapping[str, Any]], bool]:
+        mine = self.require_known(tenant)
+        return lambda campaign: campaign.get(self.field) == mine
+
+
+def tenancy_of(document: Mapping[str, Any]) -> Tenancy | None:
+    spec = tenancy_spec(document)
+    if spec is None:
+        return None
+    tenants = [tenant for _, tenant in map(split_key, spec.demo_keys) if tenant]
+    return Tenancy(spec.field, spec.query, tenants[0] if tenants else "default")
+
+
+def demo_keys(document: Mapping[str, Any]) -> list[str]:
+    """The keys a spec suggests when none are configured (``x-tenancy.demo_keys``)."""
+    spec = tenancy_spec(document)
+    return list(spec.demo_keys) if spec else []
