@@ -15,7 +15,7 @@ from contract.envelopes import envelope_of
 from contract.errors import ContractError
 from contract.lifecycle import Lifecycle, parse_lifecycle
 from contract.specs import SpecSource, parse_document
-from contract.tenancy import tenancy_spec
+from contract.tenancy import demo_keys, tenancy_spec
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 KINDS = frozenset({"create", "list", "get", "status", "update", "delete", "transition", "events"})
@@ -254,6 +254,7 @@ def build_contract(document: Mapping[str, Any], origin: str) -> Contract:
         operations = parse_operations(document)
         invalid_body_status(document)
         tenancy_spec(document)
+        demo_keys(document)
     except ContractError as exc:
         raise ContractError(f"{origin}: {exc}") from exc
     for operation in operations:

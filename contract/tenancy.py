@@ -1,8 +1,8 @@
 """What a spec says about tenants (``x-tenancy``); read by the server and the kit alike.
 
 ``field``: where a campaign keeps its tenant (a create body names it there);
-``query``: the list parameter that names the tenant; ``demo_keys``: ``KEY@TENANT`` entries a
-mock accepts when none are configured.
+``query``: the list parameter that names the tenant. The root's ``x-demo-keys`` lists the
+keys (``KEY`` or ``KEY@TENANT``) a mock accepts when none are configured.
 """
 
 from __future__ import annotations
@@ -26,7 +26,14 @@ def split_key(entry: str) -> tuple[str, str | None]:
 class TenancySpec:
     field: str
     query: str | None
-    demo_keys: tuple[str, ...]
+
+
+def demo_keys(document: Mapping[str, Any]) -> list[str]:
+    """The keys a spec suggests when none are configured (``x-demo-keys``)."""
+    keys = document.get("x-demo-keys") or []
+    if not isinstance(keys, list) or not all(isinstance(key, str) and key for key in keys):
+        raise ContractError("x-demo-keys: expected a list of keys (KEY or KEY@TENANT)")
+    return list(keys)
 
 
 def tenancy_spec(document: Mapping[str, Any]) -> TenancySpec | None:
@@ -34,8 +41,5 @@ def tenancy_spec(document: Mapping[str, Any]) -> TenancySpec | None:
     if raw is None:
         return None
     if not isinstance(raw, Mapping) or not isinstance(raw.get("field"), str):
-        raise ContractError("x-tenancy: expected {field: NAME, query: NAME, demo_keys: [KEY@TENANT, ...]}")
-    keys = raw.get("demo_keys") or []
-    if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
-        raise ContractError("x-tenancy.demo_keys: expected a list of KEY@TENANT strings")
-    return TenancySpec(raw["field"], str(raw["query"]) if raw.get("query") else None, tuple(keys))
+        raise ContractError("x-tenancy: expected {field: NAME, query: NAME}")
+    return TenancySpec(raw["field"], str(raw["query"]) if raw.get("query") else None)

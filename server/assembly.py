@@ -15,6 +15,7 @@ import falcon
 
 from contract.operations import Contract, build_contract
 from contract.specs import parse_document, read_source, validate_openapi
+from contract.tenancy import demo_keys
 from contract.timefmt import parse_timestamp
 from server.app import AppOptions, build_runtime, create_app
 from server.clock import ControllableClock
@@ -24,7 +25,6 @@ from server.faults import parse_rule
 from server.ids import IdGenerator, ids_for
 from server.runtime import Runtime
 from server.servers import waitress_drop
-from server.tenancy import demo_keys
 from server.traffic import RateLimitOverrides, RateLimitPolicy, policy_from_spec
 
 

@@ -49,7 +49,12 @@ def campaign_mock_settings() -> ServeSettings:
 def campaign_mock_server(campaign_mock_settings: ServeSettings) -> Iterator[RunningMock]:
     """The session's mock, started once; prefer ``campaign_mock``, which also resets it."""
     assembled = assemble(campaign_mock_settings)
-    with ThreadedServer(assembled.app, host=campaign_mock_settings.host, port=campaign_mock_settings.port) as server:
+    with ThreadedServer(
+        assembled.app,
+        host=campaign_mock_settings.host,
+        port=campaign_mock_settings.port,
+        threads=campaign_mock_settings.threads,
+    ) as server:
         admin = AdminClient(server.base_url, campaign_mock_settings.admin_key)
         yield RunningMock(server.base_url + assembled.contract.base_path, assembled.api_keys[0], admin)
 

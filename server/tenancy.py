@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contract.tenancy import split_key, tenancy_spec
+from contract.tenancy import demo_keys, split_key, tenancy_spec
 from server.errors import NotFound
 
 
@@ -48,11 +48,5 @@ def tenancy_of(document: Mapping[str, Any]) -> Tenancy | None:
     spec = tenancy_spec(document)
     if spec is None:
         return None
-    tenants = [tenant for _, tenant in map(split_key, spec.demo_keys) if tenant]
+    tenants = [tenant for _, tenant in map(split_key, demo_keys(document)) if tenant]
     return Tenancy(spec.field, spec.query, tenants[0] if tenants else "default")
-
-
-def demo_keys(document: Mapping[str, Any]) -> list[str]:
-    """The keys a spec suggests when none are configured (``x-tenancy.demo_keys``)."""
-    spec = tenancy_spec(document)
-    return list(spec.demo_keys) if spec else []

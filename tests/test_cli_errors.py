@@ -64,7 +64,10 @@ def test_invalid_openapi_is_refused_naming_the_place(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--error-format", "fancy"], "unknown error format 'fancy'; known: envelope, problem"),
+        (
+            ["--error-format", "fancy"],
+            "unknown error format 'fancy'; known: altcraft, envelope, ocamba, problem, tenant, woodpecker",
+        ),
         (["--port", "70000"], "--port: expected an integer from 0 to 65535"),
         (["--threads", "0"], "--threads: expected an integer from 1 to 256"),
         (
