@@ -37,7 +37,9 @@ def arrows(lifecycle: Lifecycle) -> list[Arrow]:
         for source in sorted(move.sources):
             labels[(source, move.target, False)].append(action)
             for guard in move.guards:
-                labels[(source, guard.to, False)].append(f"{action} ({guard.field} in the future)")
+                labels[(source, guard.to, False)].append(f"{action} ({guard.describe()})")
+    for source, target in lifecycle.update_moves.items():
+        labels[(source, target, False)].append("update")
     for timer in lifecycle.timers:
         for source in sorted(timer.sources):
             labels[(source, timer.target, True)].append(f"at {timer.at_field} ({timer.name})")
@@ -241,6 +243,7 @@ def _mermaid_id(state: str) -> str:
 
 def render_mermaid(lifecycle: Lifecycle) -> str:
     lines = ["stateDiagram-v2", f"    [*] --> {_mermaid_id(lifecycle.initial)}"]
+    lines += [f"    [*] --> {_mermaid_id(state)} : create" for state in lifecycle.creatable()[1:]]
     for arrow in arrows(lifecycle):
         label = ("⏱ " if arrow.timed else "") + arrow.label.replace(":", " ")
         lines.append(f"    {_mermaid_id(arrow.source)} --> {_mermaid_id(arrow.target)} : {label}")
@@ -255,7 +258,7 @@ def state_action_table(lifecycle: Lifecycle) -> list[list[str]]:
         row = [state + (" (terminal)" if lifecycle.is_terminal(state) else "")]
         for move in lifecycle.transitions.values():
             if state in move.sources:
-                guarded = "".join(f"; {guard.to} if {guard.field} is in the future" for guard in move.guards)
+                guarded = "".join(f"; {guard.to} if {guard.describe()}" for guard in move.guards)
                 row.append(move.target + guarded)
             else:
                 row.append(str(lifecycle.conflict_status))
