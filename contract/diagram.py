@@ -37,7 +37,7 @@ def arrows(lifecycle: Lifecycle) -> list[Arrow]:
         for source in sorted(move.sources):
             labels[(source, move.target, False)].append(action)
             for guard in move.guards:
-                labels[(source, guard.to, False)].append(f"{action} ({guard.describe()})")
+                labels[(source, guard.to, False)].append(f"{action} ({guard.describe().replace(' is ', ' ')})")
     for source, target in lifecycle.update_moves.items():
         labels[(source, target, False)].append("update")
     for timer in lifecycle.timers:

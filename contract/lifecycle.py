@@ -35,7 +35,7 @@ class Guard:
         return moment is not None and moment > now
 
     def describe(self) -> str:
-        return f"{self.param} given" if self.param is not None else f"{self.field} in the future"
+        return f"{self.param} is given" if self.param is not None else f"{self.field} is in the future"
 
 
 @dataclass(frozen=True)
