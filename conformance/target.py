@@ -22,6 +22,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import requests
 
 from conformance.results import UsageError
+from conformance.view import id_schema
 from contract.operations import Contract, Operation, security_schemes
 from contract.tenancy import tenancy_spec
 
@@ -157,6 +158,7 @@ class Target:
         if operation is None and (url is None or method is None):
             raise ValueError("send() needs an operation or a url and a method")
         target_url = url or self.url_for(operation, path_values)  # type: ignore[arg-type]
+        # (url_for leaves body ids alone: a path without the placeholder ignores them)
         verb = method or operation.method  # type: ignore[union-attr]
         headers = dict(self.extra_headers)
         params: dict[str, Any] = dict(query or {})
@@ -171,6 +173,15 @@ class Target:
             credential.apply(chosen, headers, params)
         if auth_override:
             headers.update(auth_override)
+        in_body = operation.extension.get("id_from_body") if operation is not None else None
+        if in_body and path_values and raw_body is None:
+            integer = id_schema(self.contract, operation).get("type") == "integer"  # type: ignore[arg-type]
+            value = path_values[str(in_body)]
+            typed = int(value) if integer and str(value).isdigit() else value
+            json_body = {**(json_body if isinstance(json_body, dict) else {}), str(in_body): typed}
+        if operation is not None and operation.extension.get("params_in") == "body" and raw_body is None:
+            json_body = {**(json_body if isinstance(json_body, dict) else {}), **params}
+            params = {}
         body = raw_body
         if json_body is not None:
             body = json.dumps(json_body).encode("utf-8")

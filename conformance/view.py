@@ -18,7 +18,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from contract import envelopes
-from contract.listing import Listing, listing_of
+from contract.listing import Listing, listing_of, parameter_names
 from contract.operations import Contract, Operation, resolve
 from contract.tenancy import tenancy_spec
 
@@ -37,6 +37,21 @@ def read_pointer(document: Any, pointer: str) -> Any:
         else:
             return None
     return node
+
+
+def id_schema(contract: Contract, operation: Operation) -> Mapping[str, Any]:
+    """The schema of the operation's campaign id: its path parameter's, or its body member's."""
+    in_body = operation.extension.get("id_from_body")
+    if not in_body:
+        parameter = next(iter(operation.parameters_in("path")), None)
+        return parameter.schema if parameter is not None else {}
+    for pointer in operation.body_schemas.values():
+        body, _ = resolve(contract.document, {"$ref": f"#{pointer}"}, "")
+        member = (body.get("properties") or {}).get(str(in_body)) if isinstance(body, Mapping) else None
+        if member is not None:
+            found, _ = resolve(contract.document, member, "")
+            return found if isinstance(found, Mapping) else {}
+    return {}
 
 
 def _is_time_format(schema: Any, document: Mapping[str, Any]) -> bool:
@@ -72,13 +87,17 @@ class ContractView:
         return self.contract.transition_for(action)
 
     def id_parameter(self, operation: Operation) -> str | None:
+        """Where the operation takes a campaign id: a path parameter, or a body member
+        (``x-operation.id_from_body``), which ``Target.send`` moves into the body."""
+        in_body = operation.extension.get("id_from_body")
+        if in_body:
+            return str(in_body)
         names = [parameter.name for parameter in operation.parameters_in("path")]
         return names[0] if names else None
 
     def unknown_id(self, operation: Operation) -> str:
         """An id no campaign has that still fits the id parameter's schema (a UUID, a number, text)."""
-        schema: Any = next(iter(operation.parameters_in("path")), None)
-        schema = schema.schema if schema is not None else {}
+        schema = id_schema(self.contract, operation)
         if schema.get("format") == "uuid":
             return str(uuid.uuid4())
         if schema.get("type") == "integer":
@@ -184,8 +203,9 @@ class ContractView:
         lister = self.one("list")
         if lister is None:
             return None
-        names = {parameter.name for parameter in lister.parameters_in("query")}
-        return listing_of(lister.extension, names, self.lifecycle.status_field)
+        return listing_of(
+            lister.extension, parameter_names(self.contract.document, lister), self.lifecycle.status_field
+        )
 
     def _list_pointer(self, placeholder: str, member: str) -> str | None:
         lister = self.one("list")

@@ -1,8 +1,10 @@
 """How a list operation filters and pages, read from its ``x-operation``; server and kit share it.
 
-Two paging styles exist among the vendors: ``offset`` (``limit`` and ``offset`` parameters,
-the canonical API's) and ``page`` (one parameter ``page=N,M``: page N, 1-based, of M items,
-Ocamba's). Parameter names default to the canonical ones where the operation has them.
+Three paging styles exist among the vendors: ``offset`` (``limit`` and ``offset``
+parameters, the canonical API's), ``page`` (one parameter ``page=N,M``: page N, 1-based, of
+M items, Ocamba's) and ``keyset`` (``after`` an id, ``limit`` items, Altcraft's ``from_id``).
+Parameter names default to the canonical ones where the operation has them; ``params_in:
+body`` reads them from a JSON body instead of the query (RPC-style vendors).
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from contract.errors import ContractError
+from contract.operations import Operation, resolve
 
-STYLES = ("offset", "page")
+STYLES = ("offset", "page", "keyset")
 DEFAULT_PAGE_SIZE = 20
 
 
@@ -30,6 +33,8 @@ class Listing:
     search_fields: tuple[str, ...]
     sort: str | None
     default_size: int
+    after: str | None = None
+    in_body: bool = False
 
 
 def _named(extension: Mapping[str, Any], key: str, query: set[str], default: str) -> str | None:
@@ -37,6 +42,18 @@ def _named(extension: Mapping[str, Any], key: str, query: set[str], default: str
     if named is not None:
         return str(named)
     return default if default in query else None
+
+
+def parameter_names(document: Mapping[str, Any], operation: Operation) -> set[str]:
+    """What a list operation can be told: its query parameters, or (``params_in: body``) the
+    members of its JSON body."""
+    if operation.extension.get("params_in") != "body":
+        return {parameter.name for parameter in operation.parameters_in("query")}
+    names: set[str] = set()
+    for pointer in operation.body_schemas.values():
+        schema, _ = resolve(document, {"$ref": f"#{pointer}"}, "")
+        names.update((schema.get("properties") or {}) if isinstance(schema, Mapping) else ())
+    return names
 
 
 def listing_of(extension: Mapping[str, Any], query_names: set[str], status_field: str) -> Listing:
@@ -48,13 +65,15 @@ def listing_of(extension: Mapping[str, Any], query_names: set[str], status_field
     return Listing(
         style=style,
         status=_named(extension, "status_param", query_names, status_field),
-        limit=_named(extension, "limit_param", query_names, "limit") if style == "offset" else None,
+        limit=_named(extension, "limit_param", query_names, "limit") if style != "page" else None,
         offset=_named(extension, "offset_param", query_names, "offset") if style == "offset" else None,
         page=_named(extension, "page_param", query_names, "page") if style == "page" else None,
         search=_named(extension, "search_param", query_names, "q"),
         search_fields=tuple(map(str, fields)),
         sort=_named(extension, "sort_param", query_names, "sort"),
         default_size=int(extension.get("default_size", DEFAULT_PAGE_SIZE)),
+        after=_named(extension, "after_param", query_names, "from_id") if style == "keyset" else None,
+        in_body=extension.get("params_in") == "body",
     )
 
 

@@ -16,10 +16,20 @@ from contract.errors import ContractError
 TENANT_SEPARATOR = "@"
 
 
+SCOPE_SEPARATOR = "#"
+
+
 def split_key(entry: str) -> tuple[str, str | None]:
-    """``KEY@TENANT`` -> (KEY, TENANT); a plain ``KEY`` has no tenant."""
+    """``KEY@TENANT`` -> (KEY, TENANT); a plain ``KEY`` has no tenant. Scopes are left off."""
+    entry = entry.partition(SCOPE_SEPARATOR)[0]
     key, separator, tenant = entry.rpartition(TENANT_SEPARATOR)
     return (key, tenant) if separator and key and tenant else (entry, None)
+
+
+def key_scopes(entry: str) -> frozenset[str] | None:
+    """``KEY#view,run`` -> {view, run}: what the key may do; None (no ``#``) means everything."""
+    _, separator, scopes = entry.partition(SCOPE_SEPARATOR)
+    return frozenset(part.strip() for part in scopes.split(",") if part.strip()) if separator else None
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,15 @@ from server.runtime import Runtime
 from server.store import CampaignStore, InMemoryCampaignStore
 from server.tenancy import tenancy_of
 from server.traffic import RateLimitPolicy, TrafficControl, policy_from_spec
-from server.validation import OperationValidator, RequestBody, SchemaCompiler, compile_validators, parse_query
+from server.validation import (
+    OperationValidator,
+    RequestBody,
+    SchemaCompiler,
+    compile_validators,
+    parse_query,
+    peek_member,
+)
+from server.xmlbodies import is_xml, render_xml
 
 access_log = logging.getLogger("campaign_mock.access")
 error_log = logging.getLogger("campaign_mock.errors")
@@ -88,13 +96,45 @@ def _json_bytes(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _write(resp: falcon.Response, reply: Reply) -> None:
+def _write(resp: falcon.Response, reply: Reply, xml: bool = False) -> None:
     resp.status = reply.status
     for name, value in reply.headers.items():
         resp.set_header(name, value)
     if reply.body is not None:
-        resp.content_type = falcon.MEDIA_JSON
-        resp.data = _json_bytes(reply.body)
+        resp.content_type = falcon.MEDIA_XML if xml else falcon.MEDIA_JSON
+        resp.data = render_xml(reply.body) if xml else _json_bytes(reply.body)
+
+
+@dataclass(frozen=True)
+class BodyMembers:
+    """Body members that are about the request, not the campaign: a token (``x-token-field``)
+    and the answer's format (``x-format-field``: ``xml`` or ``json``). Both are taken off the
+    body before the domain sees it."""
+
+    token: str | None
+    format: str | None
+    speaks_xml: bool
+
+    @classmethod
+    def of(cls, document: Mapping[str, Any], operation: Operation) -> BodyMembers:
+        token, answer_format = document.get("x-token-field"), document.get("x-format-field")
+        success = operation.responses.get(str(operation.success_status()))
+        return cls(
+            str(token) if token else None,
+            str(answer_format) if answer_format else None,
+            bool(success and any(is_xml(media_type) for media_type in success.content_types)),
+        )
+
+    def answers_xml(self, body: RequestBody) -> bool:
+        if not self.speaks_xml:
+            return False
+        asked = peek_member(body, self.format) if self.format else None
+        return asked == "xml" or (asked is None and is_xml(body.content_type))
+
+    def without(self, body: Any) -> Any:
+        if not isinstance(body, dict) or not (self.token or self.format):
+            return body
+        return {key: value for key, value in body.items() if key not in (self.token, self.format)}
 
 
 def _read_body(req: falcon.Request, limit: int) -> bytes:
@@ -143,21 +183,36 @@ class OperationResponder:
         self._handler = handler
         self._runtime = runtime
         self._options = options
+        self._members = BodyMembers.of(runtime.contract.document, operation)
 
     def __call__(self, req: falcon.Request, resp: falcon.Response, **path: str) -> None:
         req.context.operation_id = self._operation.operation_id
         headers = _headers(req)
         query = parse_query(req.query_string)
-        key = self._authenticator.authenticate(self._operation, Credentials(headers, query))
+        body = self._early_body(req)
+        if body is not None:
+            req.context.answer_xml = self._members.answers_xml(body)
+        token = peek_member(body, self._members.token) if body and self._members.token else None
+        key = self._authenticator.authenticate(
+            self._operation, Credentials(headers, query, token if isinstance(token, str) else None)
+        )
         tenant = self._authenticator.tenant_of(key)
         traffic = self._runtime.traffic
         resp.set_headers(traffic.admit(self._operation, key))
         with traffic.slot(self._operation, key):
             if self._inject_faults(req, resp):
                 return
-            body = RequestBody(req.content_type, _read_body(req, self._options.max_body_bytes))
+            body = body or RequestBody(req.content_type, _read_body(req, self._options.max_body_bytes))
+            req.context.answer_xml = self._members.answers_xml(body)
             request = self._validator.check(path, query, headers, body)
-            _write(resp, self._handler(replace(request, tenant=tenant)))
+            reply = self._handler(replace(request, tenant=tenant, body=self._members.without(request.body)))
+            _write(resp, reply, xml=req.context.answer_xml)
+
+    def _early_body(self, req: falcon.Request) -> RequestBody | None:
+        """The body, read before authentication where the contract takes a token in it."""
+        if not self._members.token:
+            return None
+        return RequestBody(req.content_type, _read_body(req, self._options.max_body_bytes))
 
     def _inject_faults(self, req: falcon.Request, resp: falcon.Response) -> bool:
         """Apply the fault plan; True when the request ends here (connection dropped)."""
@@ -314,8 +369,13 @@ class ErrorBoundary:
         resp.status = error.status
         for name, value in error.headers.items():
             resp.set_header(name, value)
+        rendered = self._format.render(error, self._clock.now())
+        if req.context.get("answer_xml"):
+            resp.content_type = falcon.MEDIA_XML
+            resp.data = render_xml(rendered)
+            return
         resp.content_type = self._format.media_type
-        resp.data = _json_bytes(self._format.render(error, self._clock.now()))
+        resp.data = _json_bytes(rendered)
 
 
 def _mount_api(app: falcon.App[falcon.Request, falcon.Response], runtime: Runtime, options: AppOptions) -> None:
@@ -390,6 +450,7 @@ def build_runtime(
             ids,
             defaults,
             fixed=[tenancy.field] if tenancy else [],
+            numeric_ids=(contract.document.get("x-ids") or {}).get("format") == "integer",
         ),
         clock=clock,
         journal=RequestJournal(options.journal_size),

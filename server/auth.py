@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from contract.operations import Operation, security_schemes
-from server.errors import Unauthorized
-from server.tenancy import key_tenants
+from server.errors import Forbidden, Unauthorized
+from server.tenancy import key_permissions, key_tenants
 
 REALM = "campaign-mock"
 
@@ -55,6 +55,7 @@ class Credentials:
 
     headers: Mapping[str, str]
     query: Mapping[str, list[str]]
+    body_token: str | None = None  # where the contract takes a token in the body (x-token-field)
 
 
 class Authenticator:
@@ -62,6 +63,7 @@ class Authenticator:
         """``keys``: ``KEY`` or ``KEY@TENANT`` (see ``server.tenancy``)."""
         self._schemes = {name: _scheme(name, raw) for name, raw in security_schemes(document).items()}
         self._tenants = key_tenants(keys)
+        self._scopes = key_permissions(keys)
         self._keys = frozenset(self._tenants)
 
     def tenant_of(self, key: str | None) -> str | None:
@@ -73,23 +75,38 @@ class Authenticator:
         return [] if any(not alternative for alternative in alternatives) else alternatives
 
     def authenticate(self, operation: Operation, credentials: Credentials) -> str | None:
-        """The key used, or None for an open operation; Unauthorized otherwise."""
+        """The key used, or None for an open operation; Unauthorized otherwise, Forbidden for a
+        key without the scopes (permissions) the operation's security requirement names."""
         alternatives = self.required_schemes(operation)
         if not alternatives:
             return None
         problem: tuple[str, str | None] | None = None
+        if credentials.body_token is not None and credentials.body_token in self._keys:
+            return self._permitted(operation, credentials.body_token)
         for alternative in alternatives:
             for scheme in alternative:
                 presented, malformed = self._presented(scheme, credentials)
                 if presented is not None and presented in self._keys:
-                    return presented
+                    return self._permitted(operation, presented)
                 if malformed:
                     problem = problem or (malformed, "invalid_request")
                 elif presented is not None:
                     problem = problem or (f"Unknown API key sent via {scheme.how_to_send()}.", "invalid_token")
+        if credentials.body_token is not None:
+            problem = problem or ("Unknown API token sent in the body.", "invalid_token")
         first = alternatives[0][0]
         detail, error = problem or (f"Missing credentials: send {first.how_to_send()}.", None)
         raise Unauthorized(detail, headers={"WWW-Authenticate": first.challenge(error)})
+
+    def _permitted(self, operation: Operation, key: str) -> str:
+        granted = self._scopes.get(key)
+        needed = {scope for requirement in operation.security for scopes in requirement.values() for scope in scopes}
+        missing = sorted(needed - granted) if granted is not None else []
+        if missing:
+            raise Forbidden(
+                f"This key lacks the permission(s) {', '.join(missing)} that {operation.operation_id} needs."
+            )
+        return key
 
     @staticmethod
     def _presented(scheme: Scheme, credentials: Credentials) -> tuple[str | None, str | None]:

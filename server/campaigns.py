@@ -62,8 +62,10 @@ class CampaignService:
         ids: IdGenerator,
         defaults: Mapping[str, Any] | None = None,
         fixed: Iterable[str] = (),
+        numeric_ids: bool = False,
     ) -> None:
-        """``fixed``: fields set at creation that no update may change (a tenant's workspace)."""
+        """``fixed``: fields set at creation that no update may change (a tenant's workspace);
+        ``numeric_ids``: campaigns show their id as a number (the store keys it as text)."""
         self.lifecycle = lifecycle
         self._store = store
         self._clock = clock
@@ -72,6 +74,7 @@ class CampaignService:
         self._timers = TimerQueue()
         self._protected = {ID_FIELD, lifecycle.status_field, CREATED_FIELD, UPDATED_FIELD}
         self._fixed = frozenset(fixed)
+        self._id_value: Callable[[str], Any] = int if numeric_ids else str
 
     # -- reads ---------------------------------------------------------------------------
     def get(self, campaign_id: str) -> Campaign:
@@ -119,7 +122,7 @@ class CampaignService:
         given = {key: value for key, value in fields.items() if key not in self._protected}
         body = self._normalized(fill_defaults(merge_patch({}, given), self._defaults))
         campaign = {
-            ID_FIELD: campaign_id,
+            ID_FIELD: self._id_value(campaign_id),
             self.lifecycle.status_field: self._creation_state(fields),
             **body,
             CREATED_FIELD: now,
@@ -220,8 +223,10 @@ class CampaignService:
         created = given.pop(CREATED_FIELD, now)
         updated = given.pop(UPDATED_FIELD, created)
         body = self._normalized(fill_defaults(given, self._defaults))
+        if self._id_value is int and not campaign_id.isdigit():
+            raise InvalidBody(f"{ID_FIELD} {campaign_id!r}: this contract's ids are whole numbers.")
         campaign = {
-            ID_FIELD: campaign_id,
+            ID_FIELD: self._id_value(campaign_id),
             self.lifecycle.status_field: state,
             **body,
             CREATED_FIELD: normalize_timestamp(created),
@@ -231,18 +236,18 @@ class CampaignService:
 
     def store_seeds(self, seeds: list[tuple[Campaign, list[Event]]]) -> list[Campaign]:
         """Insert every seed or none: an id in use answers 409 and nothing is kept."""
-        taken = [campaign[ID_FIELD] for campaign, _ in seeds if self._store.get(campaign[ID_FIELD]) is not None]
-        ids = [campaign[ID_FIELD] for campaign, _ in seeds]
+        taken = [campaign[ID_FIELD] for campaign, _ in seeds if self._store.get(str(campaign[ID_FIELD])) is not None]
+        ids = [str(campaign[ID_FIELD]) for campaign, _ in seeds]
         repeated = sorted({campaign_id for campaign_id in ids if ids.count(campaign_id) > 1})
         if taken or repeated:
             raise Conflict(f"Campaign id(s) already in use or given twice: {', '.join(map(str, taken or repeated))}.")
         stored: list[Campaign] = []
         try:
             for campaign, events in seeds:
-                stored.append(self._store.insert(campaign[ID_FIELD], campaign, events).campaign)
+                stored.append(self._store.insert(str(campaign[ID_FIELD]), campaign, events).campaign)
         except StaleVersion as clash:
             for campaign in stored:
-                self._store.delete(campaign[ID_FIELD])
+                self._store.delete(str(campaign[ID_FIELD]))
             raise Conflict(f"Campaign id in use: {clash}.") from clash
         for campaign in stored:
             self._schedule(campaign)
@@ -372,7 +377,7 @@ class CampaignService:
     def _schedule(self, campaign: Mapping[str, Any]) -> None:
         upcoming = self._next_timer(campaign)
         if upcoming is not None:
-            self._timers.schedule(campaign[ID_FIELD], upcoming[1])
+            self._timers.schedule(str(campaign[ID_FIELD]), upcoming[1])
 
     def _fire_due_timers(self) -> None:
         now = self._clock.now()

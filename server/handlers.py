@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contract import envelopes
-from contract.listing import Listing, listing_of, parse_page
+from contract.listing import Listing, listing_of, parameter_names, parse_page
 from contract.operations import Contract, Operation
 from server.campaigns import ID_FIELD, CampaignService, entity_tag
 from server.errors import InvalidBody, InvalidRequest
@@ -32,6 +32,10 @@ Handler = Callable[[ValidRequest], Reply]
 
 
 def _path_id(operation: Operation, request: ValidRequest) -> str:
+    """The id from the path, or from the body where ``x-operation.id_from_body`` names it."""
+    in_body = operation.extension.get("id_from_body")
+    if in_body:
+        return str(_params(request).get(str(in_body)))
     names = [parameter.name for parameter in operation.parameters_in("path")]
     return str(request.path[names[0]])
 
@@ -82,17 +86,40 @@ class Shaper:
         return self.reply({envelopes.CAMPAIGN: record.campaign}, {"ETag": entity_tag(record), **(headers or {})})
 
 
+def _list_params(listing: Listing, request: ValidRequest) -> Mapping[str, Any]:
+    return _params(request) if listing.in_body else request.query
+
+
+def _id_order(value: Any) -> tuple[int, int, str]:
+    """Numeric ids by number, others by text, so keyset paging works for both."""
+    text = str(value)
+    return (0, int(text), "") if text.isdigit() else (1, 0, text)
+
+
 def _matcher(listing: Listing, request: ValidRequest) -> Callable[[Campaign], bool] | None:
-    """The search (case-insensitive substring of any search field), if the request has one."""
-    term = request.query.get(listing.search) if listing.search else None
-    if not term:
-        return None
-    needle = str(term).lower()
-    return lambda campaign: any(needle in str(campaign.get(name) or "").lower() for name in listing.search_fields)
+    """The search (case-insensitive substring of any search field) and the keyset start."""
+    params = _list_params(listing, request)
+    term = params.get(listing.search) if listing.search else None
+    after = params.get(listing.after) if listing.after else None
+    search = keyset = None
+    if term:
+        needle = str(term).lower()
+
+        def search(campaign: Campaign) -> bool:
+            return any(needle in str(campaign.get(name) or "").lower() for name in listing.search_fields)
+
+    if after is not None:
+        start = _id_order(after)
+
+        def keyset(campaign: Campaign) -> bool:
+            return _id_order(campaign[ID_FIELD]) > start
+
+    return _both(search, keyset)
 
 
 def _order(listing: Listing, request: ValidRequest) -> tuple[str, bool] | None:
-    value = request.query.get(listing.sort) if listing.sort else None
+    params = _list_params(listing, request)
+    value = params.get(listing.sort) if listing.sort else None
     if not value:
         return None
     text = str(value)
@@ -101,16 +128,17 @@ def _order(listing: Listing, request: ValidRequest) -> tuple[str, bool] | None:
 
 def _window(listing: Listing, request: ValidRequest) -> tuple[int, int]:
     """(offset, limit) of the requested page, whichever paging style the operation uses."""
+    params = _list_params(listing, request)
     if listing.style == "page":
-        raw = request.query.get(str(listing.page))
+        raw = params.get(str(listing.page))
         if raw is None:
             return 0, listing.default_size
         try:
             return parse_page(str(raw), listing.default_size)
         except ValueError as exc:
             raise InvalidRequest(str(exc), extra={"errors": [{"in": "query", "name": listing.page}]}) from None
-    limit = request.query.get(str(listing.limit)) if listing.limit else None
-    offset = request.query.get(str(listing.offset)) if listing.offset else None
+    limit = params.get(str(listing.limit)) if listing.limit else None
+    offset = params.get(str(listing.offset)) if listing.offset else None
     return int(offset or 0), int(limit or listing.default_size)
 
 
@@ -126,11 +154,11 @@ def _list_handler(
     contract: Contract, operation: Operation, service: CampaignService, tenancy: Tenancy | None
 ) -> Handler:
     shaper = Shaper(operation)
-    names = {parameter.name for parameter in operation.parameters_in("query")}
+    names = parameter_names(contract.document, operation)
     listing = listing_of(operation.extension, names, contract.lifecycle.status_field)
 
     def list_page(request: ValidRequest) -> Reply:
-        raw = request.query.get(listing.status) if listing.status else None
+        raw = _list_params(listing, request).get(listing.status) if listing.status else None
         statuses = frozenset(raw if isinstance(raw, list) else [raw]) if raw else None
         offset, limit = _window(listing, request)
         match = _matcher(listing, request)

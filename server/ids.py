@@ -45,8 +45,11 @@ class UuidIds:
 
 
 def ids_for(document: Mapping[str, Any]) -> IdGenerator:
-    """The generator the spec's ``x-ids`` asks for: ``{format: uuid}`` or ``{prefix: ...}``."""
+    """The generator the spec's ``x-ids`` asks for: ``{format: uuid}``, ``{format: integer}``
+    (1, 2, 3, ...) or ``{prefix: ...}`` (random hex after it)."""
     raw = document.get("x-ids") or {}
     if raw.get("format") == "uuid":
         return UuidIds()
+    if raw.get("format") == "integer":
+        return SequentialIds(prefix="")
     return RandomIds(str(raw.get("prefix", "cmp_")))

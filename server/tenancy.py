@@ -12,12 +12,18 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contract.tenancy import demo_keys, split_key, tenancy_spec
+from contract.tenancy import demo_keys, key_scopes, split_key, tenancy_spec
 from server.errors import NotFound
 
 
 def key_tenants(entries: Iterable[str]) -> dict[str, str | None]:
+    """Each configured key (``KEY[@TENANT][#SCOPES]``) by its bare value, with its tenant."""
     return dict(split_key(entry) for entry in entries)
+
+
+def key_permissions(entries: Iterable[str]) -> dict[str, frozenset[str] | None]:
+    """Each configured key by its bare value, with its scopes (None: all)."""
+    return {split_key(entry)[0]: key_scopes(entry) for entry in entries}
 
 
 @dataclass(frozen=True)

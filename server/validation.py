@@ -21,7 +21,8 @@ from referencing.jsonschema import DRAFT202012
 
 from contract.operations import Operation, Parameter, resolve
 from contract.timefmt import is_timestamp
-from server.errors import InvalidBody, InvalidRequest, MalformedBody, UnsupportedMediaType
+from server.errors import ApiError, InvalidBody, InvalidRequest, MalformedBody, UnsupportedMediaType
+from server.xmlbodies import is_xml, parse_xml
 
 SPEC_URI = "urn:campaign-mock:spec"
 MAX_REPORTED_ERRORS = 10
@@ -252,6 +253,18 @@ def parse_json(raw: bytes, max_depth: int = DEFAULT_MAX_JSON_DEPTH) -> Any:
     return document
 
 
+def peek_member(body: RequestBody, name: str) -> Any:
+    """One top-level member of a JSON or XML body, read before validation (a token, a format);
+    None when there is none or the body cannot be read (validation then says why)."""
+    if not body.raw:
+        return None
+    try:
+        document = parse_xml(body.raw) if is_xml(body.content_type) else json.loads(body.raw)
+    except (ApiError, ValueError, RecursionError):
+        return None
+    return document.get(name) if isinstance(document, dict) else None
+
+
 class OperationValidator:
     """Everything one operation accepts, compiled at start-up."""
 
@@ -265,6 +278,11 @@ class OperationValidator:
             for location in ("path", "query", "header")
         }
         self._bodies = {media_type: compiler.at(pointer) for media_type, pointer in operation.body_schemas.items()}
+        self._xml_schemas = {
+            media_type: compiler.inlined(pointer)
+            for media_type, pointer in operation.body_schemas.items()
+            if is_xml(media_type)
+        }
 
     def accepted_media_types(self) -> list[str]:
         return list(self._bodies)
@@ -301,7 +319,10 @@ class OperationValidator:
         charset = params.get("charset", "utf-8")
         if charset not in ("utf-8", "utf8"):
             raise UnsupportedMediaType(f"charset {charset!r} is not accepted; send UTF-8.")
-        document = parse_json(body.raw, self._max_json_depth)
+        if media_type in self._xml_schemas:
+            document: Any = parse_xml(body.raw, self._xml_schemas[media_type], self._max_json_depth)
+        else:
+            document = parse_json(body.raw, self._max_json_depth)
         errors = list(validator.iter_errors(document))
         if errors:
             entries = _error_entries(errors, "body")

@@ -22,7 +22,7 @@ from server.config import ServeSettings
 from server.threaded import ThreadedServer
 from tests.cli_process import run_cli, serving
 
-PROFILES = ("sevenheaven", "ocamba", "woodpecker", "tenant")
+PROFILES = ("sevenheaven", "ocamba", "woodpecker", "tenant", "altcraft")
 FAST = {"max_examples": 5, "timer_step_seconds": 0.6}
 
 
@@ -261,3 +261,49 @@ def test_vendor_error_formats_are_usable_with_the_canonical_spec(name: str) -> N
         "altcraft": {"data", "error", "error_text"},
     }
     assert set(body) == shapes[name]
+
+
+BOMB = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<xml><name>&lol2;</name></xml>"""
+
+
+def test_altcraft_takes_the_token_and_id_in_the_body_speaks_xml_and_checks_permissions() -> None:
+    with serve("altcraft") as served:
+        call = f"{served.api}/{{}}"
+
+        def post(method: str, body: dict[str, Any], **kwargs: Any) -> requests.Response:
+            return requests.post(call.format(method), json=body, timeout=5, **kwargs)
+
+        first = post("add", {"token": "demo-key", "name": "Spring sale"}).json()
+        second = post("add", {"token": "demo-key", "name": "Summer sale"}).json()
+        xml = requests.post(
+            call.format("activate"),
+            data=b"<xml><token>demo-key</token><id>1</id></xml>",
+            headers={"Content-Type": "application/xml"},
+            timeout=5,
+        )
+        status = post("get_status", {"id": 1}, headers=_bearer("view-key")).json()
+        forbidden = post("completed", {"id": 1}, headers=_bearer("view-key"))
+        page = post("list", {"token": "demo-key", "from_id": 1, "limit": 5}).json()
+        as_xml = post("get", {"token": "demo-key", "id": 1, "format": "xml"})
+        missing = post("get", {"token": "demo-key", "id": 999})
+        no_token = post("get", {"id": 1})
+        bomb = requests.post(
+            call.format("add"), data=BOMB, headers={"Content-Type": "application/xml", **_bearer()}, timeout=5
+        )
+    assert (first["data"]["id"], second["data"]["id"]) == (1, 2)
+    assert first == {"data": first["data"], "error": 0, "error_text": "Successful operation"}
+    assert "token" not in first["data"]
+    assert xml.status_code == 200
+    assert xml.headers["Content-Type"].startswith("application/xml")
+    assert b"<error>0</error>" in xml.content
+    assert status["data"] == {"status": "active"}
+    assert forbidden.status_code == 403
+    assert forbidden.json()["error"] == 403
+    assert [campaign["id"] for campaign in page["data"]] == [2]
+    assert as_xml.headers["Content-Type"].startswith("application/xml")
+    assert b"<name>Spring sale</name>" in as_xml.content
+    assert (missing.status_code, missing.json()["error"]) == (404, 404)
+    assert (no_token.status_code, no_token.json()["error"]) == (401, 401)
+    assert bomb.status_code == 400

@@ -21,10 +21,13 @@ MAX_PAGES = 200
 PAGE_SIZE = 7  # odd, so off-by-one paging shows
 
 
-def _page_query(listing: Listing, offset: int, limit: int) -> dict[str, Any]:
-    """The query for the page at ``offset`` of ``limit`` items, in the operation's paging style."""
+def _page_query(listing: Listing, offset: int, limit: int, after: Any = 0) -> dict[str, Any]:
+    """The query for the page at ``offset`` (keyset: after the id ``after``) of ``limit`` items,
+    in the operation's paging style."""
     if listing.style == "page" and listing.page:
         return {listing.page: page_value(offset, limit)}
+    if listing.style == "keyset" and listing.after and listing.limit:
+        return {listing.limit: limit, listing.after: after}
     if listing.limit and listing.offset:
         return {listing.limit: limit, listing.offset: offset}
     return {}
@@ -36,9 +39,9 @@ def _pages(
     lister, listing = context.view.one("list"), context.view.listing()
     if lister is None or listing is None:
         return
-    offset = 0
+    offset, after = 0, 0
     for _ in range(MAX_PAGES):
-        paging = _page_query(listing, offset, limit)
+        paging = _page_query(listing, offset, limit, after)
         exchange = scenario.send(lister, query={**query, **paging})
         items = context.view.campaign_in(lister, exchange.json())
         if exchange.status >= 300 or not isinstance(items, list):
@@ -47,6 +50,8 @@ def _pages(
         if not paging or len(items) < limit:
             return
         offset += len(items)
+        last = items[-1] if isinstance(items[-1], dict) else {}
+        after = last.get(context.view.id_field(), after)
 
 
 def run(context: KitContext) -> GroupResult:
