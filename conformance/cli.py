@@ -46,7 +46,10 @@ def add_check_parser(commands: Any) -> None:
         "--base-url",
         required=True,
         metavar="URL",
-        help="where the implementation serves the spec's paths, e.g. http://127.0.0.1:8080",
+        help=(
+            "where the implementation serves the spec's paths, e.g. http://127.0.0.1:8080 "
+            "(the spec's base path is added when missing)"
+        ),
     )
     check.add_argument(
         "--api-key",

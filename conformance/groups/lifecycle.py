@@ -223,6 +223,15 @@ class LifecycleChecks:
             operation, path_values=self.path_values(operation, campaign_id), json_body=body, content_type=content_type
         )
 
+    def expect_state(
+        self, scenario: Scenario, campaign_id: str, expected: str, rule: str, label: str, when: str
+    ) -> None:
+        """A read of the campaign shows ``expected`` (where the spec has a read operation)."""
+        if self.reader is None:
+            return
+        status, _ = self.read_status(scenario, campaign_id)
+        self.result.check(status == expected, rule, label, f"{expected!r} {when}", f"{status!r}", scenario.steps())
+
     def update(self, scenario: Scenario, campaign_id: str) -> Exchange | None:
         """Send the documented update example to the campaign."""
         updater, example = self.view.one("update"), self.view.update_body()
@@ -324,16 +333,7 @@ class LifecycleChecks:
                 scenario.steps(),
             ):
                 return
-            status, _ = self.read_status(scenario, campaign_id)
-            if self.reader is not None:
-                self.result.check(
-                    status == expected_state,
-                    "lifecycle.move-visible",
-                    label,
-                    f"a later read shows {expected_state!r}",
-                    f"{status!r}",
-                    scenario.steps(),
-                )
+            self.expect_state(scenario, campaign_id, expected_state, "lifecycle.move-visible", label, "on a later read")
             events = self.read_events(scenario, campaign_id)
             if events is not None:
                 last = events[-1] if events else None
@@ -415,10 +415,9 @@ class LifecycleChecks:
         if reached is None:
             return
         scenario, campaign_id = reached
-        media_type, body = example
-        exchange = scenario.send(
-            updater, path_values=self.path_values(updater, campaign_id), json_body=body, content_type=media_type
-        )
+        exchange = self.update(scenario, campaign_id)
+        if exchange is None:
+            return
         label = f"{updater.operation_id} in {state}"
         if self.lifecycle.may_update(state):
             landing = self.lifecycle.after_update(state)
@@ -430,16 +429,9 @@ class LifecycleChecks:
                 exchange.brief(),
                 scenario.steps(),
             ):
-                status, _ = self.read_status(scenario, campaign_id)
-                if self.reader is not None:
-                    self.result.check(
-                        status == landing,
-                        "lifecycle.update-lands",
-                        label,
-                        f"{landing!r} after an update in {state}",
-                        f"{status!r}",
-                        scenario.steps(),
-                    )
+                self.expect_state(
+                    scenario, campaign_id, landing, "lifecycle.update-lands", label, f"after an update in {state}"
+                )
             return
         terminal = self.lifecycle.is_terminal(state)
         conflict = self.lifecycle.conflict_status
