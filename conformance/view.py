@@ -11,6 +11,7 @@ import copy
 import secrets
 import uuid
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -21,6 +22,7 @@ from contract import envelopes
 from contract.listing import Listing, listing_of, parameter_names
 from contract.operations import Contract, Operation, resolve
 from contract.tenancy import tenancy_spec
+from contract.timefmt import format_timestamp
 
 SPEC_URI = "urn:conformance:spec"
 
@@ -162,6 +164,17 @@ class ContractView:
             if isinstance(content, Mapping) and "example" in content:
                 return media_type, copy.deepcopy(content["example"])
         return None
+
+    def future_member(self, operation: Operation, name: str, moment: datetime) -> str:
+        """``moment`` written as the operation's body member ``name`` wants it: RFC 3339, or a
+        vendor's ``YYYY-MM-DD HH:MM:SS`` where only that fits its schema."""
+        candidates = [format_timestamp(moment), moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")]
+        for pointer in operation.body_schemas.values():
+            validator = Draft202012Validator({"$ref": f"{SPEC_URI}#{pointer}"}, registry=self._registry)
+            for candidate in candidates:
+                if validator.is_valid({name: candidate}):
+                    return candidate
+        return candidates[0]
 
     def time_fields(self) -> frozenset[str]:
         return self.lifecycle.time_fields()

@@ -42,6 +42,16 @@ class Plan:
 UPDATE_STEP = "(update)"
 """A step of a plan that sends the documented update, for states only an update reaches."""
 
+VARIANT = "+"
+"""``resume+scheduled_time``: a step that sends the action with a guard's request member (a
+future time) instead of the documented example, for states only that member leads to."""
+
+
+def split_step(step: str) -> tuple[str, str | None]:
+    action, _, param = step.partition(VARIANT)
+    return action, param or None
+
+
 ActionParams = Callable[[str], Mapping[str, Any]]
 """The body the kit sends for an action (a guard may read it)."""
 
@@ -61,16 +71,17 @@ def simulate(
     far = datetime.max.replace(tzinfo=UTC)
     now = datetime.now(UTC)
     states = [start or lifecycle.initial]
-    for action in actions:
-        if action == UPDATE_STEP:
+    for step in actions:
+        if step == UPDATE_STEP:
             if not lifecycle.may_update(states[-1]):
                 return None
             states.append(lifecycle.after_update(states[-1]))
             continue
+        action, _ = split_step(step)
         if states[-1] not in lifecycle.transitions[action].sources:
             return None
         landing = lifecycle.landing_state(
-            action, lambda name: far if name in future_fields else None, now, params(action)
+            action, lambda name: far if name in future_fields else None, now, params(step)
         )
         states.append(landing)
     return tuple(states)
@@ -95,10 +106,11 @@ def plan_routes(
         for action, move in lifecycle.transitions.items():
             if plan.states[-1] not in move.sources:
                 continue
-            options = [plan.future_fields]
-            options += [plan.future_fields | {g.field} for g in move.guards if g.field in settable]
-            for fields in options:
-                actions = (*plan.actions, action)
+            options = [(plan.future_fields, action)]
+            options += [(plan.future_fields | {g.field}, action) for g in move.guards if g.field in settable]
+            options += [(plan.future_fields, f"{action}{VARIANT}{g.param}") for g in move.guards if g.param and g.sets]
+            for fields, step in options:
+                actions = (*plan.actions, step)
                 states = simulate(lifecycle, frozenset(fields), actions, plan.states[0], params)
                 if states is not None and states[-1] not in found:
                     found[states[-1]] = Plan(frozenset(fields), actions, states)
@@ -153,14 +165,21 @@ class LifecycleChecks:
         updatable = self.view.one("update") is not None and self.view.update_body() is not None
         return plan_routes(self.lifecycle, settable, self.action_params, updatable)
 
-    def action_body(self, action: str) -> tuple[str | None, Any]:
-        """(media type, body) the kit sends for ``action``: the documented example, with the
-        member that names the action where the operation reads it from the body."""
+    def action_body(self, step: str, moments: Mapping[str, datetime] | None = None) -> tuple[str | None, Any]:
+        """(media type, body) the kit sends for a step: the documented example (or, for
+        ``action+param``, only that member, a future time), with the member that names the
+        action where the operation reads it from the body."""
+        action, param = split_step(step)
         operation = self.view.transition(action)
         if operation is None:
             return None, None
         content_type, body = None, None
-        if operation.body_required or operation.action_field:
+        if param is not None:
+            sets = next((g.sets for g in self.lifecycle.transitions[action].guards if g.param == param), None)
+            when = (moments or {}).get(str(sets)) or self.now() + FAR_FUTURE
+            moment = self.view.future_member(operation, param, when)
+            content_type, body = "application/json", {param: moment}
+        elif operation.body_required or operation.action_field:
             example = self.view.request_example(operation)
             if example is not None:
                 content_type, body = example
@@ -212,13 +231,17 @@ class LifecycleChecks:
         name = self.view.id_parameter(operation)
         return {name: campaign_id} if name else {}
 
-    def act(self, scenario: Scenario, action: str, campaign_id: str) -> Exchange | None:
-        if action == UPDATE_STEP:
+    def act(
+        self, scenario: Scenario, step: str, campaign_id: str, moments: Mapping[str, datetime] | None = None
+    ) -> Exchange | None:
+        """Send one step of a plan; ``moments``: the times a guard member should carry."""
+        if step == UPDATE_STEP:
             return self.update(scenario, campaign_id)
+        action, _ = split_step(step)
         operation = self.view.transition(action)
         if operation is None:
             return None
-        content_type, body = self.action_body(action)
+        content_type, body = self.action_body(step, moments)
         return scenario.send(
             operation, path_values=self.path_values(operation, campaign_id), json_body=body, content_type=content_type
         )
@@ -271,7 +294,9 @@ class LifecycleChecks:
             return None
         for action, expected in zip(plan.actions, plan.states[1:], strict=False):
             exchange = self.act(scenario, action, campaign_id)
-            operation = self.view.one("update") if action == UPDATE_STEP else self.view.transition(action)
+            operation = (
+                self.view.one("update") if action == UPDATE_STEP else self.view.transition(split_step(action)[0])
+            )
             if exchange is None or operation is None:
                 return None
             if exchange.status != operation.success_status():
@@ -521,7 +546,7 @@ class LifecycleChecks:
             return
         state = plan.states[0]
         for action in plan.actions:
-            exchange = self.act(scenario, action, campaign_id)
+            exchange = self.act(scenario, action, campaign_id, moments)
             if exchange is None or exchange.status >= 300:
                 self.result.failed(
                     "lifecycle.timer",
