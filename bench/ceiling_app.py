@@ -4,6 +4,7 @@ with the same settings as the mock. Prints its URL, then serves until interrupte
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 
 import falcon
@@ -19,6 +20,8 @@ class Constant:
 
 
 def main() -> None:
+    # As the mock's CLI does: no "Task queue depth" warning per queued request.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     app = falcon.App()
     app.add_route("/constant", Constant())
     threads = int(sys.argv[1]) if len(sys.argv) > 1 else 4

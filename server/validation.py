@@ -177,6 +177,8 @@ class ParameterGroup:
                 )
             else:
                 values[parameter.name] = _coerce(given[0], types)
+        if not problems and self._validator.is_valid(values):
+            return {**self._defaults, **values}
         if not problems:
             errors = list(self._validator.iter_errors(values))
             problems = _error_entries(errors, self.location)
