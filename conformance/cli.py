@@ -40,7 +40,10 @@ def add_check_parser(commands: Any) -> None:
         "--spec",
         required=True,
         metavar="PATH|NAME|URL",
-        help="the contract: a file, a bundled name (campaigns, ...) or a URL such as http://HOST/openapi.yaml",
+        help=(
+            "the contract: a file, a URL such as http://HOST/openapi.yaml, or a bundled name: campaigns, "
+            "altcraft, ocamba, sevenheaven, tenant, woodpecker"
+        ),
     )
     check.add_argument(
         "--base-url",

@@ -137,7 +137,13 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("spec", _text, "campaigns", "spec to serve: a file path, a bundled name (campaigns, ...) or a URL"),
+    Setting(
+        "spec",
+        _text,
+        "campaigns",
+        "spec to serve: a file path, a URL, or a bundled name: campaigns, altcraft, ocamba, sevenheaven, tenant, "
+        "woodpecker",
+    ),
     Setting("host", _text, "127.0.0.1", "address to listen on"),
     Setting("port", _integer(0, 65535), 8080, "port to listen on; 0 picks a free one"),
     Setting(

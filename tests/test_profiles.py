@@ -17,6 +17,7 @@ import requests
 
 from conformance.results import Verdict
 from conformance.runner import CheckRequest, Report, run_check
+from contract.specs import bundled_names
 from server.assembly import assemble
 from server.config import ServeSettings
 from server.threaded import ThreadedServer
@@ -307,3 +308,10 @@ def test_altcraft_takes_the_token_and_id_in_the_body_speaks_xml_and_checks_permi
     assert (missing.status_code, missing.json()["error"]) == (404, 404)
     assert (no_token.status_code, no_token.json()["error"]) == (401, 401)
     assert bomb.status_code == 400
+
+
+def test_help_of_serve_and_check_names_every_bundled_spec() -> None:
+    for command in ("serve", "check"):
+        shown = " ".join(run_cli(command, "--help").stdout.split())
+        for name in bundled_names():
+            assert name in shown, (command, name)
