@@ -40,7 +40,7 @@ from server.errors import (
 )
 from server.faults import FaultPlan, FaultRule
 from server.handlers import Handler, Reply, build_handler
-from server.ids import IdGenerator
+from server.ids import IdGenerator, numeric_ids
 from server.journal import JournalEntry, RequestJournal, body_text
 from server.runtime import Runtime
 from server.store import CampaignStore, InMemoryCampaignStore
@@ -212,8 +212,9 @@ class OperationResponder:
         with traffic.slot(self._operation, key):
             if self._inject_faults(req, resp):
                 return
-            body = body or RequestBody(req.content_type, _read_body(req, self._options.max_body_bytes))
-            req.context.answer_xml = self._members.answers_xml(body)
+            if body is None:
+                body = RequestBody(req.content_type, _read_body(req, self._options.max_body_bytes))
+                req.context.answer_xml = self._members.answers_xml(body)
             request = self._validator.check(path, query, headers, body)
             reply = self._handler(replace(request, tenant=tenant, body=self._members.without(request.body)))
             _write(resp, reply, xml=req.context.answer_xml)
@@ -460,7 +461,7 @@ def build_runtime(
             ids,
             defaults,
             fixed=[tenancy.field] if tenancy else [],
-            numeric_ids=(contract.document.get("x-ids") or {}).get("format") == "integer",
+            numeric_ids=numeric_ids(contract.document),
         ),
         clock=clock,
         journal=RequestJournal(options.journal_size),

@@ -44,12 +44,17 @@ class UuidIds:
         return str(uuid.uuid4())
 
 
+def numeric_ids(document: Mapping[str, Any]) -> bool:
+    """Whether the spec's campaigns show their ids as numbers (``x-ids: {format: integer}``)."""
+    return bool((document.get("x-ids") or {}).get("format") == "integer")
+
+
 def ids_for(document: Mapping[str, Any]) -> IdGenerator:
     """The generator the spec's ``x-ids`` asks for: ``{format: uuid}``, ``{format: integer}``
     (1, 2, 3, ...) or ``{prefix: ...}`` (random hex after it)."""
     raw = document.get("x-ids") or {}
     if raw.get("format") == "uuid":
         return UuidIds()
-    if raw.get("format") == "integer":
+    if numeric_ids(document):
         return SequentialIds(prefix="")
     return RandomIds(str(raw.get("prefix", "cmp_")))

@@ -315,3 +315,10 @@ def test_help_of_serve_and_check_names_every_bundled_spec() -> None:
         shown = " ".join(run_cli(command, "--help").stdout.split())
         for name in bundled_names():
             assert name in shown, (command, name)
+
+
+def test_the_tenancy_rule_fails_when_the_other_key_sees_the_campaign() -> None:
+    # The "other" key is the same tenant's: it sees everything, which the rule must report.
+    with serve("tenant") as served:
+        report = kit("tenant", served.root, api_key="demo-key", other_api_key="demo-key", only=("auth",))
+    assert "auth.tenant-isolated" in report.broken_rules()

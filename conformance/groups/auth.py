@@ -13,7 +13,6 @@ from conformance.groups.common import fresh_campaign, request_parts
 from conformance.groups.lifecycle import LifecycleChecks
 from conformance.results import GroupResult
 from conformance.target import credential_for
-from contract.operations import Operation
 from contract.timefmt import parse_moment
 
 GROUP = "auth"
@@ -99,15 +98,9 @@ def _check_tenancy(context: KitContext, result: GroupResult, setup: Scenario, ca
         result.skipped("auth.tenant-isolated", "-", "could not create a campaign to hide")
         return 0
     probes = 0
-    reader = view.one("get")
-
-    def status_now(scenario: Scenario) -> object:
-        if reader is None:
-            return None
-        return view.status_of(reader, scenario.send(reader, path_values=_ids(context, reader, campaign_id)).json())
-
-    before = status_now(setup)
-    shown = view.campaign_in(reader, setup.exchanges[-1].json()) if reader is not None else None
+    checks = LifecycleChecks(context, result)
+    before, read = checks.read_status(setup, campaign_id)
+    shown = view.campaign_in(read.operation, read.json()) if read is not None and read.operation else None
     secrets_of_campaign = [
         str(value)
         for name, value in (shown.items() if isinstance(shown, dict) else [])
@@ -124,7 +117,7 @@ def _check_tenancy(context: KitContext, result: GroupResult, setup: Scenario, ca
         scenario.exchanges.extend(setup.exchanges)
         parts = request_parts(context, operation, campaign_id)
         if operation.kind == "transition":
-            content_type, body = LifecycleChecks(context, result).action_body(operation.actions[0])
+            content_type, body = checks.action_body(operation.actions[0])
             if body is not None:
                 parts.update(json_body=body, content_type=content_type)
         exchange = scenario.send(operation, key=other, **parts)
@@ -138,8 +131,8 @@ def _check_tenancy(context: KitContext, result: GroupResult, setup: Scenario, ca
             exchange.brief(),
             scenario.steps(),
         )
-    if reader is not None:
-        after = status_now(Scenario(context))
+    if read is not None:
+        after, _ = checks.read_status(Scenario(context), campaign_id)
         result.check(
             after == before,
             "auth.tenant-isolated",
@@ -149,8 +142,3 @@ def _check_tenancy(context: KitContext, result: GroupResult, setup: Scenario, ca
             setup.steps(),
         )
     return probes
-
-
-def _ids(context: KitContext, operation: Operation, campaign_id: str) -> dict[str, str]:
-    name = context.view.id_parameter(operation)
-    return {name: campaign_id} if name else {}
