@@ -1,11 +1,15 @@
 """The ceiling for this stack: a bare Falcon app answering a constant JSON object, on waitress
-with the same settings as the mock. Prints its URL, then serves until interrupted."""
+or granian with the same settings as the mock. Prints its URL, then serves until interrupted.
+
+    python bench/ceiling_app.py THREADS [waitress|granian]
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import sys
+import threading
 
 import falcon
 import waitress
@@ -25,10 +29,31 @@ def main() -> None:
     app = falcon.App()
     app.add_route("/constant", Constant())
     threads = int(sys.argv[1]) if len(sys.argv) > 1 else 4
+    if len(sys.argv) > 2 and sys.argv[2] == "granian":
+        serve_on_granian(app, threads)
+        return
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
     print(f"serving at http://127.0.0.1:{server.effective_port}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
+
+
+def serve_on_granian(app: falcon.App[falcon.Request, falcon.Response], threads: int) -> None:
+    """As ``campaign-mock serve --server granian`` runs the mock: one worker, the same threads."""
+    from server.config import ServeSettings  # noqa: PLC0415 (the mock's own runner, for equal settings)
+    from server.granian_runner import free_port, serve_granian, wait_until_listening  # noqa: PLC0415
+
+    settings = ServeSettings(server="granian", threads=threads)
+    port = free_port(settings.host)
+
+    def announce() -> None:
+        if wait_until_listening(settings.host, port):
+            print(f"serving at http://127.0.0.1:{port}", flush=True)
+
+    def in_worker() -> None:
+        threading.Thread(target=announce, daemon=True).start()
+
+    serve_granian(settings, app, port, in_worker)
 
 
 if __name__ == "__main__":

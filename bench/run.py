@@ -24,9 +24,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 KEY = "bench"
+GRANIAN_THREADS = 1  # the mock's default under granian (server/config.py)
 AUTH = {"Authorization": f"Bearer {KEY}"}
 URL_LINE = re.compile(r"at (http://127\.0\.0\.1:\d+)")
 TARGETS = {"get_ratio": 0.70, "cycle_ratio": 0.50, "p99_ms": 25.0, "list_growth": 2.0, "rss_mb": 300.0}
+GRANIAN_TARGETS = {"get_ratio": 0.60, "over_waitress": 3.0, "p99_ms": 10.0}
 
 
 @dataclass
@@ -132,6 +134,12 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=5, help="seconds per load (default 5)")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
     parser.add_argument("--threads", type=int, default=4, help="waitress threads for both servers (default 4)")
+    parser.add_argument(
+        "--no-granian",
+        dest="granian",
+        action="store_false",
+        help="leave out the granian columns (they need pip install 'campaign-mock[fast]')",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("bench needs wrk: apt-get install wrk (Debian), then run again", file=sys.stderr)
@@ -165,11 +173,7 @@ def main() -> int:
     finally:
         stop(mock_process)
 
-    print(f"\n{'load (16 connections)':38} {'req/s':>9} {'x ceiling':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-    for load in [ceiling_load, *loads, list_small, list_large]:
-        ratio = load.requests_per_second / ceiling_load.requests_per_second
-        figures = f"{load.requests_per_second:9.0f} {ratio:10.2f} {load.p50_ms:8.2f} {load.p99_ms:8.2f}"
-        print(f"{load.name:38} {figures} {load.errors:7d}")
+    print_table(f"load ({connections} connections)", ceiling_load, [*loads, list_small, list_large])
     growth = list_large.p50_ms / list_small.p50_ms
     print(f"\nresident memory with 100k campaigns: {memory:.0f} MB")
     print(
@@ -194,10 +198,71 @@ def main() -> int:
         (f"under {TARGETS['rss_mb']:.0f} MB with 100k campaigns", memory < TARGETS["rss_mb"]),
         ("zero errors", all(load.errors == 0 for load in [*loads, list_small, list_large])),
     ]
-    print("\ntargets:")
+    print_targets("targets", checks)
+    if args.granian:
+        granian_columns(cli, seconds, connections, get)
+    return 0
+
+
+def granian_columns(cli: str, seconds: int, connections: int, waitress_get: Load) -> None:
+    """The mock and the bare-Falcon ceiling on granian, with the mock's default granian threads."""
+    try:
+        import granian  # noqa: F401, PLC0415 (optional: pip install 'campaign-mock[fast]')
+    except ImportError:
+        print("\ngranian columns skipped: pip install 'campaign-mock[fast]' to add them", file=sys.stderr)
+        return
+    threads = str(GRANIAN_THREADS)
+    ceiling_process, ceiling_url = start([sys.executable, str(HERE / "ceiling_app.py"), threads, "granian"])
+    try:
+        ceiling = wrk("granian ceiling (bare Falcon)", f"{ceiling_url}/constant", seconds, connections)
+    finally:
+        stop(ceiling_process)
+    mock_process, base = start(
+        [cli, "serve", "--server", "granian", "--port", "0", "--no-request-log", "--api-key", KEY]
+    )
+    try:
+        ids = seed(base, 1000)
+        loads = [
+            wrk("getCampaign on granian", f"{base}/campaigns/{ids[0]}", seconds, connections),
+            wrk("pause/resume on granian", base, seconds, connections, "cycle.lua", {"BENCH_IDS": ",".join(ids)}),
+        ]
+    finally:
+        stop(mock_process)
+    print_table(f"granian, {threads} thread(s)", ceiling, loads)
+    get = loads[0]
+    over = get.requests_per_second / waitress_get.requests_per_second
+    print(f"\ngetCampaign on granian vs on waitress: {over:.1f}x")
+    checks = [
+        (
+            f"getCampaign on granian >= {GRANIAN_TARGETS['get_ratio']:.0%} of the granian ceiling",
+            get.requests_per_second / ceiling.requests_per_second >= GRANIAN_TARGETS["get_ratio"],
+        ),
+        (
+            f"getCampaign on granian >= {GRANIAN_TARGETS['over_waitress']:.0f}x on waitress",
+            over >= GRANIAN_TARGETS["over_waitress"],
+        ),
+        (
+            f"p99 < {GRANIAN_TARGETS['p99_ms']:.0f} ms on granian",
+            all(load.p99_ms < GRANIAN_TARGETS["p99_ms"] for load in loads),
+        ),
+        ("zero errors on granian", all(load.errors == 0 for load in loads)),
+    ]
+    print_targets("granian targets", checks)
+
+
+def print_table(title: str, ceiling: Load, loads: list[Load]) -> None:
+    """One row per load: req/s, its ratio to ``ceiling``, p50, p99 and errors."""
+    print(f"\n{title:38} {'req/s':>9} {'x ceiling':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for load in [ceiling, *loads]:
+        ratio = load.requests_per_second / ceiling.requests_per_second
+        figures = f"{load.requests_per_second:9.0f} {ratio:10.2f} {load.p50_ms:8.2f} {load.p99_ms:8.2f}"
+        print(f"{load.name:38} {figures} {load.errors:7d}")
+
+
+def print_targets(title: str, checks: list[tuple[str, bool]]) -> None:
+    print(f"\n{title}:")
     for label, met in checks:
         print(f"  {'met ' if met else 'MISS'}  {label}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import falcon
 
 from contract.operations import Contract, Operation, invalid_body_status, parse_operations
 from contract.specs import bundled_dir, parse_document, read_source
-from contract.timefmt import format_timestamp
 from server.admin import admin_handlers
 from server.auth import Authenticator, Credentials
 from server.campaigns import CampaignService
@@ -41,7 +40,7 @@ from server.errors import (
 from server.faults import FaultPlan, FaultRule
 from server.handlers import Handler, Reply, build_handler
 from server.ids import IdGenerator, numeric_ids
-from server.journal import JournalEntry, RequestJournal, body_text
+from server.journal import JournalEntry, RequestJournal
 from server.runtime import Runtime
 from server.store import CampaignStore, InMemoryCampaignStore
 from server.tenancy import tenancy_of
@@ -63,6 +62,9 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 ADMIN_PREFIX = "/__admin"
 ADMIN_KINDS = frozenset({"admin"})
 NOT_JOURNALED = (ADMIN_PREFIX, "/docs", "/openapi.")  # control and documentation, not API traffic
+
+
+DROP_DECLARED_LENGTH = 64
 
 
 class DroppedConnection(Exception):
@@ -89,6 +91,7 @@ class AppOptions:
     max_query_bytes: int = 8 * 1024
     max_json_depth: int = 32
     drop_connection: Callable[[], NoReturn] = _drop_connection
+    drop_after_start: bool = False  # granian answers 500 unless the body has started
     described_settings: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -163,16 +166,21 @@ def _headers(req: falcon.Request) -> dict[str, str]:
 
 
 class DroppingBody:
-    """A response body whose first read makes the server drop the connection."""
+    """A response body whose first read makes the server drop the connection (after an empty
+    first chunk, for servers that only drop a response already started)."""
 
-    def __init__(self, drop: Callable[[], NoReturn]) -> None:
+    def __init__(self, drop: Callable[[], NoReturn], after_start: bool = False) -> None:
         self._drop = drop
+        self._lead = after_start
 
     def __iter__(self) -> Iterator[bytes]:
         return self
 
     def __next__(self) -> bytes:
-        self._drop()
+        if not self._lead:
+            self._drop()
+        self._lead = False
+        return b""
 
 
 class OperationResponder:
@@ -234,7 +242,10 @@ class OperationResponder:
         if decision.drop:
             req.context.fault = "drop"
             resp.status = 503
-            resp.stream = DroppingBody(self._options.drop_connection)
+            resp.stream = DroppingBody(self._options.drop_connection, self._options.drop_after_start)
+            # A declared length the body never reaches: granian then holds the head back and
+            # closes the connection with nothing sent (without it, it sends the head first).
+            resp.content_length = DROP_DECLARED_LENGTH
             return True
         if decision.error_status is not None:
             req.context.fault = "error"
@@ -325,14 +336,14 @@ class RequestLog:
         self._journal.record(
             JournalEntry(
                 id=self._journal.next_id(),
-                at=format_timestamp(self._clock.now()),
+                at=self._clock.now(),
                 method=req.method,
                 path=req.path,
                 query=req.query_string,
                 status=status,
-                headers=dict(_raw_headers(req)),
-                body=body_text(req.context.get("raw_body")),
-                duration_ms=round(elapsed, 3),
+                headers=_raw_headers(req),  # a dict of its own, built for this request
+                body=req.context.get("raw_body"),
+                duration_ms=elapsed,
                 operation_id=req.context.get("operation_id"),
                 fault=fault,
             )

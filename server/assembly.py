@@ -22,6 +22,7 @@ from server.clock import ControllableClock
 from server.config import ConfigError, ServeSettings
 from server.error_formats import ErrorFormat, TemplateFormat, select_error_format
 from server.faults import parse_rule
+from server.granian_runner import granian_drop
 from server.ids import IdGenerator, ids_for
 from server.runtime import Runtime
 from server.servers import waitress_drop
@@ -96,6 +97,7 @@ def assemble(
     drop_connection: Callable[[], NoReturn] | None = None,
 ) -> Assembled:
     contract = load_checked_contract(settings.spec)
+    granian = settings.server == "granian"
     known = {operation.operation_id for operation in contract.operations} | {"*"}
     faults = [parse_rule(raw) for raw in settings.faults]
     for rule in faults:
@@ -118,7 +120,8 @@ def assemble(
         max_query_bytes=settings.max_query_bytes,
         max_json_depth=settings.max_json_depth,
         log_requests=settings.log_requests,
-        drop_connection=drop_connection or waitress_drop,
+        drop_connection=drop_connection or (granian_drop if granian else waitress_drop),
+        drop_after_start=granian,
         described_settings=described,
     )
     clock = clock or configured_clock(settings)

@@ -11,7 +11,8 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
 
@@ -22,6 +23,7 @@ from contract.cli import add_review_parsers
 from contract.errors import ContractError
 from server.assembly import Assembled, assemble
 from server.config import BY_KEY, DEMO_API_KEY, ConfigError, ServeSettings, env_name, resolve_settings
+from server.granian_runner import free_port, require_granian, serve_granian, wait_until_listening
 from server.persistence import StateFile, StateFileError
 
 USAGE_ERROR = 2
@@ -56,6 +58,8 @@ def _add_serve(commands: Any) -> None:
         "--api-key", dest="api_keys", action="append", metavar="KEY", help=_help("api_keys", "; repeat for several")
     )
     serve.add_argument("--error-format", metavar="NAME", help=_help("error_format"))
+    serve.add_argument("--server", metavar="NAME", help=_help("server"))
+    serve.add_argument("--workers", metavar="N", help=_help("workers"))
     serve.add_argument("--threads", type=str, metavar="N", help=_help("threads"))
     serve.add_argument("--max-body-bytes", type=str, metavar="N", help=_help("max_body_bytes"))
     serve.add_argument("--max-header-bytes", metavar="N", help=_help("max_header_bytes"))
@@ -146,6 +150,31 @@ def _open_state(settings: ServeSettings, assembled: Assembled) -> StateFile | No
     return state
 
 
+def _serve_granian(settings: ServeSettings, assembled: Assembled) -> int:
+    port = settings.port or free_port(settings.host)
+
+    def announce() -> None:
+        """The banner once the port answers, so scripts that wait for it can connect at once."""
+        if wait_until_listening(settings.host, port):
+            _print_banner(settings, assembled, port)
+
+    def in_worker() -> Callable[[], None] | None:
+        """In granian's worker (threads started before its fork would not survive it): load the
+        state file, announce the port once it answers, save the state file on the way out."""
+        state = _open_state(settings, assembled)
+        threading.Thread(target=announce, name="campaign-mock:banner", daemon=True).start()
+        if state is None:
+            return None
+        return lambda: print(f"campaign-mock: saved {state.stop()} campaign(s) to {state.path}", flush=True)
+
+    try:
+        serve_granian(settings, assembled.app, port, in_worker)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {settings.host}:{port}: {exc.strerror or exc}") from exc
+    print("campaign-mock: stopped", flush=True)
+    return 0
+
+
 def run_serve(args: argparse.Namespace) -> int:
     settings = resolve_settings(args.config or os.environ.get(env_name("config")), os.environ, _flags(args))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -153,13 +182,17 @@ def run_serve(args: argparse.Namespace) -> int:
     # waitress warns "Task queue depth is N" for every request that waits for a thread: routine
     # for a mock under a load test, and 12% of the GIL's time at 16 connections (py-spy).
     logging.getLogger(QUEUE_LOGGER).setLevel(logging.ERROR)
+    if settings.server == "granian":
+        require_granian()
     assembled = assemble(settings)
+    if settings.server == "granian":
+        return _serve_granian(settings, assembled)
     try:
         server = waitress.create_server(
             assembled.app,
             host=settings.host,
             port=settings.port,
-            threads=settings.threads,
+            threads=settings.effective_threads(),
             # Just above our own limit, so oversized headers get our 431 in the configured format.
             max_request_header_size=settings.max_header_bytes + WAITRESS_HEADER_MARGIN,
         )

@@ -22,6 +22,8 @@ from server.ratelimit import ALGORITHMS, parse_windows
 
 ENV_PREFIX = "CAMPAIGN_MOCK_"
 DEMO_API_KEY = "demo-key"
+WAITRESS_THREADS = 4
+GRANIAN_THREADS = 1  # bench: p99 2.7 ms at 1 thread, 0.4-1.2 s at 2-4 (they queue unfairly for the GIL)
 
 
 class ConfigError(Exception):
@@ -37,6 +39,18 @@ def _integer(low: int, high: int) -> Callable[[Any], int]:
         return value
 
     return check
+
+
+def _one_worker(value: Any) -> int:
+    """Only 1: several processes would each keep their own campaigns, counters and clock."""
+    count = _integer(1, 1_000)(value)
+    if count != 1:
+        raise ValueError(
+            f"{count} workers refused: campaigns, rate-limit counters and the clock live in this process's "
+            "memory, so each worker would answer from its own copy; run one worker (use --threads for more "
+            "concurrency), or several mocks on several ports"
+        )
+    return count
 
 
 def _text(value: Any) -> str:
@@ -159,7 +173,25 @@ SETTINGS: tuple[Setting, ...] = (
         "error format: problem (RFC 9457), envelope, ocamba, woodpecker, tenant, altcraft, or from error_formats",
     ),
     Setting("error_formats", _formats, {}, "custom error formats: name -> {content_type, body template}", env=False),
-    Setting("threads", _integer(1, 256), 4, "waitress worker threads"),
+    Setting(
+        "server",
+        _choice("waitress", "granian"),
+        "waitress",
+        "HTTP server: waitress (pure Python, the default) or granian (Rust, faster; pip install 'campaign-mock[fast]')",
+    ),
+    Setting(
+        "workers",
+        _one_worker,
+        1,
+        "server processes; only 1, since campaigns live in this process's memory (others would not see them)",
+    ),
+    Setting(
+        "threads",
+        _integer(1, 256),
+        None,
+        "threads that run requests (default: 4 under waitress, 1 under granian: more only queue for the GIL; "
+        "raise it where requests wait, e.g. latency faults)",
+    ),
     Setting("max_body_bytes", _integer(1, 1 << 30), 1024 * 1024, "largest request body accepted (413 above)"),
     Setting("log_requests", _flag, True, "log one line per request (method, path, status, ms)"),
     Setting("max_header_bytes", _integer(1024, 1 << 20), 16 * 1024, "largest request headers accepted (431 above)"),
@@ -209,7 +241,9 @@ class ServeSettings:
     api_keys: list[str] = field(default_factory=list)
     error_format: str | None = None
     error_formats: dict[str, dict[str, Any]] = field(default_factory=dict)
-    threads: int = 4
+    server: str = "waitress"
+    workers: int = 1
+    threads: int | None = None
     max_body_bytes: int = 1024 * 1024
     log_requests: bool = True
     max_header_bytes: int = 16 * 1024
@@ -231,6 +265,12 @@ class ServeSettings:
     journal_size: int = 1000
     state_file: str | None = None
     state_interval: float = 30.0
+
+    def effective_threads(self) -> int:
+        """The request threads: as configured, else what measured best on each server."""
+        if self.threads is not None:
+            return self.threads
+        return GRANIAN_THREADS if self.server == "granian" else WAITRESS_THREADS
 
     def effective_keys(self) -> list[str]:
         return self.api_keys or [DEMO_API_KEY]

@@ -1,4 +1,9 @@
-"""The request journal: what clients sent and what they got, newest first, bounded in size."""
+"""The request journal: what clients sent and what they got, newest first, bounded in size.
+
+An entry keeps what the request already had (the time, the headers, the raw body) and is
+only rendered when the admin API reads it: recording sits on every request's path (it was
+15% of a read's time under granian before), reading the journal does not.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,12 @@ import fnmatch
 import itertools
 import threading
 from collections import deque
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from contract.timefmt import format_timestamp
 
 MAX_BODY_CHARS = 65536
 
@@ -15,19 +24,31 @@ MAX_BODY_CHARS = 65536
 @dataclass(frozen=True)
 class JournalEntry:
     id: int
-    at: str
+    at: datetime
     method: str
     path: str
     query: str
     status: int | None
-    headers: dict[str, str]
-    body: str | None
+    headers: Mapping[str, str]
+    body: bytes | None
     duration_ms: float
     operation_id: str | None
     fault: str | None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "id": self.id,
+            "at": format_timestamp(self.at),
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "status": self.status,
+            "headers": dict(self.headers),
+            "body": body_text(self.body),
+            "duration_ms": round(self.duration_ms, 3),
+            "operation_id": self.operation_id,
+            "fault": self.fault,
+        }
 
 
 def body_text(raw: bytes | None) -> str | None:

@@ -53,7 +53,7 @@ def campaign_mock_server(campaign_mock_settings: ServeSettings) -> Iterator[Runn
         assembled.app,
         host=campaign_mock_settings.host,
         port=campaign_mock_settings.port,
-        threads=campaign_mock_settings.threads,
+        threads=campaign_mock_settings.effective_threads(),
     ) as server:
         admin = AdminClient(server.base_url, campaign_mock_settings.admin_key)
         yield RunningMock(server.base_url + assembled.contract.base_path, assembled.api_keys[0], admin)

@@ -84,5 +84,11 @@ def serving(*args: str, as_background_job: bool = False) -> Iterator[ServeProces
         yield ServeProcess(process, url, banner)
     finally:
         if process.poll() is None:
-            process.kill()
-            process.communicate(timeout=10)
+            # SIGINT first: under granian the process is a parent that stops its own worker;
+            # SIGKILL would leave the worker running on the port.
+            process.send_signal(signal.SIGINT)
+            try:
+                process.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate(timeout=10)

@@ -39,7 +39,7 @@ def serve(name: str, **settings: Any) -> Iterator[Served]:
     """The profile as ``campaign-mock serve --spec NAME`` assembles it, on real waitress."""
     configured = ServeSettings(spec=name, port=0, log_requests=False, **settings)
     assembled = assemble(configured)
-    with ThreadedServer(assembled.app, threads=configured.threads) as server:
+    with ThreadedServer(assembled.app, threads=configured.effective_threads()) as server:
         yield Served(server.base_url, server.base_url + assembled.contract.base_path, configured)
 
 
