@@ -131,6 +131,8 @@ class Target:
         if base_path and not urlsplit(self.base_url).path.endswith(base_path):
             self.base_url += base_path  # the spec's servers[0] path, e.g. /alpha, unless given
         self._session = requests.Session()
+        tenancy = tenancy_spec(self.contract.document)
+        self._tenant_query = tenancy.query if tenancy else None  # read once, not per request
         self._lock = threading.Lock()
 
     def url_for(self, operation: Operation, path_values: Mapping[str, str] | None = None) -> str:
@@ -162,9 +164,8 @@ class Target:
         verb = method or operation.method  # type: ignore[union-attr]
         headers = dict(self.extra_headers)
         params: dict[str, Any] = dict(query or {})
-        tenancy = tenancy_spec(self.contract.document)
-        if tenancy and tenancy.query and self.tenant and operation is not None and operation.kind == "list":
-            params.setdefault(tenancy.query, self.tenant)
+        if self._tenant_query and self.tenant and operation is not None and operation.kind == "list":
+            params.setdefault(self._tenant_query, self.tenant)
         chosen = self.api_key if key is True else (key or None)
         credential = (
             credential_for(self.contract, operation) if operation is not None else credential_for(self.contract)

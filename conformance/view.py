@@ -21,24 +21,11 @@ from referencing.jsonschema import DRAFT202012
 from contract import envelopes
 from contract.listing import Listing, listing_of, parameter_names
 from contract.operations import Contract, Operation, resolve
+from contract.pointers import escape, read_pointer
 from contract.tenancy import tenancy_spec
 from contract.timefmt import format_timestamp
 
 SPEC_URI = "urn:conformance:spec"
-
-
-def read_pointer(document: Any, pointer: str) -> Any:
-    """The value at a JSON pointer, or None when the path does not exist."""
-    node = document
-    for raw in [part for part in pointer.split("/") if part] if pointer else []:
-        token = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, Mapping) and token in node:
-            node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            return None
-    return node
 
 
 def id_schema(contract: Contract, operation: Operation) -> Mapping[str, Any]:
@@ -140,8 +127,7 @@ class ContractView:
         response = operation.responses.get(str(status)) or operation.responses.get(f"{str(status)[0]}XX")
         if response is None or media_type not in response.content_types:
             return None
-        escaped = media_type.replace("~", "~0").replace("/", "~1")
-        pointer = f"{response.pointer}/content/{escaped}/schema"
+        pointer = f"{response.pointer}/content/{escape(media_type)}/schema"
         if pointer not in self._validators:
             self._validators[pointer] = Draft202012Validator({"$ref": f"{SPEC_URI}#{pointer}"}, registry=self._registry)
         return self._validators[pointer]

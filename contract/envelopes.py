@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from contract.errors import ContractError
+from contract.pointers import escape
 
 CAMPAIGN = "$campaign"
 ITEMS = "$items"
@@ -83,5 +84,5 @@ def pointer_to(template: Any, placeholder: str) -> str | None:
     for token, child in children:
         found = pointer_to(child, placeholder)
         if found is not None:
-            return "/" + token.replace("~", "~0").replace("/", "~1") + found
+            return "/" + escape(token) + found
     return None

@@ -14,19 +14,12 @@ from urllib.parse import urlsplit
 from contract.envelopes import envelope_of
 from contract.errors import ContractError
 from contract.lifecycle import Lifecycle, parse_lifecycle
+from contract.pointers import MISSING, escape, pointer_of, step
 from contract.specs import SpecSource, parse_document
 from contract.tenancy import demo_keys, tenancy_spec
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 KINDS = frozenset({"create", "list", "get", "status", "update", "delete", "transition", "events"})
-
-
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def pointer_of(*tokens: str) -> str:
-    return "".join(f"/{_escape(token)}" for token in tokens)
 
 
 def resolve(document: Mapping[str, Any], node: Any, pointer: str) -> tuple[Any, str]:
@@ -41,12 +34,8 @@ def resolve(document: Mapping[str, Any], node: Any, pointer: str) -> tuple[Any, 
         seen.add(reference)
         node = document
         for raw in reference[2:].split("/"):
-            token = raw.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, Mapping) and token in node:
-                node = node[token]
-            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                node = node[int(token)]
-            else:
+            node = step(node, raw)
+            if node is MISSING:
                 raise ContractError(f"{pointer}: unresolvable reference {reference}")
         pointer = reference[1:]
     return node, pointer
@@ -171,7 +160,7 @@ def _operation(
         body, where = resolve(document, raw["requestBody"], f"{pointer}/requestBody")
         body_required = bool(body.get("required", False))
         for media_type in body.get("content") or {}:
-            body_schemas[media_type] = f"{where}/content/{_escape(media_type)}/schema"
+            body_schemas[media_type] = f"{where}/content/{escape(media_type)}/schema"
     responses = {}
     for status, item in (raw.get("responses") or {}).items():
         body, where = resolve(document, item, f"{pointer}/responses/{status}")

@@ -13,8 +13,8 @@ from typing import Any
 from conformance.context import KitContext, Scenario
 from conformance.groups.lifecycle import LifecycleChecks
 from conformance.results import GroupResult
-from conformance.view import read_pointer
 from contract.listing import Listing, page_value
+from contract.pointers import read_pointer
 
 GROUP = "listing"
 MAX_PAGES = 200
