@@ -7,10 +7,10 @@ import os
 import sys
 from typing import Any
 
-from conformance.context import DEFAULT_SEED
-from conformance.report import render_text, write_junit
-from conformance.results import UsageError
-from conformance.runner import GROUPS, CheckRequest, run_check
+from campaign_mock.conformance.context import DEFAULT_SEED
+from campaign_mock.conformance.report import render_text, write_junit
+from campaign_mock.conformance.results import UsageError
+from campaign_mock.conformance.runner import GROUPS, CheckRequest, run_check
 
 CONFORMANT, NOT_CONFORMANT, USAGE = 0, 1, 2
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.target import Exchange, Target
-from conformance.view import ContractView
+from campaign_mock.conformance.target import Exchange, Target
+from campaign_mock.conformance.view import ContractView
 
 DEFAULT_SEED = 20261123
 

@@ -1,4 +1,4 @@
-"""Options for running the kit inside pytest: ``pytest --pyargs conformance --base-url URL``.
+"""Options for running the kit inside pytest: ``pytest --pyargs campaign_mock.conformance --base-url URL``.
 
 Registered through the ``pytest11`` entry point. ``--base-url`` is shared with the
 pytest-base-url plugin when that is installed (same meaning, same destination).
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conformance.context import DEFAULT_SEED
+from campaign_mock.conformance.context import DEFAULT_SEED
 
 
 def _add(group: Any, *names: str, **kwargs: Any) -> None:

@@ -6,9 +6,9 @@ from collections import defaultdict
 from pathlib import Path
 from xml.etree import ElementTree
 
-from conformance.results import Outcome, Verdict
-from conformance.runner import Report
-from conformance.target import KEY_PLACEHOLDER
+from campaign_mock.conformance.results import Outcome, Verdict
+from campaign_mock.conformance.runner import Report
+from campaign_mock.conformance.target import KEY_PLACEHOLDER
 
 MAX_FAILURES_PER_RULE = 5
 

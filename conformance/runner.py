@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 
 import requests
 
-from conformance.context import DEFAULT_SEED, KitContext, KitOptions
-from conformance.groups import auth, errors, lifecycle, listing, rate_limit, schema, stateful
-from conformance.results import GroupResult, Outcome, UsageError, Verdict
-from conformance.target import Target
-from conformance.view import ContractView
-from contract.errors import ContractError
-from contract.operations import build_contract
-from contract.specs import parse_document, read_source
+from campaign_mock.conformance.context import DEFAULT_SEED, KitContext, KitOptions
+from campaign_mock.conformance.groups import auth, errors, lifecycle, listing, rate_limit, schema, stateful
+from campaign_mock.conformance.results import GroupResult, Outcome, UsageError, Verdict
+from campaign_mock.conformance.target import Target
+from campaign_mock.conformance.view import ContractView
+from campaign_mock.contract.errors import ContractError
+from campaign_mock.contract.operations import build_contract
+from campaign_mock.contract.specs import parse_document, read_source
 
 GROUPS: dict[str, Callable[[KitContext], GroupResult]] = {
     "schema": schema.run,

@@ -5,7 +5,7 @@ JSON Schema cannot say "``end_at`` is after ``start_at``"; the contract says it 
 times as "valid" data and blame the server for the 422 the contract documents. Only
 cases that break the stated order are dropped; nothing else is filtered.
 
-Loaded by ``schemathesis.toml`` (``hooks = "conformance.schemathesis_hooks"``) and by the kit.
+Loaded by ``schemathesis.toml`` (``hooks = "campaign_mock.conformance.schemathesis_hooks"``) and by the kit.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import schemathesis
 
-from contract.timefmt import parse_timestamp
+from campaign_mock.contract.timefmt import parse_timestamp
 
 
 def ordered_time_fields(document: Mapping[str, Any]) -> list[str]:

@@ -21,10 +21,10 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
-from conformance.results import UsageError
-from conformance.view import id_schema
-from contract.operations import Contract, Operation, security_schemes
-from contract.tenancy import tenancy_spec
+from campaign_mock.conformance.results import UsageError
+from campaign_mock.conformance.view import id_schema
+from campaign_mock.contract.operations import Contract, Operation, security_schemes
+from campaign_mock.contract.tenancy import tenancy_spec
 
 KEY_PLACEHOLDER = "${API_KEY}"
 MAX_RETRY_WAIT_SECONDS = 65.0

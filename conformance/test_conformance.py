@@ -1,15 +1,15 @@
 """The kit as pytest tests: one test per rule group, failing with the kit's report of it.
 
-pytest --pyargs conformance --base-url http://127.0.0.1:8080 --conformance-api-key KEY
+pytest --pyargs campaign_mock.conformance --base-url http://127.0.0.1:8080 --conformance-api-key KEY
 """
 
 from __future__ import annotations
 
 import pytest
 
-from conformance.report import render_text
-from conformance.results import UsageError, Verdict
-from conformance.runner import GROUPS, CheckRequest, Report, run_check
+from campaign_mock.conformance.report import render_text
+from campaign_mock.conformance.results import UsageError, Verdict
+from campaign_mock.conformance.runner import GROUPS, CheckRequest, Report, run_check
 
 
 def _names(text: str) -> tuple[str, ...]:

@@ -18,12 +18,12 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from contract import envelopes
-from contract.listing import Listing, listing_of, parameter_names
-from contract.operations import Contract, Operation, resolve
-from contract.pointers import escape, read_pointer
-from contract.tenancy import tenancy_spec
-from contract.timefmt import format_timestamp
+from campaign_mock.contract import envelopes
+from campaign_mock.contract.listing import Listing, listing_of, parameter_names
+from campaign_mock.contract.operations import Contract, Operation, resolve
+from campaign_mock.contract.pointers import escape, read_pointer
+from campaign_mock.contract.tenancy import tenancy_spec
+from campaign_mock.contract.timefmt import format_timestamp
 
 SPEC_URI = "urn:conformance:spec"
 

@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from contract.diagram import render_mermaid, render_svg
-from contract.errors import ContractError
-from contract.lint import RULES, lint_source
-from contract.operations import load_contract
-from contract.specs import read_source
+from campaign_mock.contract.diagram import render_mermaid, render_svg
+from campaign_mock.contract.errors import ContractError
+from campaign_mock.contract.lint import RULES, lint_source
+from campaign_mock.contract.operations import load_contract
+from campaign_mock.contract.specs import read_source
 
 CLEAN, FINDINGS, USAGE = 0, 1, 2
 

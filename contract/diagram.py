@@ -15,7 +15,7 @@ from html import escape
 from grandalf.graphs import Edge, Graph, Vertex
 from grandalf.layouts import SugiyamaLayout
 
-from contract.lifecycle import Lifecycle
+from campaign_mock.contract.lifecycle import Lifecycle
 
 NODE_HEIGHT = 36
 CHAR_WIDTH = 8.5

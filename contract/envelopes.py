@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from contract.errors import ContractError
-from contract.pointers import escape
+from campaign_mock.contract.errors import ContractError
+from campaign_mock.contract.pointers import escape
 
 CAMPAIGN = "$campaign"
 ITEMS = "$items"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from contract.errors import ContractError
+from campaign_mock.contract.errors import ContractError
 
 FieldReader = Callable[[str], datetime | None]
 """Reads a campaign's time field (e.g. ``start_at``) as an aware datetime, or None."""

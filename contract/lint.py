@@ -19,11 +19,11 @@ from openapi_spec_validator.validation import OpenAPIV31SpecValidator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from contract.errors import ContractError
-from contract.lifecycle import Lifecycle, parse_lifecycle
-from contract.operations import HTTP_METHODS, KINDS, Operation, parse_operations, resolve
-from contract.positions import Positions
-from contract.specs import SpecSource
+from campaign_mock.contract.errors import ContractError
+from campaign_mock.contract.lifecycle import Lifecycle, parse_lifecycle
+from campaign_mock.contract.operations import HTTP_METHODS, KINDS, Operation, parse_operations, resolve
+from campaign_mock.contract.positions import Positions
+from campaign_mock.contract.specs import SpecSource
 
 Path = tuple[str | int, ...]
 RULES = {

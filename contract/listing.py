@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contract.errors import ContractError
-from contract.operations import Operation, resolve
+from campaign_mock.contract.errors import ContractError
+from campaign_mock.contract.operations import Operation, resolve
 
 STYLES = ("offset", "page", "keyset")
 DEFAULT_PAGE_SIZE = 20

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from contract.envelopes import envelope_of
-from contract.errors import ContractError
-from contract.lifecycle import Lifecycle, parse_lifecycle
-from contract.pointers import MISSING, escape, pointer_of, step
-from contract.specs import SpecSource, parse_document
-from contract.tenancy import demo_keys, tenancy_spec
+from campaign_mock.contract.envelopes import envelope_of
+from campaign_mock.contract.errors import ContractError
+from campaign_mock.contract.lifecycle import Lifecycle, parse_lifecycle
+from campaign_mock.contract.pointers import MISSING, escape, pointer_of, step
+from campaign_mock.contract.specs import SpecSource, parse_document
+from campaign_mock.contract.tenancy import demo_keys, tenancy_spec
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 KINDS = frozenset({"create", "list", "get", "status", "update", "delete", "transition", "events"})

@@ -16,7 +16,7 @@ import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-from contract.errors import ContractError
+from campaign_mock.contract.errors import ContractError
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 CANONICAL_NAME = "campaigns"

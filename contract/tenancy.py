@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contract.errors import ContractError
+from campaign_mock.contract.errors import ContractError
 
 TENANT_SEPARATOR = "@"
 

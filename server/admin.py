@@ -12,13 +12,13 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from contract.timefmt import format_timestamp, parse_timestamp
-from server.clock import ClockRangeError, check_in_range
-from server.errors import InvalidBody
-from server.faults import parse_rule
-from server.handlers import Reply
-from server.runtime import Runtime
-from server.validation import ValidRequest
+from campaign_mock.contract.timefmt import format_timestamp, parse_timestamp
+from campaign_mock.server.clock import ClockRangeError, check_in_range
+from campaign_mock.server.errors import InvalidBody
+from campaign_mock.server.faults import parse_rule
+from campaign_mock.server.handlers import Reply
+from campaign_mock.server.runtime import Runtime
+from campaign_mock.server.validation import ValidRequest
 
 AdminHandler = Callable[[ValidRequest], Reply]
 

@@ -19,16 +19,16 @@ from typing import Any, NoReturn
 
 import falcon
 
-from contract.operations import Contract, Operation, invalid_body_status, parse_operations
-from contract.specs import bundled_dir, parse_document, read_source
-from server.admin import admin_handlers
-from server.auth import Authenticator, Credentials
-from server.campaigns import CampaignService
-from server.clock import Clock, ControllableClock
-from server.docs import mount_docs
-from server.effective_spec import effective_document, render_json, render_yaml
-from server.error_formats import ErrorFormat, ProblemFormat
-from server.errors import (
+from campaign_mock.contract.operations import Contract, Operation, invalid_body_status, parse_operations
+from campaign_mock.contract.specs import bundled_dir, parse_document, read_source
+from campaign_mock.server.admin import admin_handlers
+from campaign_mock.server.auth import Authenticator, Credentials
+from campaign_mock.server.campaigns import CampaignService
+from campaign_mock.server.clock import Clock, ControllableClock
+from campaign_mock.server.docs import mount_docs
+from campaign_mock.server.effective_spec import effective_document, render_json, render_yaml
+from campaign_mock.server.error_formats import ErrorFormat, ProblemFormat
+from campaign_mock.server.errors import (
     ApiError,
     HeadersTooLarge,
     InjectedFault,
@@ -37,15 +37,15 @@ from server.errors import (
     PayloadTooLarge,
     UriTooLong,
 )
-from server.faults import FaultPlan, FaultRule
-from server.handlers import Handler, Reply, build_handler
-from server.ids import IdGenerator, numeric_ids
-from server.journal import JournalEntry, RequestJournal
-from server.runtime import Runtime
-from server.store import CampaignStore, InMemoryCampaignStore
-from server.tenancy import tenancy_of
-from server.traffic import RateLimitPolicy, TrafficControl, policy_from_spec
-from server.validation import (
+from campaign_mock.server.faults import FaultPlan, FaultRule
+from campaign_mock.server.handlers import Handler, Reply, build_handler
+from campaign_mock.server.ids import IdGenerator, numeric_ids
+from campaign_mock.server.journal import JournalEntry, RequestJournal
+from campaign_mock.server.runtime import Runtime
+from campaign_mock.server.store import CampaignStore, InMemoryCampaignStore
+from campaign_mock.server.tenancy import tenancy_of
+from campaign_mock.server.traffic import RateLimitPolicy, TrafficControl, policy_from_spec
+from campaign_mock.server.validation import (
     OperationValidator,
     RequestBody,
     SchemaCompiler,
@@ -53,7 +53,7 @@ from server.validation import (
     parse_query,
     peek_member,
 )
-from server.xmlbodies import is_xml, render_xml
+from campaign_mock.server.xmlbodies import is_xml, render_xml
 
 access_log = logging.getLogger("campaign_mock.access")
 error_log = logging.getLogger("campaign_mock.errors")

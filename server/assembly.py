@@ -13,20 +13,20 @@ from typing import NoReturn
 
 import falcon
 
-from contract.operations import Contract, build_contract
-from contract.specs import parse_document, read_source, validate_openapi
-from contract.tenancy import demo_keys
-from contract.timefmt import parse_timestamp
-from server.app import AppOptions, build_runtime, create_app
-from server.clock import ControllableClock
-from server.config import ConfigError, ServeSettings
-from server.error_formats import ErrorFormat, TemplateFormat, select_error_format
-from server.faults import parse_rule
-from server.granian_runner import granian_drop
-from server.ids import IdGenerator, ids_for
-from server.runtime import Runtime
-from server.servers import waitress_drop
-from server.traffic import RateLimitOverrides, RateLimitPolicy, policy_from_spec
+from campaign_mock.contract.operations import Contract, build_contract
+from campaign_mock.contract.specs import parse_document, read_source, validate_openapi
+from campaign_mock.contract.tenancy import demo_keys
+from campaign_mock.contract.timefmt import parse_timestamp
+from campaign_mock.server.app import AppOptions, build_runtime, create_app
+from campaign_mock.server.clock import ControllableClock
+from campaign_mock.server.config import ConfigError, ServeSettings
+from campaign_mock.server.error_formats import ErrorFormat, TemplateFormat, select_error_format
+from campaign_mock.server.faults import parse_rule
+from campaign_mock.server.granian_runner import granian_drop
+from campaign_mock.server.ids import IdGenerator, ids_for
+from campaign_mock.server.runtime import Runtime
+from campaign_mock.server.servers import waitress_drop
+from campaign_mock.server.traffic import RateLimitOverrides, RateLimitPolicy, policy_from_spec
 
 
 def load_checked_contract(reference: str) -> Contract:

@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from contract.operations import Operation, security_schemes
-from server.errors import Forbidden, Unauthorized
-from server.tenancy import key_permissions, key_tenants
+from campaign_mock.contract.operations import Operation, security_schemes
+from campaign_mock.server.errors import Forbidden, Unauthorized
+from campaign_mock.server.tenancy import key_permissions, key_tenants
 
 REALM = "campaign-mock"
 

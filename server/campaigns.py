@@ -12,14 +12,21 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any, TypeVar
 
-from contract.lifecycle import Lifecycle, Timer
-from contract.timefmt import format_timestamp, normalize_timestamp, parse_moment
-from server.clock import Clock
-from server.errors import Conflict, InvalidBody, InvalidTransition, NotFound, PreconditionFailed, StateConflict
-from server.ids import IdGenerator
-from server.merge import fill_defaults, merge_patch
-from server.store import Campaign, CampaignStore, Event, Record, StaleVersion
-from server.timers import TimerQueue
+from campaign_mock.contract.lifecycle import Lifecycle, Timer
+from campaign_mock.contract.timefmt import format_timestamp, normalize_timestamp, parse_moment
+from campaign_mock.server.clock import Clock
+from campaign_mock.server.errors import (
+    Conflict,
+    InvalidBody,
+    InvalidTransition,
+    NotFound,
+    PreconditionFailed,
+    StateConflict,
+)
+from campaign_mock.server.ids import IdGenerator
+from campaign_mock.server.merge import fill_defaults, merge_patch
+from campaign_mock.server.store import Campaign, CampaignStore, Event, Record, StaleVersion
+from campaign_mock.server.timers import TimerQueue
 
 T = TypeVar("T")
 ID_FIELD = "id"

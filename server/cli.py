@@ -18,13 +18,14 @@ from typing import Any
 
 import waitress
 
-from conformance.cli import add_check_parser
-from contract.cli import add_review_parsers
-from contract.errors import ContractError
-from server.assembly import Assembled, assemble
-from server.config import BY_KEY, DEMO_API_KEY, ConfigError, ServeSettings, env_name, resolve_settings
-from server.granian_runner import free_port, require_granian, serve_granian, wait_until_listening
-from server.persistence import StateFile, StateFileError
+from campaign_mock import __version__
+from campaign_mock.conformance.cli import add_check_parser
+from campaign_mock.contract.cli import add_review_parsers
+from campaign_mock.contract.errors import ContractError
+from campaign_mock.server.assembly import Assembled, assemble
+from campaign_mock.server.config import BY_KEY, DEMO_API_KEY, ConfigError, ServeSettings, env_name, resolve_settings
+from campaign_mock.server.granian_runner import free_port, require_granian, serve_granian, wait_until_listening
+from campaign_mock.server.persistence import StateFile, StateFileError
 
 USAGE_ERROR = 2
 WAITRESS_HEADER_MARGIN = 64 * 1024
@@ -100,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
             "check that an implementation honours one, lint a contract, draw its lifecycle."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_serve(commands)
     add_check_parser(commands)

@@ -15,10 +15,10 @@ from typing import Any
 
 import yaml
 
-from contract.timefmt import parse_timestamp
-from server.clock import check_in_range
-from server.faults import parse_rule
-from server.ratelimit import ALGORITHMS, parse_windows
+from campaign_mock.contract.timefmt import parse_timestamp
+from campaign_mock.server.clock import check_in_range
+from campaign_mock.server.faults import parse_rule
+from campaign_mock.server.ratelimit import ALGORITHMS, parse_windows
 
 ENV_PREFIX = "CAMPAIGN_MOCK_"
 DEMO_API_KEY = "demo-key"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import falcon
 
-from contract.diagram import render_mermaid, render_svg, state_action_table
-from contract.operations import Contract
+from campaign_mock.contract.diagram import render_mermaid, render_svg, state_action_table
+from campaign_mock.contract.operations import Contract
 
 ASSETS = {
     "swagger-ui.css": "text/css",

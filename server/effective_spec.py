@@ -17,10 +17,10 @@ from typing import Any
 
 import yaml
 
-from contract.operations import HTTP_METHODS, resolve
-from server.error_formats import ErrorFormat
-from server.traffic import EXTENSION as RATE_LIMIT_EXTENSION
-from server.traffic import RateLimitPolicy
+from campaign_mock.contract.operations import HTTP_METHODS, resolve
+from campaign_mock.server.error_formats import ErrorFormat
+from campaign_mock.server.traffic import EXTENSION as RATE_LIMIT_EXTENSION
+from campaign_mock.server.traffic import RateLimitPolicy
 
 NATIVE_FORMAT_KEY = "x-error-format"
 HEADER_NAMES = {

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from server.errors import ApiError
+from campaign_mock.server.errors import ApiError
 
 PROBLEM_TYPE_PREFIX = "urn:campaign-mock:problem:"
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from server.config import ConfigError, ServeSettings
+from campaign_mock.server.config import ConfigError, ServeSettings
 
 EXTRA_HINT = "pip install 'campaign-mock[fast]'"
 

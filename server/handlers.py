@@ -11,14 +11,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from contract import envelopes
-from contract.listing import Listing, listing_of, parameter_names, parse_page
-from contract.operations import Contract, Operation
-from server.campaigns import ID_FIELD, CampaignService, entity_tag
-from server.errors import InvalidBody, InvalidRequest
-from server.store import Campaign, Record
-from server.tenancy import Tenancy
-from server.validation import ValidRequest
+from campaign_mock.contract import envelopes
+from campaign_mock.contract.listing import Listing, listing_of, parameter_names, parse_page
+from campaign_mock.contract.operations import Contract, Operation
+from campaign_mock.server.campaigns import ID_FIELD, CampaignService, entity_tag
+from campaign_mock.server.errors import InvalidBody, InvalidRequest
+from campaign_mock.server.store import Campaign, Record
+from campaign_mock.server.tenancy import Tenancy
+from campaign_mock.server.validation import ValidRequest
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from contract.timefmt import format_timestamp
+from campaign_mock.contract.timefmt import format_timestamp
 
 MAX_BODY_CHARS = 65536
 

@@ -16,9 +16,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from contract.timefmt import format_timestamp
-from server.campaigns import CampaignService
-from server.clock import Clock
+from campaign_mock.contract.timefmt import format_timestamp
+from campaign_mock.server.campaigns import CampaignService
+from campaign_mock.server.clock import Clock
 
 FORMAT = "campaign-mock-state"
 FORMAT_VERSION = 1

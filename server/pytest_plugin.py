@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from server.admin_client import AdminClient
-from server.assembly import assemble
-from server.config import ServeSettings
-from server.threaded import ThreadedServer
+from campaign_mock.server.admin_client import AdminClient
+from campaign_mock.server.assembly import assemble
+from campaign_mock.server.config import ServeSettings
+from campaign_mock.server.threaded import ThreadedServer
 
 DEFAULT_TEST_KEY = "test-key"
 

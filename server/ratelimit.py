@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from contract.ratelimits import ALGORITHMS, Window, parse_windows
+from campaign_mock.contract.ratelimits import ALGORITHMS, Window, parse_windows
 
 __all__ = [
     "ALGORITHMS",

@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from contract.operations import Contract
-from server.campaigns import CampaignService
-from server.clock import ControllableClock
-from server.error_formats import ErrorFormat
-from server.faults import FaultPlan, FaultRule
-from server.journal import RequestJournal
-from server.traffic import TrafficControl
+from campaign_mock.contract.operations import Contract
+from campaign_mock.server.campaigns import CampaignService
+from campaign_mock.server.clock import ControllableClock
+from campaign_mock.server.error_formats import ErrorFormat
+from campaign_mock.server.faults import FaultPlan, FaultRule
+from campaign_mock.server.journal import RequestJournal
+from campaign_mock.server.traffic import TrafficControl
 
 
 @dataclass

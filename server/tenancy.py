@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contract.tenancy import demo_keys, key_scopes, split_key, tenancy_spec
-from server.errors import NotFound
+from campaign_mock.contract.tenancy import demo_keys, key_scopes, split_key, tenancy_spec
+from campaign_mock.server.errors import NotFound
 
 
 def key_tenants(entries: Iterable[str]) -> dict[str, str | None]:

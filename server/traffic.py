@@ -12,11 +12,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from contract.operations import Operation
-from server.clock import Clock
-from server.concurrency import ConcurrencyGate, ConcurrencyLimit, GateFull
-from server.errors import ApiError
-from server.ratelimit import ALGORITHMS, Decision, Window, make_limiter, parse_windows
+from campaign_mock.contract.operations import Operation
+from campaign_mock.server.clock import Clock
+from campaign_mock.server.concurrency import ConcurrencyGate, ConcurrencyLimit, GateFull
+from campaign_mock.server.errors import ApiError
+from campaign_mock.server.ratelimit import ALGORITHMS, Decision, Window, make_limiter, parse_windows
 
 SCOPES = ("key", "operation", "global")
 HEADER_STYLES = ("ietf", "legacy", "none")

@@ -19,10 +19,10 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from contract.operations import Operation, Parameter, resolve
-from contract.timefmt import is_timestamp
-from server.errors import ApiError, InvalidBody, InvalidRequest, MalformedBody, UnsupportedMediaType
-from server.xmlbodies import is_xml, parse_xml
+from campaign_mock.contract.operations import Operation, Parameter, resolve
+from campaign_mock.contract.timefmt import is_timestamp
+from campaign_mock.server.errors import ApiError, InvalidBody, InvalidRequest, MalformedBody, UnsupportedMediaType
+from campaign_mock.server.xmlbodies import is_xml, parse_xml
 
 SPEC_URI = "urn:campaign-mock:spec"
 MAX_REPORTED_ERRORS = 10

@@ -16,7 +16,7 @@ import xmltodict
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
-from server.errors import MalformedBody
+from campaign_mock.server.errors import MalformedBody
 
 XML_MEDIA_TYPES = frozenset({"application/xml", "text/xml"})
 ROOT = "xml"

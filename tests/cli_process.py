@@ -23,7 +23,7 @@ def cli_command() -> list[str]:
     if script.exists():
         return [str(script)]
     found = shutil.which("campaign-mock")
-    return [found] if found else [sys.executable, "-m", "server.cli"]
+    return [found] if found else [sys.executable, "-m", "campaign_mock"]
 
 
 def run_cli(*args: str, timeout: float = 60.0, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

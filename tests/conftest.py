@@ -10,13 +10,13 @@ from typing import Any
 import falcon.testing
 import pytest
 
-from contract.operations import Contract
-from server.app import AppOptions, create_app
-from server.assembly import load_checked_contract
-from server.clock import ControllableClock
-from server.error_formats import ErrorFormat, ProblemFormat
-from server.ids import RandomIds, SequentialIds
-from server.threaded import ThreadedServer
+from campaign_mock.contract.operations import Contract
+from campaign_mock.server.app import AppOptions, create_app
+from campaign_mock.server.assembly import load_checked_contract
+from campaign_mock.server.clock import ControllableClock
+from campaign_mock.server.error_formats import ErrorFormat, ProblemFormat
+from campaign_mock.server.ids import RandomIds, SequentialIds
+from campaign_mock.server.threaded import ThreadedServer
 
 REPO = Path(__file__).resolve().parent.parent
 CANONICAL_SPEC = REPO / "openapi" / "campaigns.yaml"

@@ -13,11 +13,11 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from contract.operations import Contract, build_contract, resolve
-from server.app import AppOptions, create_app
-from server.clock import ControllableClock
-from server.ids import RandomIds
-from server.traffic import RateLimitPolicy
+from campaign_mock.contract.operations import Contract, build_contract, resolve
+from campaign_mock.server.app import AppOptions, create_app
+from campaign_mock.server.clock import ControllableClock
+from campaign_mock.server.ids import RandomIds
+from campaign_mock.server.traffic import RateLimitPolicy
 
 WsgiApp = Callable[..., Iterable[bytes]]
 Answer = tuple[str, list[tuple[str, str]], bytes]

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from server.admin_client import AdminClient, AdminError
-from server.assembly import assemble
-from server.config import ServeSettings
-from server.pytest_plugin import RunningMock
-from server.threaded import ThreadedServer
+from campaign_mock.server.admin_client import AdminClient, AdminError
+from campaign_mock.server.assembly import assemble
+from campaign_mock.server.config import ServeSettings
+from campaign_mock.server.pytest_plugin import RunningMock
+from campaign_mock.server.threaded import ThreadedServer
 
 HOUR = 3600
 

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from server.assembly import assemble
-from server.config import ServeSettings
-from server.threaded import ThreadedServer
+from campaign_mock.server.assembly import assemble
+from campaign_mock.server.config import ServeSettings
+from campaign_mock.server.threaded import ThreadedServer
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [

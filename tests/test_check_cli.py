@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
-from contract.operations import Contract
-from server.app import AppOptions, create_app
-from server.assembly import load_checked_contract
-from server.clock import ControllableClock
-from server.ids import RandomIds
-from server.threaded import ThreadedServer
+from campaign_mock.contract.operations import Contract
+from campaign_mock.server.app import AppOptions, create_app
+from campaign_mock.server.assembly import load_checked_contract
+from campaign_mock.server.clock import ControllableClock
+from campaign_mock.server.ids import RandomIds
+from campaign_mock.server.threaded import ThreadedServer
 from tests import planted_faults
 from tests.cli_process import run_cli, serving
 from tests.conftest import CANONICAL_SPEC, REPO
@@ -101,7 +101,7 @@ def test_the_kit_runs_from_pytest_with_pyargs() -> None:
             "-m",
             "pytest",
             "--pyargs",
-            "conformance",
+            "campaign_mock.conformance",
             "-q",
             "-p",
             "no:cacheprovider",

@@ -8,7 +8,7 @@ from collections import Counter
 
 import requests
 
-from contract.operations import Contract
+from campaign_mock.contract.operations import Contract
 from tests.conftest import AUTH
 
 THREADS = 8

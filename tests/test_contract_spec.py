@@ -6,7 +6,7 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-from contract.operations import Contract, resolve
+from campaign_mock.contract.operations import Contract, resolve
 from tests.conftest import CANONICAL_SPEC
 
 STABLE_OPERATIONS = {

@@ -6,8 +6,8 @@ import re
 
 import falcon.testing
 
-from contract.diagram import render_mermaid, render_svg, state_action_table
-from contract.operations import Contract
+from campaign_mock.contract.diagram import render_mermaid, render_svg, state_action_table
+from campaign_mock.contract.operations import Contract
 from tests.cli_process import run_cli
 from tests.conftest import AUTH, REPO
 

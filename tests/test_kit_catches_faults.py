@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 import pytest
 
-from conformance.runner import CheckRequest, Report, run_check
-from contract.operations import Contract
-from contract.ratelimits import parse_windows
-from server.threaded import ThreadedServer
-from server.traffic import RateLimitPolicy
+from campaign_mock.conformance.runner import CheckRequest, Report, run_check
+from campaign_mock.contract.operations import Contract
+from campaign_mock.contract.ratelimits import parse_windows
+from campaign_mock.server.threaded import ThreadedServer
+from campaign_mock.server.traffic import RateLimitPolicy
 from tests import planted_faults
 from tests.conftest import CANONICAL_SPEC
 from tests.planted_faults import KEY, WsgiApp

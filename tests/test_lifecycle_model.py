@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from contract.errors import ContractError
-from contract.lifecycle import parse_lifecycle
-from contract.operations import Contract
+from campaign_mock.contract.errors import ContractError
+from campaign_mock.contract.lifecycle import parse_lifecycle
+from campaign_mock.contract.operations import Contract
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from contract.lint import lint_source
-from contract.specs import SpecSource, bundled_names, bundled_path, read_source
+from campaign_mock.contract.lint import lint_source
+from campaign_mock.contract.specs import SpecSource, bundled_names, bundled_path, read_source
 from tests.cli_process import run_cli
 from tests.conftest import CANONICAL_SPEC
 

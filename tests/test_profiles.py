@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 import requests
 
-from conformance.results import Verdict
-from conformance.runner import CheckRequest, Report, run_check
-from contract.specs import bundled_names
-from server.assembly import assemble
-from server.config import ServeSettings
-from server.threaded import ThreadedServer
+from campaign_mock.conformance.results import Verdict
+from campaign_mock.conformance.runner import CheckRequest, Report, run_check
+from campaign_mock.contract.specs import bundled_names
+from campaign_mock.server.assembly import assemble
+from campaign_mock.server.config import ServeSettings
+from campaign_mock.server.threaded import ThreadedServer
 from tests.cli_process import run_cli, serving
 
 PROFILES = ("sevenheaven", "ocamba", "woodpecker", "tenant", "altcraft")

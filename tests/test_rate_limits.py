@@ -10,15 +10,15 @@ import pytest
 import requests
 import yaml
 
-from server.app import AppOptions, create_app
-from server.assembly import load_checked_contract
-from server.clock import ControllableClock
-from server.concurrency import ConcurrencyLimit
-from server.faults import FaultRule
-from server.ids import RandomIds
-from server.ratelimit import FixedWindowLimiter, TokenBucketLimiter, Window, parse_windows
-from server.threaded import ThreadedServer
-from server.traffic import RateLimitPolicy
+from campaign_mock.server.app import AppOptions, create_app
+from campaign_mock.server.assembly import load_checked_contract
+from campaign_mock.server.clock import ControllableClock
+from campaign_mock.server.concurrency import ConcurrencyLimit
+from campaign_mock.server.faults import FaultRule
+from campaign_mock.server.ids import RandomIds
+from campaign_mock.server.ratelimit import FixedWindowLimiter, TokenBucketLimiter, Window, parse_windows
+from campaign_mock.server.threaded import ThreadedServer
+from campaign_mock.server.traffic import RateLimitPolicy
 from tests.cli_process import serving
 from tests.conftest import AUTH, CANONICAL_SPEC, KEY, ClientFactory
 

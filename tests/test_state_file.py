@@ -10,11 +10,11 @@ from pathlib import Path
 
 import requests
 
-from contract.operations import Contract
-from server.campaigns import CampaignService
-from server.clock import ControllableClock
-from server.ids import SequentialIds
-from server.store import InMemoryCampaignStore
+from campaign_mock.contract.operations import Contract
+from campaign_mock.server.campaigns import CampaignService
+from campaign_mock.server.clock import ControllableClock
+from campaign_mock.server.ids import SequentialIds
+from campaign_mock.server.store import InMemoryCampaignStore
 from tests.cli_process import run_cli, serving
 from tests.conftest import START
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import secrets
 
-from conformance.context import KitContext, Scenario
-from conformance.groups.common import fresh_campaign, request_parts
-from conformance.groups.lifecycle import LifecycleChecks
-from conformance.results import GroupResult
-from conformance.target import credential_for
-from contract.timefmt import parse_moment
+from campaign_mock.conformance.context import KitContext, Scenario
+from campaign_mock.conformance.groups.common import fresh_campaign, request_parts
+from campaign_mock.conformance.groups.lifecycle import LifecycleChecks
+from campaign_mock.conformance.results import GroupResult
+from campaign_mock.conformance.target import credential_for
+from campaign_mock.contract.timefmt import parse_moment
 
 GROUP = "auth"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.context import KitContext, Scenario
-from contract.operations import Operation
+from campaign_mock.conformance.context import KitContext, Scenario
+from campaign_mock.contract.operations import Operation
 
 
 def fresh_campaign(context: KitContext, scenario: Scenario) -> str | None:

@@ -16,11 +16,11 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 
-import conformance.schemathesis_hooks  # noqa: F401 (registers the hooks)
-from conformance.context import KitContext
-from conformance.results import GroupResult
-from conformance.target import credential_for
-from contract.operations import resolve
+import campaign_mock.conformance.schemathesis_hooks  # noqa: F401 (registers the hooks)
+from campaign_mock.conformance.context import KitContext
+from campaign_mock.conformance.results import GroupResult
+from campaign_mock.conformance.target import credential_for
+from campaign_mock.contract.operations import resolve
 
 STATEFUL_MAX_STEPS = 20
 # 412: a valid request whose precondition (If-Match) does not hold is still valid data.

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from conformance.context import KitContext, Scenario
-from conformance.groups.common import fresh_campaign, request_parts
-from conformance.results import GroupResult
-from conformance.target import Exchange
-from contract.operations import Operation
+from campaign_mock.conformance.context import KitContext, Scenario
+from campaign_mock.conformance.groups.common import fresh_campaign, request_parts
+from campaign_mock.conformance.results import GroupResult
+from campaign_mock.conformance.target import Exchange
+from campaign_mock.contract.operations import Operation
 
 GROUP = "errors"
 

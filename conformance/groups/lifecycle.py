@@ -18,11 +18,11 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from conformance.context import KitContext, Scenario
-from conformance.results import GroupResult
-from conformance.target import Exchange
-from contract.lifecycle import Lifecycle
-from contract.timefmt import format_timestamp
+from campaign_mock.conformance.context import KitContext, Scenario
+from campaign_mock.conformance.results import GroupResult
+from campaign_mock.conformance.target import Exchange
+from campaign_mock.contract.lifecycle import Lifecycle
+from campaign_mock.contract.timefmt import format_timestamp
 
 GROUP = "lifecycle"
 FAR_FUTURE = timedelta(days=30)

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from conformance.context import KitContext, Scenario
-from conformance.groups.lifecycle import LifecycleChecks
-from conformance.results import GroupResult
-from contract.listing import Listing, page_value
-from contract.pointers import read_pointer
+from campaign_mock.conformance.context import KitContext, Scenario
+from campaign_mock.conformance.groups.lifecycle import LifecycleChecks
+from campaign_mock.conformance.results import GroupResult
+from campaign_mock.contract.listing import Listing, page_value
+from campaign_mock.contract.pointers import read_pointer
 
 GROUP = "listing"
 MAX_PAGES = 200

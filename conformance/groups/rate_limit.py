@@ -10,10 +10,10 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from conformance.context import KitContext, Scenario
-from conformance.groups.common import fresh_campaign, request_parts
-from conformance.results import GroupResult
-from contract.ratelimits import parse_windows
+from campaign_mock.conformance.context import KitContext, Scenario
+from campaign_mock.conformance.groups.common import fresh_campaign, request_parts
+from campaign_mock.conformance.results import GroupResult
+from campaign_mock.contract.ratelimits import parse_windows
 
 GROUP = "rate-limit"
 HEADERS = {

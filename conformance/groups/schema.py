@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from conformance.context import KitContext
-from conformance.groups.engine import run_engine
-from conformance.results import GroupResult
+from campaign_mock.conformance.context import KitContext
+from campaign_mock.conformance.groups.engine import run_engine
+from campaign_mock.conformance.results import GroupResult
 
 GROUP = "schema"
 
