@@ -10,13 +10,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from campaign_mock.contract.timefmt import format_timestamp, parse_timestamp
 from campaign_mock.server.clock import ClockRangeError, check_in_range
 from campaign_mock.server.errors import InvalidBody
 from campaign_mock.server.faults import parse_rule
 from campaign_mock.server.handlers import Reply
+from campaign_mock.server.records import RecordChecks
 from campaign_mock.server.runtime import Runtime
 from campaign_mock.server.validation import ValidRequest
 
@@ -62,8 +61,8 @@ def _set_faults(runtime: Runtime, body: dict[str, Any]) -> None:
     runtime.faults.replace(rules, int(body.get("seed", 0)))
 
 
-def admin_handlers(runtime: Runtime, campaign_schema: Draft202012Validator | None) -> dict[str, AdminHandler]:
-    """One handler per admin action."""
+def admin_handlers(runtime: Runtime, records: RecordChecks) -> dict[str, AdminHandler]:
+    """One handler per admin action; ``records`` checks seeded campaigns against the contract."""
 
     def reset(request: ValidRequest) -> Reply:
         runtime.reset()
@@ -73,19 +72,7 @@ def admin_handlers(runtime: Runtime, campaign_schema: Draft202012Validator | Non
         prepared = []
         for index, fields in enumerate(request.body["campaigns"]):
             campaign, events = runtime.service.prepare_seed(fields)
-            if campaign_schema is not None:
-                errors = sorted(campaign_schema.iter_errors(campaign), key=lambda e: list(map(str, e.absolute_path)))
-                if errors:
-                    where = "/".join(str(part) for part in errors[0].absolute_path)
-                    raise InvalidBody(
-                        f"campaigns/{index}/{where}: {errors[0].message} (the contract's campaign schema)",
-                        extra={
-                            "errors": [
-                                {"in": "body", "pointer": f"/campaigns/{index}/{where}", "detail": e.message}
-                                for e in errors[:10]
-                            ]
-                        },
-                    )
+            records.check(campaign, events, f"/campaigns/{index}")
             prepared.append((campaign, events))
         return Reply(201, {"data": runtime.service.store_seeds(prepared)})
 
@@ -94,7 +81,7 @@ def admin_handlers(runtime: Runtime, campaign_schema: Draft202012Validator | Non
         entries, total = runtime.journal.entries(
             method=query.get("method"), path=query.get("path"), status=query.get("status"), limit=int(query["limit"])
         )
-        return Reply(200, {"total": total, "data": [entry.as_dict() for entry in entries]})
+        return Reply(200, {"total": total, "data": [entry.as_dict(runtime.redactor) for entry in entries]})
 
     def clear_journal(request: ValidRequest) -> Reply:
         runtime.journal.clear()

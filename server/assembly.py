@@ -13,20 +13,24 @@ from typing import NoReturn
 
 import falcon
 
-from campaign_mock.contract.operations import Contract, build_contract
+from campaign_mock.contract.operations import Contract, build_contract, invalid_body_status
 from campaign_mock.contract.specs import parse_document, read_source, validate_openapi
 from campaign_mock.contract.tenancy import demo_keys
 from campaign_mock.contract.timefmt import parse_timestamp
 from campaign_mock.server.app import AppOptions, build_runtime, create_app
+from campaign_mock.server.boundary import ErrorBoundary
 from campaign_mock.server.clock import ControllableClock
 from campaign_mock.server.config import ConfigError, ServeSettings
 from campaign_mock.server.error_formats import ErrorFormat, TemplateFormat, select_error_format
 from campaign_mock.server.faults import parse_rule
 from campaign_mock.server.granian_runner import granian_drop
 from campaign_mock.server.ids import IdGenerator, ids_for
+from campaign_mock.server.keys import check_configured_keys
+from campaign_mock.server.reading import TimedReader, read_directly
 from campaign_mock.server.runtime import Runtime
 from campaign_mock.server.servers import waitress_drop
 from campaign_mock.server.traffic import RateLimitOverrides, RateLimitPolicy, policy_from_spec
+from campaign_mock.server.waitress_runner import ConnectionLimits
 
 
 def load_checked_contract(reference: str) -> Contract:
@@ -87,6 +91,8 @@ class Assembled:
     api_keys: list[str]
     clock: ControllableClock
     runtime: Runtime
+    errors: ErrorBoundary  # writes the HTTP server's own refusals in the configured format
+    limits: ConnectionLimits
 
 
 def assemble(
@@ -104,6 +110,7 @@ def assemble(
         if rule.operation not in known:
             raise ConfigError(f"faults: {rule.operation!r} is not an operation of {contract.origin}")
     described = {key: value for key, value in asdict(settings).items() if key not in ("api_keys", "admin_key")}
+    check_configured_keys(settings.api_keys, contract)
     keys = settings.api_keys or demo_keys(contract.document) or settings.effective_keys()
     described["api_keys"] = f"{len(keys)} key(s)"
     options = AppOptions(
@@ -116,16 +123,28 @@ def assemble(
         admin_enabled=settings.admin,
         admin_key=settings.admin_key,
         journal_size=settings.journal_size,
+        journal_bytes=settings.journal_bytes,
+        max_campaigns=settings.max_campaigns,
+        max_events=settings.max_events,
         max_header_bytes=settings.max_header_bytes,
         max_query_bytes=settings.max_query_bytes,
         max_json_depth=settings.max_json_depth,
         log_requests=settings.log_requests,
         drop_connection=drop_connection or (granian_drop if granian else waitress_drop),
         drop_after_start=granian,
+        body_reader=TimedReader(settings.body_timeout) if granian else read_directly,
         described_settings=described,
     )
     clock = clock or configured_clock(settings)
     ids = ids or ids_for(contract.document)
     runtime = build_runtime(contract, options, clock=clock, ids=ids)
     app = create_app(contract, options, clock=clock, ids=ids, runtime=runtime)
-    return Assembled(app, contract, list(options.api_keys), clock, runtime)
+    errors = ErrorBoundary(options.error_format, clock, invalid_body_status(contract.document))
+    limits = ConnectionLimits(
+        max_connections=settings.max_connections,
+        idle_timeout=settings.idle_timeout,
+        body_timeout=settings.body_timeout,
+        max_body_bytes=settings.max_body_bytes,
+        max_header_bytes=settings.max_header_bytes,
+    )
+    return Assembled(app, contract, list(options.api_keys), clock, runtime, errors, limits)

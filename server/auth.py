@@ -76,27 +76,43 @@ class Authenticator:
 
     def authenticate(self, operation: Operation, credentials: Credentials) -> str | None:
         """The key used, or None for an open operation; Unauthorized otherwise, Forbidden for a
-        key without the scopes (permissions) the operation's security requirement names."""
+        key without the scopes (permissions) the operation's security requirement names.
+
+        Every credential the request carries must be right: a wrong one beside a right one (a
+        stale header and a good body token) is refused, not overlooked."""
         alternatives = self.required_schemes(operation)
         if not alternatives:
             return None
-        problem: tuple[str, str | None] | None = None
-        if credentials.body_token is not None and credentials.body_token in self._keys:
-            return self._permitted(operation, credentials.body_token)
-        for alternative in alternatives:
-            for scheme in alternative:
-                presented, malformed = self._presented(scheme, credentials)
-                if presented is not None and presented in self._keys:
-                    return self._permitted(operation, presented)
-                if malformed:
-                    problem = problem or (malformed, "invalid_request")
-                elif presented is not None:
-                    problem = problem or (f"Unknown API key sent via {scheme.how_to_send()}.", "invalid_token")
+        presented: list[tuple[str, str]] = []  # (key, how it was sent)
         if credentials.body_token is not None:
-            problem = problem or ("Unknown API token sent in the body.", "invalid_token")
+            presented.append((credentials.body_token, "in the body"))
         first = alternatives[0][0]
-        detail, error = problem or (f"Missing credentials: send {first.how_to_send()}.", None)
-        raise Unauthorized(detail, headers={"WWW-Authenticate": first.challenge(error)})
+        seen: set[str] = set()
+        for scheme in (scheme for alternative in alternatives for scheme in alternative):
+            if scheme.name in seen:
+                continue
+            seen.add(scheme.name)
+            key, malformed = self._presented(scheme, credentials)
+            if malformed:
+                raise Unauthorized(malformed, headers={"WWW-Authenticate": scheme.challenge("invalid_request")})
+            if key is not None:
+                presented.append((key, f"via {scheme.how_to_send()}"))
+        wrong = next((how for key, how in presented if key not in self._keys), None)
+        if wrong is not None:
+            raise Unauthorized(
+                f"Unknown API key sent {wrong}.", headers={"WWW-Authenticate": first.challenge("invalid_token")}
+            )
+        keys = {key for key, _ in presented}
+        if len(keys) > 1:
+            raise Unauthorized(
+                "Different API keys were sent in one request; send one key.",
+                headers={"WWW-Authenticate": first.challenge("invalid_request")},
+            )
+        if keys:
+            return self._permitted(operation, keys.pop())
+        raise Unauthorized(
+            f"Missing credentials: send {first.how_to_send()}.", headers={"WWW-Authenticate": first.challenge(None)}
+        )
 
     def _permitted(self, operation: Operation, key: str) -> str:
         granted = self._scopes.get(key)

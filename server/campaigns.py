@@ -12,11 +12,13 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any, TypeVar
 
+from campaign_mock.contract.integers import whole_number
 from campaign_mock.contract.lifecycle import Lifecycle, Timer
 from campaign_mock.contract.timefmt import format_timestamp, normalize_timestamp, parse_moment
 from campaign_mock.server.clock import Clock
 from campaign_mock.server.errors import (
     Conflict,
+    InsufficientStorage,
     InvalidBody,
     InvalidTransition,
     NotFound,
@@ -25,7 +27,7 @@ from campaign_mock.server.errors import (
 )
 from campaign_mock.server.ids import IdGenerator
 from campaign_mock.server.merge import fill_defaults, merge_patch
-from campaign_mock.server.store import Campaign, CampaignStore, Event, Record, StaleVersion
+from campaign_mock.server.store import Campaign, CampaignStore, Event, Record, StaleVersion, StoreFull
 from campaign_mock.server.timers import TimerQueue
 
 T = TypeVar("T")
@@ -33,6 +35,7 @@ ID_FIELD = "id"
 CREATED_FIELD = "created_at"
 UPDATED_FIELD = "updated_at"
 MAX_TIMER_MOVES = 64
+ID_ATTEMPTS = 8  # fresh ids tried when a generated one is taken (by a seeded campaign)
 UPDATE_EVENT = "update"
 """The event action recorded when an update moves a campaign (``x-lifecycle.updates.moves``)."""
 
@@ -70,9 +73,12 @@ class CampaignService:
         defaults: Mapping[str, Any] | None = None,
         fixed: Iterable[str] = (),
         numeric_ids: bool = False,
+        max_events: int | None = None,
     ) -> None:
         """``fixed``: fields set at creation that no update may change (a tenant's workspace);
-        ``numeric_ids``: campaigns show their id as a number (the store keys it as text)."""
+        ``numeric_ids``: campaigns show their id as a number (the store keys it as text);
+        ``max_events``: the longest history a campaign may have (actions and updates beyond it
+        answer 507; clock-driven moves, at most one per timer, are always recorded)."""
         self.lifecycle = lifecycle
         self._store = store
         self._clock = clock
@@ -82,6 +88,7 @@ class CampaignService:
         self._protected = {ID_FIELD, lifecycle.status_field, CREATED_FIELD, UPDATED_FIELD}
         self._fixed = frozenset(fixed)
         self._id_value: Callable[[str], Any] = int if numeric_ids else str
+        self._max_events = max_events
 
     # -- reads ---------------------------------------------------------------------------
     def get(self, campaign_id: str) -> Campaign:
@@ -110,12 +117,13 @@ class CampaignService:
         ordered = sorted(present, key=lambda campaign: _sort_key(campaign[name]), reverse=descending) + absent
         return ordered[offset : offset + limit], total
 
-    def events(self, campaign_id: str) -> list[Event]:
+    def events(self, campaign_id: str, offset: int = 0, limit: int | None = None) -> tuple[list[Event], int]:
+        """A page of the campaign's history, oldest first, and the history's length."""
         self._fire_due_timers()
-        events = self._store.events(campaign_id)
-        if events is None:
+        page = self._store.events(campaign_id, offset, limit)
+        if page is None:
             raise self._not_found(campaign_id)
-        return events
+        return page
 
     # -- writes --------------------------------------------------------------------------
     def create(self, fields: Mapping[str, Any]) -> Campaign:
@@ -125,19 +133,25 @@ class CampaignService:
         self._fire_due_timers()
         self._reject_disordered_times(fields)
         now = format_timestamp(self._clock.now())
-        campaign_id = self._ids.new_id()
         given = {key: value for key, value in fields.items() if key not in self._protected}
         body = self._normalized(fill_defaults(merge_patch({}, given), self._defaults))
-        campaign = {
-            ID_FIELD: self._id_value(campaign_id),
-            self.lifecycle.status_field: self._creation_state(fields),
-            **body,
-            CREATED_FIELD: now,
-            UPDATED_FIELD: now,
-        }
-        record = self._store.insert(campaign_id, campaign)
-        self._schedule(record.campaign)
-        return record
+        state = self._creation_state(fields)
+        for _ in range(ID_ATTEMPTS):
+            campaign_id = self._ids.new_id()
+            campaign = {ID_FIELD: self._id_value(campaign_id), self.lifecycle.status_field: state, **body}
+            campaign.update({CREATED_FIELD: now, UPDATED_FIELD: now})
+            try:
+                record = self._store.insert(campaign_id, campaign)
+            except StaleVersion:
+                continue  # the id is taken (a seeded campaign named it): draw another
+            except StoreFull as full:
+                raise InsufficientStorage(
+                    f"This mock holds {full.capacity} campaigns, the most it keeps (--max-campaigns); "
+                    "delete some or reset it (POST /__admin/reset)."
+                ) from full
+            self._schedule(record.campaign)
+            return record
+        raise Conflict(f"No free campaign id after {ID_ATTEMPTS} tries; reset the mock or seed ids apart.")
 
     def update(self, campaign_id: str, patch: Mapping[str, Any], if_match: str | None = None) -> Record:
         """Apply a merge patch; ``if_match`` (an If-Match header) must name the current version."""
@@ -157,6 +171,7 @@ class CampaignService:
             target = self.lifecycle.after_update(state)
             event = None
             if target != state:
+                self._room_for_event(record, campaign_id)
                 merged[self.lifecycle.status_field] = target
                 event = {"action": UPDATE_EVENT, "from": state, "to": target, "reason": None, "at": now}
             return self._store.replace(campaign_id, record.version, merged, event)
@@ -187,6 +202,7 @@ class CampaignService:
                     f"allowed from {state}: {', '.join(allowed) if allowed else 'none'}.",
                     state,
                 )
+            self._room_for_event(record, campaign_id)
             now = self._clock.now()
             target, guard = self.lifecycle.landing(action, self._time_reader(record.campaign), now, params)
             moved = {**record.campaign, self.lifecycle.status_field: target, UPDATED_FIELD: format_timestamp(now)}
@@ -214,6 +230,7 @@ class CampaignService:
         self._store.restore(entries)
         self._timers.clear()
         for entry in entries:
+            self._ids.observe(str(entry["id"]))
             self._schedule(entry["campaign"])
 
     def prepare_seed(self, fields: Mapping[str, Any]) -> tuple[Campaign, list[Event]]:
@@ -230,7 +247,7 @@ class CampaignService:
         created = given.pop(CREATED_FIELD, now)
         updated = given.pop(UPDATED_FIELD, created)
         body = self._normalized(fill_defaults(given, self._defaults))
-        if self._id_value is int and not campaign_id.isdigit():
+        if self._id_value is int and whole_number(campaign_id) is None:
             raise InvalidBody(f"{ID_FIELD} {campaign_id!r}: this contract's ids are whole numbers.")
         campaign = {
             ID_FIELD: self._id_value(campaign_id),
@@ -252,11 +269,17 @@ class CampaignService:
         try:
             for campaign, events in seeds:
                 stored.append(self._store.insert(str(campaign[ID_FIELD]), campaign, events).campaign)
-        except StaleVersion as clash:
+        except (StaleVersion, StoreFull) as refused:
             for campaign in stored:
                 self._store.delete(str(campaign[ID_FIELD]))
-            raise Conflict(f"Campaign id in use: {clash}.") from clash
+            if isinstance(refused, StoreFull):
+                raise InsufficientStorage(
+                    f"Seeding {len(seeds)} campaign(s) would pass the {refused.capacity} this mock holds "
+                    "(--max-campaigns); nothing was seeded."
+                ) from refused
+            raise Conflict(f"Campaign id in use: {refused}.") from refused
         for campaign in stored:
+            self._ids.observe(str(campaign[ID_FIELD]))
             self._schedule(campaign)
         return stored
 
@@ -302,6 +325,13 @@ class CampaignService:
                 extra={"errors": [{"in": "body", "name": self.lifecycle.status_field, "detail": "not creatable"}]},
             )
         return str(asked)
+
+    def _room_for_event(self, record: Record, campaign_id: str) -> None:
+        if self._max_events is not None and record.event_count >= self._max_events:
+            raise InsufficientStorage(
+                f"Campaign {campaign_id!r} has {record.event_count} events, the most a history keeps here "
+                "(--max-events); delete it or reset the mock (POST /__admin/reset)."
+            )
 
     def _not_found(self, campaign_id: str) -> NotFound:
         return NotFound(f"No campaign with id {campaign_id!r}.")

@@ -16,8 +16,6 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
 
-import waitress
-
 from campaign_mock import __version__
 from campaign_mock.conformance.cli import add_check_parser
 from campaign_mock.contract.cli import add_review_parsers
@@ -26,9 +24,10 @@ from campaign_mock.server.assembly import Assembled, assemble
 from campaign_mock.server.config import BY_KEY, DEMO_API_KEY, ConfigError, ServeSettings, env_name, resolve_settings
 from campaign_mock.server.granian_runner import free_port, require_granian, serve_granian, wait_until_listening
 from campaign_mock.server.persistence import StateFile, StateFileError
+from campaign_mock.server.redaction import mask_key_entry
+from campaign_mock.server.waitress_runner import create_waitress_server
 
 USAGE_ERROR = 2
-WAITRESS_HEADER_MARGIN = 64 * 1024
 
 QUEUE_LOGGER = "waitress.queue"
 
@@ -81,6 +80,12 @@ def _add_serve(commands: Any) -> None:
     serve.add_argument("--freeze-clock", action="store_const", const=True, help=_help("freeze_clock"))
     serve.add_argument("--fault-seed", metavar="N", help=_help("fault_seed"))
     serve.add_argument("--journal-size", metavar="N", help=_help("journal_size"))
+    serve.add_argument("--journal-bytes", metavar="N", help=_help("journal_bytes"))
+    serve.add_argument("--max-campaigns", metavar="N", help=_help("max_campaigns"))
+    serve.add_argument("--max-events", metavar="N", help=_help("max_events"))
+    serve.add_argument("--max-connections", metavar="N", help=_help("max_connections"))
+    serve.add_argument("--idle-timeout", metavar="SECONDS", help=_help("idle_timeout"))
+    serve.add_argument("--body-timeout", metavar="SECONDS", help=_help("body_timeout"))
     serve.add_argument("--state-file", metavar="PATH", help=_help("state_file"))
     serve.add_argument("--state-interval", metavar="SECONDS", help=_help("state_interval"))
     serve.add_argument(
@@ -128,7 +133,9 @@ def _print_banner(settings: ServeSettings, assembled: Assembled, port: int) -> N
         f"campaign-mock: serving {title} ({assembled.contract.origin}) at {root}{assembled.contract.base_path}",
         flush=True,
     )
-    if settings.api_keys or len(assembled.api_keys) > 1:
+    if settings.api_keys:  # the user's own keys: shown masked, as in every log and journal line
+        print(f"campaign-mock: API keys: {', '.join(map(mask_key_entry, assembled.api_keys))}", flush=True)
+    elif len(assembled.api_keys) > 1:  # the spec's documented demo keys: public, shown as they are
         print(f"campaign-mock: API keys: {', '.join(assembled.api_keys)}", flush=True)
     else:
         print(
@@ -142,14 +149,26 @@ def _open_state(settings: ServeSettings, assembled: Assembled) -> StateFile | No
     if not settings.state_file:
         return None
     runtime = assembled.runtime
-    state = StateFile(settings.state_file, runtime.service, runtime.clock, assembled.contract.origin)
+    state = StateFile(settings.state_file, runtime.service, runtime.clock, assembled.contract)
     try:
+        state.check_writable()
         loaded = state.load()
     except StateFileError as exc:
         raise ConfigError(str(exc)) from exc
     print(f"campaign-mock: loaded {loaded} campaign(s) from {state.path}", flush=True)
-    state.start(settings.state_interval)
     return state
+
+
+def _final_save(state: StateFile | None) -> int:
+    """The last save on the way out: 0, or 1 with one line saying what was not written."""
+    if state is None:
+        return 0
+    try:
+        print(f"campaign-mock: saved {state.stop()} campaign(s) to {state.path}", flush=True)
+    except StateFileError as exc:
+        print(f"campaign-mock: error: {exc}; the writes since the last save are lost", file=sys.stderr, flush=True)
+        return 1
+    return 0
 
 
 def _serve_granian(settings: ServeSettings, assembled: Assembled) -> int:
@@ -160,14 +179,23 @@ def _serve_granian(settings: ServeSettings, assembled: Assembled) -> int:
         if wait_until_listening(settings.host, port):
             _print_banner(settings, assembled, port)
 
+    # Read here, before granian forks its worker: a bad state file stops the start with one
+    # line, and the worker inherits the loaded campaigns.
+    state = _open_state(settings, assembled)
+
     def in_worker() -> Callable[[], None] | None:
-        """In granian's worker (threads started before its fork would not survive it): load the
-        state file, announce the port once it answers, save the state file on the way out."""
-        state = _open_state(settings, assembled)
+        """In granian's worker (threads started before its fork would not survive it): start the
+        state file's saver, announce the port once it answers, save the state file on the way out."""
         threading.Thread(target=announce, name="campaign-mock:banner", daemon=True).start()
         if state is None:
             return None
-        return lambda: print(f"campaign-mock: saved {state.stop()} campaign(s) to {state.path}", flush=True)
+        state.start(settings.state_interval)
+        loaded = state
+
+        def save_on_exit() -> None:
+            _final_save(loaded)
+
+        return save_on_exit
 
     try:
         serve_granian(settings, assembled.app, port, in_worker)
@@ -190,13 +218,13 @@ def run_serve(args: argparse.Namespace) -> int:
     if settings.server == "granian":
         return _serve_granian(settings, assembled)
     try:
-        server = waitress.create_server(
+        server = create_waitress_server(
             assembled.app,
             host=settings.host,
             port=settings.port,
             threads=settings.effective_threads(),
-            # Just above our own limit, so oversized headers get our 431 in the configured format.
-            max_request_header_size=settings.max_header_bytes + WAITRESS_HEADER_MARGIN,
+            limits=assembled.limits,
+            render=assembled.errors.render,
         )
     except OSError as exc:
         raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from exc
@@ -205,6 +233,9 @@ def run_serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     state = _open_state(settings, assembled)
+    if state is not None:
+        state.start(settings.state_interval)
+    code = 0
     try:
         _print_banner(settings, assembled, int(getattr(server, "effective_port", settings.port)))
         server.run()
@@ -213,10 +244,9 @@ def run_serve(args: argparse.Namespace) -> int:
     finally:
         # waitress lets requests in flight finish (its workers stop after their current task).
         server.close()
-        if state is not None:
-            print(f"campaign-mock: saved {state.stop()} campaign(s) to {state.path}", flush=True)
+        code = _final_save(state)
     print("campaign-mock: stopped", flush=True)
-    return 0
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

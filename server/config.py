@@ -227,6 +227,43 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("fault_seed", _integer(0, 2**63 - 1), 0, "seed for random latency, errors and drops"),
     Setting("journal_size", _integer(1, 1_000_000), 1000, "request journal entries kept"),
+    Setting(
+        "journal_bytes",
+        _integer(64 * 1024, 1 << 34),
+        16 * 1024 * 1024,
+        "bytes the request journal may hold (bodies are kept up to 64 KiB each); the oldest entries go first",
+    ),
+    Setting(
+        "max_campaigns",
+        _integer(1, 100_000_000),
+        100_000,
+        "campaigns the mock holds at most; one more create answers 507 (delete some, or reset)",
+    ),
+    Setting(
+        "max_events",
+        _integer(1, 1_000_000),
+        1000,
+        "events one campaign's history holds at most; one more action or update answers 507",
+    ),
+    Setting(
+        "max_connections",
+        _integer(1, 100_000),
+        1000,
+        "connections served at once (waitress; under granian, requests in progress)",
+    ),
+    Setting(
+        "idle_timeout",
+        _seconds,
+        30.0,
+        "seconds a connection may stay silent (idle between requests, or stalled in one) before it is closed",
+    ),
+    Setting(
+        "body_timeout",
+        _seconds,
+        10.0,
+        "seconds a request body may take to arrive after its headers (granian: 408 and the connection "
+        "closed; waitress reads bodies before the app, so there --idle-timeout applies)",
+    ),
     Setting("state_file", _optional_text, None, "keep campaigns across restarts in this JSON file (loaded on start)"),
     Setting("state_interval", _seconds, 30.0, "seconds between saves of the state file (0: only on shutdown)"),
 )
@@ -263,6 +300,12 @@ class ServeSettings:
     faults: list[dict[str, Any]] = field(default_factory=list)
     fault_seed: int = 0
     journal_size: int = 1000
+    journal_bytes: int = 16 * 1024 * 1024
+    max_campaigns: int = 100_000
+    max_events: int = 1000
+    max_connections: int = 1000
+    idle_timeout: float = 30.0
+    body_timeout: float = 10.0
     state_file: str | None = None
     state_interval: float = 30.0
 

@@ -28,6 +28,7 @@ class ApiError(Exception):
         self.detail = detail
         self.extra: dict[str, Any] = dict(extra or {})
         self.headers: dict[str, str] = dict(headers or {})
+        self.close = False  # True: close the connection after answering (a request that cannot be trusted)
 
 
 class InvalidRequest(ApiError):
@@ -110,6 +111,18 @@ class PreconditionFailed(ApiError):
     code = "precondition-failed"
 
 
+class RequestTimeout(ApiError):
+    """The client did not send its request (its body) in time; the connection is closed."""
+
+    status = 408
+    title = "Request timeout"
+    code = "request-timeout"
+
+    def __init__(self, detail: str, *, close: bool = True) -> None:
+        super().__init__(detail, headers={"Connection": "close"})
+        self.close = close
+
+
 class PayloadTooLarge(ApiError):
     status = 413
     title = "Payload too large"
@@ -132,6 +145,14 @@ class UnsupportedMediaType(ApiError):
     status = 415
     title = "Unsupported media type"
     code = "unsupported-media-type"
+
+
+class InsufficientStorage(ApiError):
+    """A bound on what the mock holds is reached (campaigns, or events of one campaign)."""
+
+    status = 507
+    title = "Insufficient storage"
+    code = "insufficient-storage"
 
 
 class InternalError(ApiError):

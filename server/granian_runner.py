@@ -10,8 +10,13 @@ as it exits.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing.util
+import os
+import signal
 import socket
+import sys
 import time
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -64,6 +69,28 @@ def wait_until_listening(host: str, port: int, seconds: float = 30.0) -> bool:
     return False
 
 
+def refuse_taken_port(host: str, port: int) -> None:
+    """OSError when ``host:port`` is taken. granian binds with SO_REUSEPORT, so on its own a
+    second server on the same port starts, and two servers with two states answer in turn."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((host, port))  # no SO_REUSEPORT: fails while anyone listens there
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with(parent: int) -> None:
+    """In the worker: be sent SIGTERM (a graceful stop) when ``parent`` dies, even by kill -9,
+    instead of serving on alone (Linux ``prctl``; elsewhere a no-op)."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def serve_granian(
     settings: ServeSettings,
     app: Callable[..., Any],
@@ -73,9 +100,14 @@ def serve_granian(
     """Serve ``app`` until SIGINT or SIGTERM. ``in_worker`` runs in the worker before it
     serves and may return what to run as it exits."""
     from granian.constants import Interfaces  # noqa: PLC0415 (an optional dependency)
+    from granian.http import HTTP1Settings  # noqa: PLC0415
     from granian.server import MPServer  # noqa: PLC0415
 
+    refuse_taken_port(settings.host, port)
+    parent = os.getpid()
+
     def load(*_args: Any, **_kwargs: Any) -> Callable[..., Any]:
+        die_with(parent)
         on_exit = in_worker()
         if on_exit is not None:
             multiprocessing.util.Finalize(None, on_exit, exitpriority=10)
@@ -87,8 +119,12 @@ def serve_granian(
         port=port,
         interface=Interfaces.WSGI,
         workers=1,
-        # granian's default backpressure (1024) stays: it also bounds open connections, and a
-        # smaller one left idle keep-alive clients blocking new ones.
+        # Requests in progress at once (granian's own default is 1024); a small one left idle
+        # keep-alive clients blocking new ones, hence the default of --max-connections, 1000.
+        backpressure=settings.max_connections,
+        # Closes a connection that stalls in its headers or idles between requests (a fresh
+        # connection that never sends a byte is hyper's to keep: granian has no timeout for it).
+        http1_settings=HTTP1Settings(header_read_timeout=max(1, round(settings.idle_timeout * 1000))),
         blocking_threads=settings.effective_threads(),
         log_dictconfig=GRANIAN_LOGGING,
         log_level="warning",  # type: ignore[arg-type]

@@ -166,20 +166,38 @@ def _list_handler(
             tenancy.check_workspace(request.query.get(tenancy.query) if tenancy.query else None, request.tenant)
             match = _both(tenancy.matcher(request.tenant), match)
         data, total = service.page(statuses, offset, limit, match, _order(listing, request))
-        more = offset + len(data) < total
-        pagination = {"total": total, "limit": limit, "offset": offset, "has_more": more}
-        return shaper.reply(
-            {
-                envelopes.ITEMS: data,
-                envelopes.TOTAL: total,
-                envelopes.LIMIT: limit,
-                envelopes.OFFSET: offset,
-                envelopes.HAS_MORE: more,
-                envelopes.PAGINATION: pagination,
-            }
-        )
+        return shaper.reply(_page_values(envelopes.ITEMS, data, total, offset, limit))
 
     return list_page
+
+
+def _page_values(placeholder: str, items: list[Any], total: int, offset: int, limit: int | None) -> dict[str, Any]:
+    """An envelope's values for one page of ``items`` (campaigns, or events) of ``total``."""
+    more = offset + len(items) < total
+    return {
+        placeholder: items,
+        envelopes.TOTAL: total,
+        envelopes.LIMIT: limit,
+        envelopes.OFFSET: offset,
+        envelopes.HAS_MORE: more,
+        envelopes.PAGINATION: {"total": total, "limit": limit, "offset": offset, "has_more": more},
+    }
+
+
+def _events_handler(
+    contract: Contract, operation: Operation, service: CampaignService, campaign_id: Callable[[ValidRequest], str]
+) -> Handler:
+    """A campaign's history, paged like a list where the operation has paging parameters."""
+    shaper = Shaper(operation)
+    names = parameter_names(contract.document, operation)
+    paging = listing_of(operation.extension, names, contract.lifecycle.status_field)
+
+    def events(request: ValidRequest) -> Reply:
+        offset, limit = _window(paging, request) if paging.limit or paging.page else (0, None)
+        items, total = service.events(campaign_id(request), offset, limit)
+        return shaper.reply(_page_values(envelopes.EVENTS, items, total, offset, limit))
+
+    return events
 
 
 def _params(request: ValidRequest) -> Mapping[str, Any]:
@@ -236,7 +254,7 @@ def build_handler(
         return delete
 
     if operation.kind == "events":
-        return lambda request: shaper.reply({envelopes.EVENTS: service.events(_campaign_id(request))})
+        return _events_handler(contract, operation, service, _campaign_id)
 
     def transition(request: ValidRequest) -> Reply:
         params = _params(request)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import itertools
 import secrets
 import threading
 import uuid
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from campaign_mock.contract.integers import whole_number
+
 
 class IdGenerator(Protocol):
     def new_id(self) -> str: ...
+
+    def observe(self, campaign_id: str) -> None:
+        """An id now in use (seeded, or loaded at start): later ids must not repeat it."""
+        ...
 
 
 class RandomIds:
@@ -23,18 +28,30 @@ class RandomIds:
     def new_id(self) -> str:
         return f"{self._prefix}{secrets.token_hex(10)}"
 
+    def observe(self, campaign_id: str) -> None:
+        """Nothing to do: 80 random bits do not repeat a stored id."""
+
 
 class SequentialIds:
     """``cmp_1``, ``cmp_2``, ...: for tests that name ids up front."""
 
     def __init__(self, prefix: str = "cmp_") -> None:
         self._prefix = prefix
-        self._counter = itertools.count(1)
+        self._next = 1
         self._lock = threading.Lock()
 
     def new_id(self) -> str:
         with self._lock:
-            return f"{self._prefix}{next(self._counter)}"
+            number, self._next = self._next, self._next + 1
+        return f"{self._prefix}{number}"
+
+    def observe(self, campaign_id: str) -> None:
+        """Continue after the highest number in use (Altcraft's next ``add`` after a restart
+        reused id 1 and answered 500)."""
+        number = whole_number(campaign_id.removeprefix(self._prefix)) if campaign_id.startswith(self._prefix) else None
+        if number is not None:
+            with self._lock:
+                self._next = max(self._next, number + 1)
 
 
 class UuidIds:
@@ -42,6 +59,9 @@ class UuidIds:
 
     def new_id(self) -> str:
         return str(uuid.uuid4())
+
+    def observe(self, campaign_id: str) -> None:
+        """Nothing to do: random UUIDs do not repeat a stored id."""
 
 
 def numeric_ids(document: Mapping[str, Any]) -> bool:

@@ -15,6 +15,7 @@ from campaign_mock.server.clock import ControllableClock
 from campaign_mock.server.error_formats import ErrorFormat
 from campaign_mock.server.faults import FaultPlan, FaultRule
 from campaign_mock.server.journal import RequestJournal
+from campaign_mock.server.redaction import NO_REDACTION, Redactor
 from campaign_mock.server.traffic import TrafficControl
 
 
@@ -27,6 +28,7 @@ class Runtime:
     faults: FaultPlan
     traffic: TrafficControl
     error_format: ErrorFormat
+    redactor: Redactor = NO_REDACTION
     configured_faults: Sequence[FaultRule] = ()
     fault_seed: int = 0
     described_settings: dict[str, Any] = field(default_factory=dict)

@@ -22,18 +22,29 @@ Event = dict[str, Any]
 
 @dataclass(frozen=True)
 class Record:
-    """A campaign as read, with the version a later write must name."""
+    """A campaign as read, with the version a later write must name and its history's length."""
 
     campaign: Campaign
     version: int
+    event_count: int = 0
 
 
 class StaleVersion(Exception):
     """The campaign changed (or vanished) since the caller read it."""
 
 
+class StoreFull(Exception):
+    """The store holds as many campaigns as it may (its ``capacity``)."""
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__(f"the store holds {capacity} campaigns, its capacity")
+        self.capacity = capacity
+
+
 class CampaignStore(Protocol):
-    def insert(self, campaign_id: str, campaign: Campaign, events: Iterable[Event] = ()) -> Record: ...
+    def insert(self, campaign_id: str, campaign: Campaign, events: Iterable[Event] = ()) -> Record:
+        """Store a new campaign; StaleVersion if the id is taken, StoreFull at capacity."""
+        ...
 
     def get(self, campaign_id: str) -> Record | None: ...
 
@@ -43,7 +54,9 @@ class CampaignStore(Protocol):
 
     def delete(self, campaign_id: str) -> bool: ...
 
-    def events(self, campaign_id: str) -> list[Event] | None: ...
+    def events(self, campaign_id: str, offset: int = 0, limit: int | None = None) -> tuple[list[Event], int] | None:
+        """A page of the campaign's history, oldest first, and its length; None if no such campaign."""
+        ...
 
     def page(
         self,
@@ -90,8 +103,9 @@ class InMemoryCampaignStore:
     the page, not to the number of campaigns stored.
     """
 
-    def __init__(self, status_field: str = "status") -> None:
+    def __init__(self, status_field: str = "status", capacity: int | None = None) -> None:
         self._status_field = status_field
+        self._capacity = capacity
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
         self._sequence = itertools.count()
@@ -127,16 +141,19 @@ class InMemoryCampaignStore:
         with self._lock:
             if campaign_id in self._entries:
                 raise StaleVersion(f"campaign {campaign_id!r} exists already")
-            self._entries[campaign_id] = _Entry(stored, 1, clone(list(events)))
+            if self._capacity is not None and len(self._entries) >= self._capacity:
+                raise StoreFull(self._capacity)
+            history = clone(list(events))
+            self._entries[campaign_id] = _Entry(stored, 1, history)
             self._index(campaign_id, stored)
-        return Record(clone(stored), 1)
+        return Record(clone(stored), 1, len(history))
 
     def get(self, campaign_id: str) -> Record | None:
         with self._lock:
             entry = self._entries.get(campaign_id)
             if entry is None:
                 return None
-            return Record(clone(entry.campaign), entry.version)
+            return Record(clone(entry.campaign), entry.version, len(entry.events))
 
     def replace(self, campaign_id: str, expected_version: int, campaign: Campaign, event: Event | None) -> Record:
         stored = clone(campaign)
@@ -153,7 +170,7 @@ class InMemoryCampaignStore:
             entry.version += 1
             if event is not None:
                 entry.events.append(dict(event))
-            return Record(clone(stored), entry.version)
+            return Record(clone(stored), entry.version, len(entry.events))
 
     def delete(self, campaign_id: str) -> bool:
         with self._lock:
@@ -163,10 +180,13 @@ class InMemoryCampaignStore:
             self._unindex(campaign_id, entry.campaign)
             return True
 
-    def events(self, campaign_id: str) -> list[Event] | None:
+    def events(self, campaign_id: str, offset: int = 0, limit: int | None = None) -> tuple[list[Event], int] | None:
         with self._lock:
             entry = self._entries.get(campaign_id)
-            return None if entry is None else clone(entry.events)
+            if entry is None:
+                return None
+            end = None if limit is None else offset + limit
+            return clone(entry.events[offset:end]), len(entry.events)
 
     def page(
         self,

@@ -11,14 +11,25 @@ import threading
 from types import TracebackType
 from typing import Any
 
-import waitress
+from campaign_mock.server.waitress_runner import ConnectionLimits, Render, create_waitress_server
 
 STOP_TIMEOUT_SECONDS = 10.0
 
 
 class ThreadedServer:
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, threads: int = 4) -> None:
-        self._server = waitress.create_server(app, host=host, port=port, threads=threads)
+    def __init__(
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        threads: int = 4,
+        limits: ConnectionLimits | None = None,
+        render: Render | None = None,
+    ) -> None:
+        """``render``: how waitress' own refusals are written (the app's error format; plain text without it)."""
+        self._server = create_waitress_server(
+            app, host=host, port=port, threads=threads, limits=limits or ConnectionLimits(), render=render
+        )
         self.host = host
         self.port = int(self._server.effective_port)
         self._stopping = threading.Event()

@@ -7,9 +7,6 @@ schema answers 422; each error names the parameter or field and says why.
 
 from __future__ import annotations
 
-import json
-import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,13 +18,14 @@ from referencing.jsonschema import DRAFT202012
 
 from campaign_mock.contract.operations import Operation, Parameter, resolve
 from campaign_mock.contract.timefmt import is_timestamp
-from campaign_mock.server.errors import ApiError, InvalidBody, InvalidRequest, MalformedBody, UnsupportedMediaType
-from campaign_mock.server.xmlbodies import is_xml, parse_xml
+from campaign_mock.server.bodies import RequestBody, media_type_of
+from campaign_mock.server.coercion import coerce
+from campaign_mock.server.errors import InvalidBody, InvalidRequest, MalformedBody, UnsupportedMediaType
+from campaign_mock.server.xmlbodies import is_xml, typed
 
 SPEC_URI = "urn:campaign-mock:spec"
 MAX_REPORTED_ERRORS = 10
-DEFAULT_MAX_JSON_DEPTH = 32
-_INTEGER = re.compile(r"^[+-]?\d+(\.0*)?$")
+MAX_DETAIL_CHARS = 300
 
 FORMATS = FormatChecker(formats=())
 FORMATS.checks("date-time")(is_timestamp)
@@ -75,14 +73,6 @@ class SchemaCompiler:
 
 
 @dataclass(frozen=True)
-class RequestBody:
-    """What the client sent, before it is read: its media type, declared length and bytes."""
-
-    content_type: str | None
-    raw: bytes
-
-
-@dataclass(frozen=True)
 class ValidRequest:
     path: dict[str, Any]
     query: dict[str, Any]
@@ -100,11 +90,16 @@ def _error_entries(
         name = path[0] if path else default_name
         if not path and isinstance(error.instance, Mapping):
             name = _offending_key(error, error.instance) or name
-        entry = {"in": location, "pointer": "".join(f"/{part}" for part in path), "detail": error.message}
+        entry = {"in": location, "pointer": "".join(f"/{part}" for part in path), "detail": _shortened(error.message)}
         if name is not None:
             entry["name"] = name
         entries.append(entry)
     return entries
+
+
+def _shortened(message: str) -> str:
+    """A validation message, cut where it would echo a huge value back (a 5,000-digit number)."""
+    return message if len(message) <= MAX_DETAIL_CHARS else message[: MAX_DETAIL_CHARS - 20] + "... (shortened)"
 
 
 def _offending_key(error: ValidationError, instance: Mapping[str, Any]) -> str | None:
@@ -165,7 +160,7 @@ class ParameterGroup:
             is_array, types = self._item_types[parameter.name]
             if is_array:
                 items = given if parameter.explode else [part for value in given for part in value.split(",")]
-                values[parameter.name] = [_coerce(item, types) for item in items]
+                values[parameter.name] = [coerce(item, types) for item in items]
             elif len(given) > 1:
                 problems.append(
                     {
@@ -176,7 +171,7 @@ class ParameterGroup:
                     }
                 )
             else:
-                values[parameter.name] = _coerce(given[0], types)
+                values[parameter.name] = coerce(given[0], types)
         if not problems and self._validator.is_valid(values):
             return {**self._defaults, **values}
         if not problems:
@@ -189,92 +184,11 @@ class ParameterGroup:
         return {**self._defaults, **values}
 
 
-def _coerce(text: str, types: list[str]) -> Any:
-    """The value ``text`` stands for, given the JSON types its schema allows."""
-    for json_type in types:
-        if json_type == "integer" and _INTEGER.match(text):
-            return int(float(text)) if "." in text else int(text)
-        if json_type == "number":
-            try:
-                number = float(text)
-            except ValueError:
-                continue
-            if math.isfinite(number):
-                return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
-        if json_type == "boolean" and text in ("true", "false"):
-            return text == "true"
-        if json_type == "null" and text in ("", "null"):
-            return None
-    return text
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _media_type(content_type: str | None) -> tuple[str, dict[str, str]]:
-    if not content_type:
-        return "", {}
-    main, *params = content_type.split(";")
-    parsed = {}
-    for param in params:
-        key, _, value = param.partition("=")
-        parsed[key.strip().lower()] = value.strip().strip('"').lower()
-    return main.strip().lower(), parsed
-
-
-def _depth(document: Any) -> int:
-    """How deeply arrays and objects nest (iteratively: no recursion limit to hit)."""
-    deepest, stack = 0, [(document, 1)]
-    while stack:
-        node, level = stack.pop()
-        if isinstance(node, dict | list):
-            deepest = max(deepest, level)
-            stack.extend((child, level + 1) for child in (node.values() if isinstance(node, dict) else node))
-    return deepest
-
-
-def parse_json(raw: bytes, max_depth: int = DEFAULT_MAX_JSON_DEPTH) -> Any:
-    """Decode UTF-8 JSON strictly (no NaN, no Infinity, bounded nesting); MalformedBody says what broke."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise MalformedBody(
-            f"The body is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})."
-        ) from exc
-    try:
-        document = json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise MalformedBody(f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from exc
-    except ValueError as exc:
-        raise MalformedBody(f"The body is not valid JSON: {exc}.") from exc
-    except RecursionError as exc:
-        raise MalformedBody(f"The body nests arrays and objects deeper than {max_depth} levels.") from exc
-    if _depth(document) > max_depth:
-        raise MalformedBody(f"The body nests arrays and objects deeper than {max_depth} levels.")
-    return document
-
-
-def peek_member(body: RequestBody, name: str) -> Any:
-    """One top-level member of a JSON or XML body, read before validation (a token, a format);
-    None when there is none or the body cannot be read (validation then says why)."""
-    if not body.raw:
-        return None
-    try:
-        document = parse_xml(body.raw) if is_xml(body.content_type) else json.loads(body.raw)
-    except (ApiError, ValueError, RecursionError):
-        return None
-    return document.get(name) if isinstance(document, dict) else None
-
-
 class OperationValidator:
     """Everything one operation accepts, compiled at start-up."""
 
-    def __init__(
-        self, compiler: SchemaCompiler, operation: Operation, max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
-    ) -> None:
+    def __init__(self, compiler: SchemaCompiler, operation: Operation) -> None:
         self.operation = operation
-        self._max_json_depth = max_json_depth
         self._groups = {
             location: ParameterGroup(compiler, location, operation.parameters_in(location))
             for location in ("path", "query", "header")
@@ -311,7 +225,7 @@ class OperationValidator:
                 accepted = " or ".join(self._bodies)
                 raise MalformedBody(f"A request body is required: send {accepted}.")
             return None
-        media_type, params = _media_type(body.content_type)
+        media_type, params = media_type_of(body.content_type)
         accepted = " or ".join(self._bodies)
         if not media_type:
             raise UnsupportedMediaType(f"The body has no Content-Type; send {accepted}.")
@@ -321,10 +235,9 @@ class OperationValidator:
         charset = params.get("charset", "utf-8")
         if charset not in ("utf-8", "utf8"):
             raise UnsupportedMediaType(f"charset {charset!r} is not accepted; send UTF-8.")
+        document = body.tree()
         if media_type in self._xml_schemas:
-            document: Any = parse_xml(body.raw, self._xml_schemas[media_type], self._max_json_depth)
-        else:
-            document = parse_json(body.raw, self._max_json_depth)
+            document = typed(document, self._xml_schemas[media_type])
         errors = list(validator.iter_errors(document))
         if errors:
             entries = _error_entries(errors, "body")
@@ -343,8 +256,6 @@ def parse_query(query_string: str) -> dict[str, list[str]]:
     return found
 
 
-def compile_validators(
-    document: Mapping[str, Any], operations: Iterable[Operation], max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
-) -> dict[str, OperationValidator]:
+def compile_validators(document: Mapping[str, Any], operations: Iterable[Operation]) -> dict[str, OperationValidator]:
     compiler = SchemaCompiler(document)
-    return {operation.operation_id: OperationValidator(compiler, operation, max_json_depth) for operation in operations}
+    return {operation.operation_id: OperationValidator(compiler, operation) for operation in operations}

@@ -102,7 +102,14 @@ def test_seed_stores_campaigns_in_any_state_with_ids_times_and_history(
                         "to": "active",
                         "reason": None,
                         "at": "2026-10-02T00:00:00Z",
-                    }
+                    },
+                    {
+                        "action": "pause",
+                        "from": "active",
+                        "to": "paused",
+                        "reason": "Hold",
+                        "at": "2026-10-03T00:00:00Z",
+                    },
                 ],
             },
             {"id": "seeded-2", "name": "Done", "status": "completed"},
@@ -117,7 +124,7 @@ def test_seed_stores_campaigns_in_any_state_with_ids_times_and_history(
     )
     assert read["settings"] == {"daily_limit": 50, "track_opens": True}
     assert http.post(f"{campaign_mock.base_url}/campaigns/seeded-1/resume", timeout=10).json()["status"] == "active"
-    assert len(http.get(f"{campaign_mock.base_url}/campaigns/seeded-1/events", timeout=10).json()["data"]) == 2
+    assert len(http.get(f"{campaign_mock.base_url}/campaigns/seeded-1/events", timeout=10).json()["data"]) == 3
     assert http.post(f"{campaign_mock.base_url}/campaigns/seeded-2/cancel", timeout=10).status_code == 409
 
 
@@ -127,6 +134,87 @@ def test_seed_stores_campaigns_in_any_state_with_ids_times_and_history(
         ([{"id": "a", "name": "x", "status": "lost"}], 422, "not a state"),
         ([{"id": "a", "name": "x"}, {"id": "b", "name": 5}], 422, "campaigns/1/name"),
         ([{"id": "a", "name": "x"}, {"id": "a", "name": "y"}], 409, "given twice"),
+        (
+            [
+                {
+                    "id": "a",
+                    "name": "x",
+                    "status": "active",
+                    "events": [
+                        {
+                            "action": "resume",
+                            "from": "draft",
+                            "to": "active",
+                            "reason": None,
+                            "at": "2026-10-02T00:00:00Z",
+                        }
+                    ],
+                }
+            ],
+            422,
+            "resume is not allowed from 'draft'",
+        ),
+        (
+            [
+                {
+                    "id": "a",
+                    "name": "x",
+                    "status": "paused",
+                    "events": [
+                        {
+                            "action": "activate",
+                            "from": "draft",
+                            "to": "active",
+                            "reason": None,
+                            "at": "2026-10-02T00:00:00Z",
+                        }
+                    ],
+                }
+            ],
+            422,
+            "the history ends in 'active', yet the campaign is 'paused'",
+        ),
+        (
+            [
+                {
+                    "id": "a",
+                    "name": "x",
+                    "status": "active",
+                    "events": [{"action": "activate", "from": "draft", "to": "active", "reason": None}],
+                }
+            ],
+            422,
+            "'at' is a required property",
+        ),
+        (
+            [
+                {
+                    "id": "a",
+                    "name": "x",
+                    "status": "active",
+                    "events": [
+                        {
+                            "action": "launch",
+                            "from": "draft",
+                            "to": "active",
+                            "reason": None,
+                            "at": "2026-10-02T00:00:00Z",
+                        }
+                    ],
+                }
+            ],
+            422,
+            "'launch' is no action or clock move",
+        ),
+    ],
+    ids=[
+        "unknown state",
+        "schema",
+        "id twice",
+        "move not allowed",
+        "history ends elsewhere",
+        "event member missing",
+        "unknown action",
     ],
 )
 def test_a_bad_seed_stores_nothing_and_says_why(
@@ -159,7 +247,7 @@ def test_the_journal_records_api_traffic_newest_first_and_filters(
     created = entries[2]
     assert created["operation_id"] == "createCampaign"
     assert '"name": "Admin test"' in created["body"]
-    assert created["headers"]["AUTHORIZATION"] == "Bearer test-key"
+    assert created["headers"]["AUTHORIZATION"] == "Bearer ****"  # credentials are masked (server.redaction)
     assert [e["status"] for e in campaign_mock.admin.journal(method="post")] == [409, 201]
     assert [e["status"] for e in campaign_mock.admin.journal(path="/campaigns/*/pause")] == [409]
     assert [e["method"] for e in campaign_mock.admin.journal(status=404)] == ["GET"]

@@ -118,7 +118,7 @@ def test_an_unknown_route_answers_404_in_the_error_format(client: falcon.testing
 def test_an_unsupported_method_answers_405_with_allow(client: falcon.testing.TestClient) -> None:
     result = client.simulate_request("TRACE", "/campaigns", headers=AUTH)
     assert_problem(result, 405)
-    assert result.headers["allow"] == "GET, POST, OPTIONS"
+    assert result.headers["allow"] == "GET, HEAD, POST, OPTIONS"
 
 
 def test_transitions_accept_an_optional_reason_only(client: falcon.testing.TestClient) -> None:

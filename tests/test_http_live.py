@@ -56,7 +56,8 @@ def test_malformed_requests_over_http_get_4xx_problems_not_500(live_url: str) ->
 
 def test_the_cli_serves_prints_url_and_key_logs_requests_and_stops_on_ctrl_c() -> None:
     with serving("--api-key", "cli-key") as served:
-        assert any("API keys: cli-key" in line for line in served.banner)
+        assert any("API keys: ****" in line for line in served.banner)  # the user's own key, masked
+        assert not any("cli-key" in line for line in served.banner)
         created = requests.post(
             f"{served.url}/campaigns", json={"name": "cli"}, headers={"Authorization": "Bearer cli-key"}, timeout=10
         )

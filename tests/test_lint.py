@@ -99,7 +99,7 @@ def _missing_401(text: str) -> tuple[str, str, str]:
     return (
         text[:at] + text[at + len(line) :],
         "auth-undocumented",
-        "      responses:\n        '200':\n          description: Every move",
+        "      responses:\n        '200':\n          description: One page of the moves",
     )
 
 

@@ -7,7 +7,9 @@ import signal
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 import requests
 
 from campaign_mock.contract.operations import Contract
@@ -75,3 +77,82 @@ def test_a_restored_store_keeps_its_clock_driven_moves(contract: Contract) -> No
     again.restore(first.snapshot())
     clock.advance(timedelta(hours=1))
     assert again.get(campaign["id"])["status"] == "active"
+
+
+def _one_line(stderr: str) -> str:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+def test_a_state_file_that_cannot_be_written_stops_the_start_with_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
+    result = run_cli("serve", "--port", "0", "--state-file", str(blocker / "mock.json"))
+    assert result.returncode == 2
+    assert "cannot write the state file there" in _one_line(result.stderr)
+
+
+def _state(campaigns: list[dict[str, Any]], title: str = "Campaign lifecycle API") -> dict[str, Any]:
+    return {
+        "format": "campaign-mock-state",
+        "version": 1,
+        "contract": {"title": title, "states": []},
+        "campaigns": campaigns,
+    }
+
+
+def _record(campaign_id: str, status: str | None, events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    campaign: dict[str, Any] = {
+        "id": campaign_id,
+        "name": "Stored",
+        "goal": None,
+        "settings": {"daily_limit": 50, "track_opens": True},
+        "sequence": [],
+        "start_at": None,
+        "end_at": None,
+        "created_at": "2026-11-01T00:00:00Z",
+        "updated_at": "2026-11-01T00:00:00Z",
+    }
+    if status is not None:
+        campaign["status"] = status
+    return {"id": campaign_id, "version": 1, "campaign": campaign, "events": events or []}
+
+
+ACTIVATED = [{"action": "activate", "from": "draft", "to": "active", "reason": None, "at": "2026-11-01T00:00:00Z"}]
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (_state([_record("cmp_1", "draft")], title="Woodpecker campaigns"), "written by a mock serving 'Woodpecker"),
+        (_state([_record("cmp_1", "RUNNING")]), "campaign 'cmp_1': /campaigns/0/status: 'RUNNING' is not a state"),
+        (_state([_record("cmp_1", None)]), "campaign 'cmp_1': /campaigns/0/status: None is not a state"),
+        (_state([_record("cmp_1", "draft"), _record("cmp_1", "draft")]), "campaign id 'cmp_1' is stored twice"),
+        (_state([_record("cmp_1", "paused", ACTIVATED)]), "the history ends in 'active', yet the campaign is 'paused'"),
+    ],
+    ids=["another spec", "unknown status", "missing status", "duplicate ids", "impossible history"],
+)
+def test_a_state_file_the_contract_forbids_stops_the_start_with_one_line(
+    tmp_path: Path, document: dict[str, Any], message: str
+) -> None:
+    state = tmp_path / "mock.json"
+    state.write_text(json.dumps(document))
+    result = run_cli("serve", "--port", "0", "--state-file", str(state))
+    assert result.returncode == 2
+    assert message in _one_line(result.stderr)
+    assert json.loads(state.read_text()) == document, "the file must not be overwritten"
+
+
+def test_integer_ids_continue_after_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "altcraft.json"
+    add = "/add"  # the banner URL ends in the base path, /api/v1.1/scampaigns
+    with serving("--spec", "altcraft", "--state-file", str(state), "--no-request-log") as served:
+        for name in ("one", "two"):
+            requests.post(served.url + add, json={"token": "demo-key", "name": name}, timeout=10)
+        served.interrupt(signum=signal.SIGTERM)
+    with serving("--spec", "altcraft", "--state-file", str(state), "--no-request-log") as served:
+        third = requests.post(served.url + add, json={"token": "demo-key", "name": "three"}, timeout=10)
+        served.interrupt()
+    assert (third.status_code, third.json()["data"]["id"]) == (200, 3)

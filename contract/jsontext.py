@@ -1,0 +1,29 @@
+"""JSON out, total: every value the mock or the kit writes becomes bytes, whatever it holds.
+
+A lone surrogate (``"\\ud800"``) cannot be encoded as UTF-8; ``json.dumps(ensure_ascii=False)``
+followed by ``.encode("utf-8")`` then raises, and a raise while writing an answer, a state
+file or a report turns one bad string into a 500 for everyone who reads it. Input is
+refused before such strings are stored (``campaign_mock.server.bodies``); this is the
+second line: the same value is written with ``\\uXXXX`` escapes instead, which is valid JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+COMPACT = (",", ":")
+
+
+def json_bytes(value: Any, *, compact: bool = True) -> bytes:
+    """``value`` as UTF-8 JSON; strings UTF-8 cannot hold are written as ``\\u`` escapes."""
+    separators = COMPACT if compact else None
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=separators).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, ensure_ascii=True, separators=separators).encode("ascii")
+
+
+def printable(text: str) -> str:
+    """``text`` with whatever UTF-8 cannot hold written as a backslash escape (for terminals and files)."""
+    return text.encode("utf-8", errors="backslashreplace").decode("utf-8")
