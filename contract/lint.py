@@ -23,11 +23,13 @@ from campaign_mock.contract.errors import ContractError
 from campaign_mock.contract.lifecycle import Lifecycle, parse_lifecycle
 from campaign_mock.contract.operations import HTTP_METHODS, KINDS, Operation, parse_operations, resolve
 from campaign_mock.contract.positions import Positions
+from campaign_mock.contract.schema_keywords import HINTS, schemas_in, unknown_keywords
 from campaign_mock.contract.specs import SpecSource
 
 Path = tuple[str | int, ...]
 RULES = {
     "yaml-syntax": "the file is valid YAML",
+    "yaml-duplicate-key": "no mapping names a key twice (YAML readers keep one of the two silently)",
     "openapi-valid": "the document is valid OpenAPI 3.1",
     "lifecycle-invalid": "x-lifecycle can be read",
     "lifecycle-unknown-state": "the lifecycle names only states the status schema (or x-lifecycle.states) declares",
@@ -43,6 +45,7 @@ RULES = {
     "rate-limit-undocumented": "every rate-limited operation documents 429 with Retry-After",
     "example-invalid": "every example validates against its schema",
     "operation-id-duplicate": "operationIds are unique",
+    "schema-unknown-keyword": "schema objects hold only JSON Schema 2020-12 and OpenAPI keywords (or x- extensions)",
 }
 
 
@@ -363,6 +366,46 @@ def _check_examples(out: _Collector, document: Mapping[str, Any]) -> None:
             out.add("example-invalid", path, f"example does not match its schema at {where}: {error.message}")
 
 
+def _check_duplicate_keys(source: SpecSource) -> list[Finding]:
+    """A key given twice in one mapping: PyYAML keeps the last, other tools refuse the file."""
+    try:
+        root = yaml.compose(source.text)
+    except yaml.YAMLError:
+        return []
+    findings, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value in seen:
+                    mark = key.start_mark
+                    findings.append(
+                        Finding(
+                            source.origin,
+                            mark.line + 1,
+                            mark.column + 1,
+                            "yaml-duplicate-key",
+                            f"key {key.value!r} is given twice in this mapping; only the last would count",
+                        )
+                    )
+                seen.add(str(key.value))
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return findings
+
+
+def _check_schema_keywords(out: _Collector, document: Mapping[str, Any]) -> None:
+    for path, schema in schemas_in(document):
+        for where, key in unknown_keywords(schema, path):
+            hint = HINTS.get(key) or (
+                "a typo, or the rest of a text after an unquoted comma in a flow mapping "
+                "({description: a, b} makes 'b' a key): quote the text"
+            )
+            out.add("schema-unknown-keyword", where, f"{key!r} is no schema keyword: {hint}")
+
+
 def lint_source(source: SpecSource) -> list[Finding]:
     """Every finding for one spec, in file order."""
     out = _Collector(source)
@@ -392,6 +435,8 @@ def lint_source(source: SpecSource) -> list[Finding]:
         operations = ()
     _check_security_and_limits(out, document, operations)
     _check_examples(out, document)
+    _check_schema_keywords(out, document)
+    out.findings.extend(_check_duplicate_keys(source))
     try:
         lifecycle = parse_lifecycle(document)
     except ContractError as exc:

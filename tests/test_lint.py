@@ -118,6 +118,35 @@ def _missing_link(text: str) -> tuple[str, str, str]:
     return _without_line(text, line, "    TransitionOk:"), "links-incomplete", "operationId: pauseCampaign"
 
 
+def _unquoted_comma(text: str) -> tuple[str, str, str]:
+    """Half a description turned into a schema key: the mistake Redocly found in our own spec."""
+    quoted = "description: 'Position in the sequence, as the client numbers it.'"
+    assert quoted in text
+    return (
+        text.replace(quoted, "description: Position in the sequence, as the client numbers it."),
+        ("schema-unknown-keyword"),
+        "as the client numbers it.",
+    )
+
+
+def _nullable(text: str) -> tuple[str, str, str]:
+    return (
+        text.replace(
+            "        reason: {type: string, maxLength: 500}", "        reason: {type: string, nullable: true}"
+        ),
+        ("schema-unknown-keyword"),
+        "nullable: true",
+    )
+
+
+def _duplicate_key(text: str) -> tuple[str, str, str]:
+    return (
+        text.replace("  title: Campaign lifecycle API\n", "  title: Campaign lifecycle API\n  title: Twice\n"),
+        ("yaml-duplicate-key"),
+        "  title: Twice",
+    )
+
+
 MISTAKES: list[Callable[[str], tuple[str, str, str]]] = [
     _unreachable,
     _no_conflict,
@@ -128,6 +157,9 @@ MISTAKES: list[Callable[[str], tuple[str, str, str]]] = [
     _missing_401,
     _unknown_state,
     _missing_link,
+    _unquoted_comma,
+    _nullable,
+    _duplicate_key,
 ]
 
 
