@@ -11,8 +11,19 @@ from campaign_mock.conformance.context import DEFAULT_SEED
 from campaign_mock.conformance.report import render_text, write_junit
 from campaign_mock.conformance.results import UsageError
 from campaign_mock.conformance.runner import GROUPS, CheckRequest, run_check
+from campaign_mock.contract.tenancy import split_key
 
 CONFORMANT, NOT_CONFORMANT, USAGE = 0, 1, 2
+
+
+def _key_from_environment() -> str | None:
+    """CAMPAIGN_MOCK_API_KEY, else the first of CAMPAIGN_MOCK_API_KEYS: the one environment
+    that configures ``serve`` configures ``check`` against it too."""
+    single = os.environ.get("CAMPAIGN_MOCK_API_KEY")
+    if single:
+        return single
+    listed = [part.strip() for part in os.environ.get("CAMPAIGN_MOCK_API_KEYS", "").split(",") if part.strip()]
+    return split_key(listed[0])[0] if listed else None  # KEY@WORKSPACE#SCOPES -> KEY
 
 
 def _groups(text: str) -> tuple[str, ...]:
@@ -57,10 +68,11 @@ def add_check_parser(commands: Any) -> None:
     check.add_argument(
         "--api-key",
         metavar="KEY",
-        default=os.environ.get("CAMPAIGN_MOCK_API_KEY"),
+        default=_key_from_environment(),
         help=(
             "a valid key, sent where the spec's security scheme says (bearer, API-key header or query); "
-            "env CAMPAIGN_MOCK_API_KEY"
+            "env CAMPAIGN_MOCK_API_KEY, or the first key of CAMPAIGN_MOCK_API_KEYS (serve's spelling) "
+            "(default: none)"
         ),
     )
     check.add_argument(
@@ -73,7 +85,9 @@ def add_check_parser(commands: Any) -> None:
         metavar="'NAME: VALUE'",
         help="extra header on every request; repeatable",
     )
-    check.add_argument("--junit-xml", metavar="FILE", help="also write JUnit XML: one test case per rule and operation")
+    check.add_argument(
+        "--junit-xml", metavar="FILE", help="also write JUnit XML: one test case per rule and operation (default: none)"
+    )
     check.add_argument(
         "--seed",
         type=int,
@@ -89,9 +103,15 @@ def add_check_parser(commands: Any) -> None:
         help="examples per operation in schemathesis' fuzzing phase (default: %(default)s)",
     )
     check.add_argument(
-        "--only", type=_groups, default=(), metavar="GROUPS", help=f"comma-separated groups to run: {', '.join(GROUPS)}"
+        "--only",
+        type=_groups,
+        default=(),
+        metavar="GROUPS",
+        help=f"comma-separated groups to run: {', '.join(GROUPS)} (default: all)",
     )
-    check.add_argument("--skip", type=_groups, default=(), metavar="GROUPS", help="comma-separated groups to leave out")
+    check.add_argument(
+        "--skip", type=_groups, default=(), metavar="GROUPS", help="comma-separated groups to leave out (default: none)"
+    )
     check.add_argument(
         "--workers",
         type=int,

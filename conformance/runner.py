@@ -8,7 +8,7 @@ target's budget on purpose.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import requests
@@ -16,7 +16,7 @@ import requests
 from campaign_mock.conformance.context import DEFAULT_SEED, KitContext, KitOptions
 from campaign_mock.conformance.groups import auth, errors, lifecycle, listing, rate_limit, schema, stateful
 from campaign_mock.conformance.results import GroupResult, Outcome, UsageError, Verdict
-from campaign_mock.conformance.target import Target
+from campaign_mock.conformance.target import Target, root_cause
 from campaign_mock.conformance.view import ContractView
 from campaign_mock.contract.errors import ContractError
 from campaign_mock.contract.operations import build_contract
@@ -33,10 +33,24 @@ GROUPS: dict[str, Callable[[KitContext], GroupResult]] = {
 }
 
 
-def select_groups(only: Sequence[str] = (), skip: Sequence[str] = ()) -> list[str]:
+CLI_OPTIONS: Mapping[str, str] = {
+    "spec": "--spec",
+    "base_url": "--base-url",
+    "api_key": "--api-key",
+    "only": "--only",
+    "skip": "--skip",
+}
+"""How the command line names the options a usage error points at (pytest names them otherwise)."""
+
+
+def select_groups(
+    only: Sequence[str] = (), skip: Sequence[str] = (), names: Mapping[str, str] = CLI_OPTIONS
+) -> list[str]:
     unknown = sorted((set(only) | set(skip)) - set(GROUPS))
     if unknown:
-        raise UsageError(f"unknown group(s) {', '.join(unknown)}; groups: {', '.join(GROUPS)}")
+        raise UsageError(
+            f"{names['only']}/{names['skip']}: unknown group(s) {', '.join(unknown)}; groups: {', '.join(GROUPS)}"
+        )
     return [name for name in GROUPS if (not only or name in only) and name not in skip]
 
 
@@ -54,6 +68,7 @@ class CheckRequest:
     timer_step_seconds: float = 2.0
     tenant: str | None = None
     other_api_key: str | None = None
+    option_names: Mapping[str, str] = field(default_factory=lambda: dict(CLI_OPTIONS))
 
 
 @dataclass
@@ -82,43 +97,58 @@ class Report:
         return sorted({outcome.rule for outcome in self.failures})
 
 
-def _reachable(base_url: str) -> None:
+def _reachable(base_url: str, names: Mapping[str, str]) -> None:
     if not base_url.startswith(("http://", "https://")):
-        raise UsageError(f"--base-url {base_url!r}: expected an http:// or https:// URL")
+        raise UsageError(f"{names['base_url']} {base_url!r}: expected an http:// or https:// URL")
     try:
         requests.get(base_url, timeout=10)
     except requests.RequestException as exc:
-        raise UsageError(f"cannot reach {base_url}: {exc.__class__.__name__}: {exc}") from exc
+        raise UsageError(f"cannot reach {base_url} ({names['base_url']}): {root_cause(exc)}") from exc
 
 
-def _key_accepted(target: Target) -> None:
-    """Refuse to start with a key the target refuses: every rule would fail for the same reason."""
+def _preflight(target: Target, view: ContractView, names: Mapping[str, str]) -> None:
+    """Refuse to start against the wrong server, path or key: every rule would fail for the same
+    reason (a wrong --base-url once reported "NOT conformant, 83 failed")."""
     lister = target.contract.one_of_kind("list")
-    if lister is None or not lister.security:
-        return
-    answer = target.send(lister, wait_on_429=True)
+    if lister is not None:
+        answer = target.send(lister, wait_on_429=True)
+    else:  # no list to read: one create with the spec's example (the kit creates many anyway)
+        lister = target.contract.one_of_kind("create")
+        built = view.create_body() if lister is not None else None
+        if lister is None or built is None:
+            return
+        answer = target.send(lister, json_body=built[1], content_type=built[0], wait_on_429=True)
     target.exchanges.clear()
-    if answer.status in (401, 403):
-        given = "no --api-key was given" if not target.api_key else "the --api-key given was refused"
+    if answer.status in (401, 403) and lister.security:
+        option = names["api_key"]
+        given = f"no {option} was given" if not target.api_key else f"the {option} given was refused"
         raise UsageError(
             f"{answer.method} {answer.url} answered {answer.status}: {given}; pass a key the server accepts"
+        )
+    if answer.status in (404, 405):
+        base = target.contract.base_path or "/"
+        raise UsageError(
+            f"{answer.method} {answer.url} answered {answer.status}: {lister.operation_id} is not served there; "
+            f"{names['base_url']} must be where the spec's paths start (its base path is {base}), and "
+            f"{names['spec']} the contract this server implements"
         )
 
 
 def run_check(request: CheckRequest, progress: Callable[[str], None] | None = None) -> Report:
     """Check one implementation; UsageError when the spec or the target cannot be used."""
-    names = select_groups(request.only, request.skip)
+    options = request.option_names
+    names = select_groups(request.only, request.skip, options)
     try:
         source = read_source(request.spec)
         document = parse_document(source)
         contract = build_contract(document, source.origin)
     except ContractError as exc:
         raise UsageError(str(exc)) from exc
-    _reachable(request.base_url)
+    _reachable(request.base_url, options)
     view = ContractView(contract, request.tenant)
     target = Target(contract, request.base_url, request.api_key, dict(request.headers), tenant=view.tenant)
-    _key_accepted(target)
-    options = KitOptions(
+    _preflight(target, view, options)
+    kit_options = KitOptions(
         request.seed,
         request.max_examples,
         request.workers,
@@ -126,7 +156,7 @@ def run_check(request: CheckRequest, progress: Callable[[str], None] | None = No
         request.timer_step_seconds,
         request.other_api_key,
     )
-    context = KitContext(target, view, options)
+    context = KitContext(target, view, kit_options)
     if progress is not None:
         context.progress = progress
     started = time.perf_counter()

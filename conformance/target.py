@@ -212,7 +212,7 @@ class Target:
         try:
             answer = self._session.request(method, url, headers=headers, data=body, timeout=self.timeout)
         except requests.ConnectionError as exc:
-            raise UsageError(f"cannot connect to {url}: {exc.__class__.__name__}: {_root_cause(exc)}") from exc
+            raise UsageError(f"cannot connect to {url}: {exc.__class__.__name__}: {root_cause(exc)}") from exc
         except requests.Timeout as exc:
             raise UsageError(f"{method} {url} got no answer within {self.timeout:g} s") from exc
         exchange = Exchange(
@@ -223,7 +223,8 @@ class Target:
         return exchange
 
 
-def _root_cause(error: BaseException) -> str:
+def root_cause(error: BaseException) -> str:
+    """The innermost cause of an error, readable: 'Connection refused', not urllib3's whole chain."""
     while error.__cause__ is not None or error.__context__ is not None:
         error = error.__cause__ or error.__context__  # type: ignore[assignment]
     return str(error) or error.__class__.__name__

@@ -11,6 +11,15 @@ from campaign_mock.conformance.report import render_text
 from campaign_mock.conformance.results import UsageError, Verdict
 from campaign_mock.conformance.runner import GROUPS, CheckRequest, Report, run_check
 
+PYTEST_OPTIONS = {
+    "spec": "--conformance-spec",
+    "base_url": "--base-url",
+    "api_key": "--conformance-api-key",
+    "only": "--conformance-only",
+    "skip": "--conformance-skip",
+}
+"""The pytest spelling of the options a usage error points at."""
+
 
 def _names(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
@@ -20,7 +29,12 @@ def _names(text: str) -> tuple[str, ...]:
 def conformance_report(pytestconfig: pytest.Config) -> Report:
     base_url = pytestconfig.getoption("base_url")
     if not base_url:
-        pytest.skip("give --base-url URL of the implementation to check")
+        # Checking nothing must never pass: without a target, every group fails.
+        pytest.fail(
+            "campaign-mock conformance needs the implementation to check: give --base-url URL "
+            "(and --conformance-api-key KEY, --conformance-spec SPEC)",
+            pytrace=False,
+        )
     pairs = (text.partition(":") for text in pytestconfig.getoption("conformance_header"))
     headers = {name.strip(): value.strip() for name, _, value in pairs}
     request = CheckRequest(
@@ -32,6 +46,7 @@ def conformance_report(pytestconfig: pytest.Config) -> Report:
         max_examples=pytestconfig.getoption("conformance_max_examples"),
         only=_names(pytestconfig.getoption("conformance_only")),
         skip=_names(pytestconfig.getoption("conformance_skip")),
+        option_names=PYTEST_OPTIONS,
     )
     try:
         return run_check(request, progress=lambda line: None)

@@ -75,7 +75,11 @@ def run_diagram(args: argparse.Namespace) -> int:
     title = f"{contract.document.get('info', {}).get('title', 'API')} lifecycle"
     text = render_svg(contract.lifecycle, title) if args.format == "svg" else render_mermaid(contract.lifecycle)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"campaign-mock: error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            return USAGE
         print(f"campaign-mock: wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -102,7 +102,11 @@ def _layout(lifecycle: Lifecycle, drawn: list[Arrow]) -> Layout:
     routes: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for component in graph.C:
         layout = SugiyamaLayout(component)
-        layout.init_all(roots=[vertices[lifecycle.initial]] if vertices[lifecycle.initial] in component.sV else None)
+        # Every state nothing leads into ranks first, then the initial state: a lifecycle with an
+        # unreachable state (one lint reports) still lays out instead of failing to rank it.
+        initial = vertices[lifecycle.initial]
+        sources = [v for v in vertices.values() if v in component.sV and not v.e_in() and v is not initial]
+        layout.init_all(roots=sources + ([initial] if initial in component.sV else []) or None)
         layout.yspace, layout.xspace = 100, 90
         layout.draw()
         xs = [v.view.xy[0] - v.view.w / 2 for v in component.sV]

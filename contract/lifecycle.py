@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from campaign_mock.contract.errors import ContractError
+from campaign_mock.contract.timefmt import parse_moment
 
 FieldReader = Callable[[str], datetime | None]
 """Reads a campaign's time field (e.g. ``start_at``) as an aware datetime, or None."""
@@ -21,21 +22,30 @@ FieldReader = Callable[[str], datetime | None]
 class Guard:
     """Sends an action elsewhere (first match wins) when a campaign's time ``field`` lies
     after ``now``, or when the request names ``param`` (whose value, if ``sets`` names a
-    field, is stored there: a vendor's "resume at this time" body)."""
+    field, is stored there: a vendor's "resume at this time" body). With ``after_now`` a
+    request member counts only when it is a time after ``now`` (Altcraft: ``activate`` with
+    a future ``start_date`` waits, with a past one runs)."""
 
     to: str
     field: str | None = None
     param: str | None = None
     sets: str | None = None
+    after_now: bool = False
 
     def applies(self, read_time: FieldReader, now: datetime, params: Mapping[str, Any] | None = None) -> bool:
         if self.param is not None:
-            return params is not None and params.get(self.param) is not None
+            value = params.get(self.param) if params is not None else None
+            if value is None or not self.after_now:
+                return value is not None
+            moment = parse_moment(value) if isinstance(value, str) else None
+            return moment is not None and moment > now
         moment = read_time(str(self.field))
         return moment is not None and moment > now
 
     def describe(self) -> str:
-        return f"{self.param} is given" if self.param is not None else f"{self.field} is in the future"
+        if self.param is not None:
+            return f"{self.param} is in the future" if self.after_now else f"{self.param} is given"
+        return f"{self.field} is in the future"
 
 
 @dataclass(frozen=True)
@@ -154,11 +164,15 @@ def _parse_transition(action: str, raw: Any) -> Transition:
         to = _text(guard_body.get("to"), f"{place}.to")
         if "param" in guard_body:
             sets = guard_body.get("sets")
+            after = guard_body.get("after")
+            if after not in (None, "now"):
+                raise ContractError(f"{place}.after: only 'now' is understood, got {after!r}")
             guards.append(
                 Guard(
                     to=to,
                     param=_text(guard_body["param"], f"{place}.param"),
                     sets=_text(sets, f"{place}.sets") if sets is not None else None,
+                    after_now=after == "now",
                 )
             )
             continue

@@ -22,7 +22,7 @@ from referencing.jsonschema import DRAFT202012
 from campaign_mock.contract.errors import ContractError
 from campaign_mock.contract.lifecycle import Lifecycle, parse_lifecycle
 from campaign_mock.contract.operations import HTTP_METHODS, KINDS, Operation, parse_operations, resolve
-from campaign_mock.contract.positions import Positions
+from campaign_mock.contract.positions import Positions, message_path
 from campaign_mock.contract.schema_keywords import HINTS, schemas_in, unknown_keywords
 from campaign_mock.contract.specs import SpecSource
 
@@ -440,7 +440,7 @@ def lint_source(source: SpecSource) -> list[Finding]:
     try:
         lifecycle = parse_lifecycle(document)
     except ContractError as exc:
-        out.add("lifecycle-invalid", ("x-lifecycle",), str(exc))
+        out.add("lifecycle-invalid", message_path(str(exc)) or ("x-lifecycle",), str(exc))
     else:
         _check_lifecycle(out, document, lifecycle, operations)
     return sorted(out.findings, key=lambda finding: (finding.line, finding.column, finding.rule))

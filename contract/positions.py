@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import yaml
@@ -32,3 +33,19 @@ class Positions:
             else:
                 break
         return mark.line + 1, mark.column + 1
+
+
+_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def dotted_path(text: str) -> tuple[str | int, ...]:
+    """``x-lifecycle.transitions.pause.when[0].to`` as the path ``Positions.of`` takes."""
+    return tuple(int(index) if index else name for name, index in _STEP.findall(text))
+
+
+def message_path(message: str) -> tuple[str | int, ...]:
+    """The path a contract error message starts with (``x-lifecycle.initial: ...``), or ()."""
+    head, separator, _ = message.partition(": ")
+    if not separator or " " in head or not head.startswith("x-"):
+        return ()
+    return dotted_path(head)

@@ -21,7 +21,7 @@ from campaign_mock.server.boundary import ErrorBoundary
 from campaign_mock.server.campaigns import CampaignService
 from campaign_mock.server.clock import ControllableClock
 from campaign_mock.server.docs import mount_docs
-from campaign_mock.server.effective_spec import effective_document, render_json, render_yaml
+from campaign_mock.server.effective_spec import effective_admin_document, effective_document, render_json, render_yaml
 from campaign_mock.server.faults import FaultPlan
 from campaign_mock.server.handlers import build_handler
 from campaign_mock.server.ids import IdGenerator, numeric_ids
@@ -66,10 +66,14 @@ def _mount_api(app: falcon.App[falcon.Request, falcon.Response], runtime: Runtim
 
 def _mount_admin(app: falcon.App[falcon.Request, falcon.Response], runtime: Runtime, options: AppOptions) -> None:
     source = read_source(str(bundled_dir() / "admin.yaml"))
-    document = parse_document(source)
-    operations = parse_operations(document, ADMIN_KINDS)
-    validators = compile_validators(document, operations)
-    authenticator = Authenticator(document, [options.admin_key]) if options.admin_key else None
+    # The served copy says whether the key is needed; the operations are read from it, so
+    # what is documented is what is enforced.
+    served = effective_admin_document(
+        parse_document(source), options.error_format, admin_key_required=bool(options.admin_key)
+    )
+    operations = parse_operations(served, ADMIN_KINDS)
+    validators = compile_validators(served, operations)
+    authenticator = Authenticator(served, [options.admin_key]) if options.admin_key else None
     handlers = admin_handlers(runtime, RecordChecks(runtime.contract))
     by_path: dict[str, dict[str, AdminResponder]] = defaultdict(dict)
     for operation in operations:
@@ -79,7 +83,7 @@ def _mount_admin(app: falcon.App[falcon.Request, falcon.Response], runtime: Runt
         )
     for path, responders in by_path.items():
         app.add_route(ADMIN_PREFIX + path, PathResource(responders))
-    app.add_route(ADMIN_PREFIX + "/openapi.yaml", StaticDocument(source.text.encode("utf-8"), "application/yaml"))
+    app.add_route(ADMIN_PREFIX + "/openapi.yaml", StaticDocument(render_yaml(served), "application/yaml"))
 
 
 def build_runtime(

@@ -7,14 +7,19 @@ run the same path.
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import NoReturn
 
 import falcon
 
+from campaign_mock.contract.errors import ContractError
+from campaign_mock.contract.lint import Finding, lint_source
 from campaign_mock.contract.operations import Contract, build_contract, invalid_body_status
-from campaign_mock.contract.specs import parse_document, read_source, validate_openapi
+from campaign_mock.contract.positions import Positions, message_path
+from campaign_mock.contract.specs import SpecSource, parse_document, read_source
 from campaign_mock.contract.tenancy import demo_keys
 from campaign_mock.contract.timefmt import parse_timestamp
 from campaign_mock.server.app import AppOptions, build_runtime, create_app
@@ -32,13 +37,49 @@ from campaign_mock.server.servers import waitress_drop
 from campaign_mock.server.traffic import RateLimitOverrides, RateLimitPolicy, policy_from_spec
 from campaign_mock.server.waitress_runner import ConnectionLimits
 
+log = logging.getLogger("campaign_mock.contract")
 
-def load_checked_contract(reference: str) -> Contract:
-    """Read, validate (OpenAPI 3.1) and interpret a spec; ContractError on any problem."""
+
+def load_checked_contract(reference: str, lint: str = "error") -> Contract:
+    """Read, lint and interpret a spec; ContractError (``file:line:col: ...``) on any problem.
+
+    ``lint``: ``error`` refuses a spec ``campaign-mock lint`` rejects (OpenAPI validity
+    included); ``warn`` logs the findings and serves it if it can be read at all."""
     source = read_source(reference)
+    return _checked(source.origin, source.text, lint)
+
+
+@functools.lru_cache(maxsize=32)
+def _checked(origin: str, text: str, lint: str) -> Contract:
+    """Linted and built once per text (tests assemble the same spec hundreds of times).
+
+    OpenAPI validity is reported first, then what stops the contract from being read at all,
+    then the other lint findings (which ``--lint warn`` lets the server live with)."""
+    source = SpecSource(origin, text)
+    findings = lint_source(source)
+    errors = sorted(
+        (finding for finding in findings if finding.severity == "error"), key=lambda f: f.rule != "openapi-valid"
+    )
     document = parse_document(source)
-    validate_openapi(document, source.origin)
-    return build_contract(document, source.origin)
+    try:
+        contract = build_contract(document, origin)
+    except ContractError as exc:
+        if errors and errors[0].rule == "openapi-valid":
+            raise ContractError(_first_of(errors, origin, servable=False)) from exc
+        message = str(exc).removeprefix(f"{origin}: ")
+        line, column = Positions(text).of(message_path(message))
+        raise ContractError(f"{origin}:{line}:{column}: {message}") from exc
+    if errors and lint == "error":
+        raise ContractError(_first_of(errors, origin, servable=True))
+    for finding in findings:
+        log.warning("%s", finding.as_text())
+    return contract
+
+
+def _first_of(errors: list[Finding], origin: str, servable: bool) -> str:
+    more = f"and {len(errors) - 1} more; `campaign-mock lint {origin}` lists them" if len(errors) > 1 else ""
+    hint = "; ".join(part for part in (more, "--lint warn serves the spec anyway" if servable else "") if part)
+    return errors[0].as_text() + (f" ({hint})" if hint else "")
 
 
 def configured_error_format(settings: ServeSettings, contract: Contract) -> ErrorFormat:
@@ -102,7 +143,7 @@ def assemble(
     ids: IdGenerator | None = None,
     drop_connection: Callable[[], NoReturn] | None = None,
 ) -> Assembled:
-    contract = load_checked_contract(settings.spec)
+    contract = load_checked_contract(settings.spec, settings.lint)
     granian = settings.server == "granian"
     known = {operation.operation_id for operation in contract.operations} | {"*"}
     faults = [parse_rule(raw) for raw in settings.faults]

@@ -21,7 +21,16 @@ from campaign_mock.conformance.cli import add_check_parser
 from campaign_mock.contract.cli import add_review_parsers
 from campaign_mock.contract.errors import ContractError
 from campaign_mock.server.assembly import Assembled, assemble
-from campaign_mock.server.config import BY_KEY, DEMO_API_KEY, ConfigError, ServeSettings, env_name, resolve_settings
+from campaign_mock.server.config import (
+    BY_KEY,
+    DEMO_API_KEY,
+    SETTINGS,
+    ConfigError,
+    ServeSettings,
+    Setting,
+    env_name,
+    resolve_settings,
+)
 from campaign_mock.server.granian_runner import free_port, require_granian, serve_granian, wait_until_listening
 from campaign_mock.server.persistence import StateFile, StateFileError
 from campaign_mock.server.redaction import mask_key_entry
@@ -32,69 +41,48 @@ USAGE_ERROR = 2
 QUEUE_LOGGER = "waitress.queue"
 
 
-def _help(key: str, extra: str = "") -> str:
-    setting = BY_KEY[key]
-    default = "" if setting.default in (None, [], {}) else f" (default: {setting.default})"
-    env = f"; env {env_name(key)}" if setting.env else ""
-    return f"{setting.help}{extra}{default}. Config key: {key}{env}."
+def _help(setting: Setting) -> str:
+    """What ``--help`` says of a setting: what it does, its values, its default, its other spellings."""
+    values = f" Values: {setting.values}." if setting.values else ""
+    env = f"; env {env_name(setting.key)}" if setting.env else ""
+    return f"{setting.help}.{values} Default: {setting.shown_default()}. Config key: {setting.key}{env}."
+
+
+def _metavar(setting: Setting) -> str:
+    """``{key,operation,global}`` for a choice, the short values themselves, else a name."""
+    choices = [part.strip() for part in setting.values.split("|")]
+    if len(choices) > 1 and all(choice and " " not in choice for choice in choices):
+        return "{" + ",".join(choices) + "}"
+    if setting.values and len(setting.values) <= 20 and " " not in setting.values:
+        return setting.values
+    return setting.key.upper()
 
 
 def _add_serve(commands: Any) -> None:
     serve = commands.add_parser(
         "serve",
-        help="serve a contract as a stateful mock (waitress)",
+        help="serve a contract as a stateful mock",
         description=(
-            "Serve a campaign contract as a stateful in-memory mock. Settings come from, in rising "
-            "precedence: built-in defaults, --config FILE, CAMPAIGN_MOCK_* environment variables, flags."
+            "Serve a campaign contract as a stateful mock. Settings come from, in rising precedence: "
+            "built-in defaults, --config FILE (paths in it are relative to it), CAMPAIGN_MOCK_* environment "
+            "variables, flags. Config-only keys: error_formats, faults."
         ),
     )
     serve.add_argument(
         "--config", metavar="FILE", help=f"YAML file of settings (keys as listed below); env {env_name('config')}."
     )
-    serve.add_argument("--spec", metavar="PATH|NAME|URL", help=_help("spec"))
-    serve.add_argument("--host", help=_help("host"))
-    serve.add_argument("--port", type=str, help=_help("port"))
-    serve.add_argument(
-        "--api-key", dest="api_keys", action="append", metavar="KEY", help=_help("api_keys", "; repeat for several")
-    )
-    serve.add_argument("--error-format", metavar="NAME", help=_help("error_format"))
-    serve.add_argument("--server", metavar="NAME", help=_help("server"))
-    serve.add_argument("--workers", metavar="N", help=_help("workers"))
-    serve.add_argument("--threads", type=str, metavar="N", help=_help("threads"))
-    serve.add_argument("--max-body-bytes", type=str, metavar="N", help=_help("max_body_bytes"))
-    serve.add_argument("--max-header-bytes", metavar="N", help=_help("max_header_bytes"))
-    serve.add_argument("--max-query-bytes", metavar="N", help=_help("max_query_bytes"))
-    serve.add_argument("--max-json-depth", metavar="N", help=_help("max_json_depth"))
-    serve.add_argument("--rate-limit", metavar="WINDOWS", help=_help("rate_limit"))
-    serve.add_argument("--rate-limit-scope", metavar="SCOPE", help=_help("rate_limit_scope"))
-    serve.add_argument("--rate-limit-algorithm", metavar="NAME", help=_help("rate_limit_algorithm"))
-    serve.add_argument("--rate-limit-headers", metavar="STYLE", help=_help("rate_limit_headers"))
-    serve.add_argument("--concurrency-limit", metavar="N", help=_help("concurrency_limit"))
-    serve.add_argument("--concurrency-queue", metavar="N", help=_help("concurrency_queue"))
-    serve.add_argument("--concurrency-wait", metavar="SECONDS", help=_help("concurrency_wait"))
-    serve.add_argument(
-        "--no-admin", dest="admin", action="store_const", const=False, help=_help("admin", "; this flag turns it off")
-    )
-    serve.add_argument("--admin-key", metavar="KEY", help=_help("admin_key"))
-    serve.add_argument("--clock-start", metavar="TIMESTAMP", help=_help("clock_start"))
-    serve.add_argument("--freeze-clock", action="store_const", const=True, help=_help("freeze_clock"))
-    serve.add_argument("--fault-seed", metavar="N", help=_help("fault_seed"))
-    serve.add_argument("--journal-size", metavar="N", help=_help("journal_size"))
-    serve.add_argument("--journal-bytes", metavar="N", help=_help("journal_bytes"))
-    serve.add_argument("--max-campaigns", metavar="N", help=_help("max_campaigns"))
-    serve.add_argument("--max-events", metavar="N", help=_help("max_events"))
-    serve.add_argument("--max-connections", metavar="N", help=_help("max_connections"))
-    serve.add_argument("--idle-timeout", metavar="SECONDS", help=_help("idle_timeout"))
-    serve.add_argument("--body-timeout", metavar="SECONDS", help=_help("body_timeout"))
-    serve.add_argument("--state-file", metavar="PATH", help=_help("state_file"))
-    serve.add_argument("--state-interval", metavar="SECONDS", help=_help("state_interval"))
-    serve.add_argument(
-        "--no-request-log",
-        dest="log_requests",
-        action="store_const",
-        const=False,
-        help=_help("log_requests", "; this flag turns it off"),
-    )
+    for setting in SETTINGS:
+        option = setting.option
+        if option is None:
+            continue
+        if setting.switch is not None:
+            serve.add_argument(
+                option, dest=setting.key, action="store_const", const=setting.switch, help=_help(setting)
+            )
+        elif setting.repeat:
+            serve.add_argument(option, dest=setting.key, action="append", metavar="KEY", help=_help(setting))
+        else:
+            serve.add_argument(option, dest=setting.key, metavar=_metavar(setting), help=_help(setting))
     serve.set_defaults(run=run_serve)
 
 

@@ -25,7 +25,9 @@ class ErrorFormat(Protocol):
 
     def render(self, error: ApiError, now: datetime) -> dict[str, Any]: ...
 
-    def schema(self) -> dict[str, Any]: ...
+    def schema(self, status: int | None = None) -> dict[str, Any]:
+        """The JSON schema of the body written for ``status`` (None: for any status)."""
+        ...
 
 
 class ProblemFormat:
@@ -44,7 +46,7 @@ class ProblemFormat:
         body.update(error.extra)
         return body
 
-    def schema(self) -> dict[str, Any]:
+    def schema(self, status: int | None = None) -> dict[str, Any]:
         return {
             "type": "object",
             "required": ["type", "title", "status", "detail"],
@@ -53,6 +55,10 @@ class ProblemFormat:
                 "title": {"type": "string"},
                 "status": {"type": "integer", "minimum": 400, "maximum": 599},
                 "detail": {"type": "string"},
+                "errors": {"type": "array", "items": {"type": "object"}, "description": "One entry per invalid input."},
+                "current_status": {"type": "string", "description": "The campaign's state (409)."},
+                "allowed_actions": {"type": "array", "items": {"type": "string"}, "description": "Possible now (409)."},
+                "current_etag": {"type": "string", "description": "The current version, for If-Match (412)."},
             },
         }
 
@@ -73,7 +79,7 @@ class EnvelopeFormat:
             }
         }
 
-    def schema(self) -> dict[str, Any]:
+    def schema(self, status: int | None = None) -> dict[str, Any]:
         return {
             "type": "object",
             "required": ["error"],
@@ -129,7 +135,7 @@ class TemplateFormat:
         }
         return {key: _fill(value, values) for key, value in self._template.items()}
 
-    def schema(self) -> dict[str, Any]:
+    def schema(self, status: int | None = None) -> dict[str, Any]:
         return _schema_of(self._template)
 
 
@@ -188,7 +194,10 @@ class ByStatusFormat:
     def render(self, error: ApiError, now: datetime) -> dict[str, Any]:
         return self._for(error.status).render(error, now)
 
-    def schema(self) -> dict[str, Any]:
+    def schema(self, status: int | None = None) -> dict[str, Any]:
+        """The body for ``status`` alone; only a schema for any status lists every shape."""
+        if status is not None:
+            return self._for(status).schema()
         return {"anyOf": [each.schema() for each in self._formats.values()]}
 
 

@@ -124,7 +124,7 @@ def test_the_kit_runs_from_pytest_with_pyargs() -> None:
     assert passing.returncode == 0, passing.stdout[-3000:]
     assert "2 passed, 5 skipped" in passing.stdout
     assert failing.returncode == 1, failing.stdout[-3000:]
-    assert "the --api-key given was refused" in failing.stdout
+    assert "the --conformance-api-key given was refused" in failing.stdout
 
 
 def _contract() -> Contract:

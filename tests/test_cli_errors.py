@@ -50,14 +50,15 @@ def test_a_spec_without_a_lifecycle_is_refused_naming_the_extension(tmp_path: Pa
     spec = tmp_path / "bare.yaml"
     spec.write_text("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n")
     line = one_line_error(run_cli("serve", "--spec", str(spec)).stderr)
-    assert f"{spec}: x-lifecycle: missing" in line
+    assert f"{spec}:1:1: x-lifecycle: missing" in line
 
 
 def test_invalid_openapi_is_refused_naming_the_place(tmp_path: Path) -> None:
     spec = tmp_path / "broken.yaml"
     spec.write_text("openapi: 3.1.0\ninfo: {title: t}\npaths: {}\n")
     line = one_line_error(run_cli("serve", "--spec", str(spec)).stderr)
-    assert "invalid OpenAPI" in line
+    assert f"{spec}:2:" in line  # where info lacks its version
+    assert "openapi-valid" in line
     assert "version" in line
 
 

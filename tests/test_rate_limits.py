@@ -98,11 +98,11 @@ def test_the_served_spec_states_the_limits_and_documents_429_everywhere_limited(
     assert served["x-rate-limit"]["windows"] == ["10/1s", "150/60s"]
     for item in served["paths"].values():
         for method in ("get", "post", "patch", "delete"):
-            if method not in item:
-                continue
-            too_many = item[method]["responses"]["429"]
-            assert too_many["headers"]["Retry-After"]["required"] is True
-            assert "application/problem+json" in too_many["content"]
+            if method in item:  # every limited operation refers to the one 429 component
+                assert item[method]["responses"]["429"] == {"$ref": "#/components/responses/MockTooManyRequests"}
+    too_many = served["components"]["responses"]["MockTooManyRequests"]
+    assert too_many["headers"]["Retry-After"]["required"] is True
+    assert "application/problem+json" in too_many["content"]
 
 
 def test_a_spec_without_limits_serves_no_429_and_no_extension(make_client: ClientFactory) -> None:

@@ -1,0 +1,148 @@
+"""Every mistake a user can make is one line naming what to fix, and exit status 2: a wrong
+base URL or spec for the kit, a spec lint rejects, an unwritable output, a relative path in a
+config file, either spelling of the key variable; ``--help`` names every value and default."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from campaign_mock.server.config import resolve_settings
+from tests.cli_process import cli_command, run_cli, serving
+from tests.conftest import CANONICAL_SPEC, REPO
+
+
+def one_line(stderr: str) -> str:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("spec", "suffix", "named"),
+    [
+        ("campaigns", "/v2", "listCampaigns is not served there"),
+        ("woodpecker", "", "createCampaign is not served there"),
+    ],
+    ids=["a wrong path (list)", "another server's spec (create)"],
+)
+def test_check_against_the_wrong_base_url_or_spec_is_a_usage_error(spec: str, suffix: str, named: str) -> None:
+    with serving("--no-request-log") as served:
+        result = run_cli("check", "--spec", spec, "--base-url", served.url + suffix, "--api-key", "demo-key")
+        served.interrupt()
+    assert result.returncode == 2
+    line = one_line(result.stderr)
+    assert named in line
+    assert "--base-url must be where the spec's paths start" in line
+    assert result.stdout == ""
+
+
+def test_a_refused_connection_is_one_readable_line() -> None:
+    result = run_cli("check", "--spec", "campaigns", "--base-url", "http://127.0.0.1:9")
+    assert result.returncode == 2
+    assert one_line(result.stderr) == (
+        "campaign-mock: error: cannot reach http://127.0.0.1:9 (--base-url): [Errno 111] Connection refused"
+    )
+
+
+def test_the_pytest_kit_without_a_target_fails_naming_the_pytest_option() -> None:
+    ran = subprocess.run(
+        [sys.executable, "-m", "pytest", "--pyargs", "campaign_mock.conformance", "-q", "-p", "no:cacheprovider"],
+        capture_output=True,
+        text=True,
+        cwd=REPO / "tests",
+        timeout=120,
+        check=False,
+    )
+    assert ran.returncode == 1, ran.stdout[-2000:]
+    assert "give --base-url URL" in ran.stdout
+    assert "passed" not in ran.stdout.splitlines()[-1]
+
+
+def test_serve_refuses_a_spec_that_lint_rejects_and_serves_it_with_lint_warn(tmp_path: Path) -> None:
+    spec = tmp_path / "unreachable.yaml"
+    text = CANONICAL_SPEC.read_text()
+    spec.write_text(
+        text.replace(
+            "    complete: {from: [active, paused], to: completed}\n",
+            "    complete: {from: [active, paused], to: completed}\n    unarchive: {from: [archived], to: draft}\n",
+        )
+    )
+    refused = run_cli("serve", "--port", "0", "--spec", str(spec))
+    assert refused.returncode == 2
+    line = one_line(refused.stderr)
+    assert re.search(rf"{re.escape(str(spec))}:\d+:\d+: \S+: ", line), line
+    assert "--lint warn serves the spec anyway" in line
+    with serving("--spec", str(spec), "--lint", "warn", "--no-request-log") as served:
+        served.interrupt()
+
+
+def test_a_contract_error_names_the_file_line_and_column(tmp_path: Path) -> None:
+    spec = tmp_path / "conflict.yaml"
+    spec.write_text(CANONICAL_SPEC.read_text().replace("  conflict: 409\n", "  conflict: 999\n"))
+    line = one_line(run_cli("serve", "--port", "0", "--spec", str(spec)).stderr)
+    expected = next(number for number, text in enumerate(spec.read_text().splitlines(), 1) if "conflict: 999" in text)
+    assert f"{spec}:{expected}:" in line
+    assert "x-lifecycle.conflict: expected a 4xx status, got 999" in line
+
+
+def test_diagram_into_a_missing_folder_is_one_line(tmp_path: Path) -> None:
+    result = run_cli("diagram", "campaigns", "-o", str(tmp_path / "missing" / "dir" / "x.svg"))
+    assert result.returncode == 2
+    assert "cannot write" in one_line(result.stderr)
+
+
+def test_paths_in_a_config_file_are_relative_to_that_file(tmp_path: Path) -> None:
+    folder = tmp_path / "config"
+    folder.mkdir()
+    shutil.copy(CANONICAL_SPEC, folder / "mine.yaml")
+    config = folder / "mock.yaml"
+    config.write_text("spec: mine.yaml\nstate_file: state/mock.json\n")
+    settings = resolve_settings(str(config), {}, {})
+    assert (settings.spec, settings.state_file) == (str(folder / "mine.yaml"), str(folder / "state" / "mock.json"))
+    assert resolve_settings(None, {}, {"spec": "mine.yaml"}).spec == "mine.yaml"  # flags stay as given
+    named = tmp_path / "named.yaml"
+    named.write_text("spec: ocamba\n")
+    assert resolve_settings(str(named), {}, {}).spec == "ocamba"  # a bundled name stays a name
+
+
+def test_serve_and_check_read_either_spelling_of_the_key_variable() -> None:
+    singular = resolve_settings(None, {"CAMPAIGN_MOCK_API_KEY": "one-key"}, {})
+    plural = resolve_settings(None, {"CAMPAIGN_MOCK_API_KEYS": "a-key,b-key"}, {})
+    assert (singular.api_keys, plural.api_keys) == (["one-key"], ["a-key", "b-key"])
+    with serving("--api-key", "env-key", "--no-request-log") as served:
+        env = {**os.environ, "CAMPAIGN_MOCK_API_KEYS": "env-key"}
+        env.pop("CAMPAIGN_MOCK_API_KEY", None)
+        checked = subprocess.run(
+            [*cli_command(), "check", "--spec", "campaigns", "--base-url", served.url, "--only", "listing"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**env, "PYTHONUNBUFFERED": "1"},
+            check=False,
+        )
+        served.interrupt()
+    assert checked.returncode == 0, checked.stderr[-2000:] + checked.stdout[-2000:]
+
+
+def test_serve_help_names_every_options_values_and_default() -> None:
+    text = run_cli("serve", "--help").stdout
+    blocks = re.split(r"\n  (?=-)", text.split("options:", 1)[1])
+    described = {block.split()[0]: " ".join(block.split()) for block in blocks if block.strip()}
+    flattened = " ".join(text.split())
+    assert len(described) > 30
+    for option, block in described.items():
+        if option in ("-h,", "--config"):
+            continue
+        assert "Default:" in block, option
+    for choice in ("{key,operation,global}", "{fixed-window,token-bucket}", "{ietf,legacy,none}", "{waitress,granian}"):
+        assert choice in text, choice
+    assert "--no-admin serve the admin API under /__admin; --no-admin leaves it out. Default: served." in flattened
+    assert "KEY#SCOPE,SCOPE" in flattened
