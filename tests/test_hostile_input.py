@@ -79,15 +79,30 @@ paths = st.one_of(
     st.builds(lambda s: f"/__admin/{s}", st.sampled_from(["clock", "faults", "journal", "campaigns", "reset"])),
     st.builds(lambda s: f"/{s}", segments),
 )
-queries = st.dictionaries(
-    st.sampled_from(["status", "limit", "offset", "method", "x"]), st.text(max_size=40), max_size=3
-).map(lambda q: ("?" + urlencode(q)) if q else "")
+query_values = st.one_of(
+    st.text(max_size=40),
+    st.integers(1, 5000).map(lambda digits: "9" * digits),
+    st.sampled_from(["²", "1e400", "-0", "1" * 400 + ".0", "%ED%A0%80", "nan", "Infinity"]),
+)
+queries = st.dictionaries(st.sampled_from(["status", "limit", "offset", "method", "x"]), query_values, max_size=3).map(
+    lambda q: ("?" + urlencode(q)) if q else ""
+)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
     max_leaves=20,
 )
-bodies = st.one_of(st.binary(max_size=300), json_values.map(lambda v: json.dumps(v).encode()))
+lone_surrogates = st.integers(0xD800, 0xDFFF).map(lambda code: f'{{"name": "x\\u{code:04x}"}}'.encode())
+huge_numbers = st.integers(300, 5000).map(
+    lambda digits: b'{"name": "x", "settings": {"daily_limit": ' + b"9" * digits + b"}}"
+)
+bodies = st.one_of(
+    st.binary(max_size=300),
+    json_values.map(lambda v: json.dumps(v).encode()),
+    lone_surrogates,
+    huge_numbers,
+    st.just(b'{"name": "x", "settings": {"daily_limit": 1e400}}'),
+)
 header_sets = st.fixed_dictionaries(
     {},
     optional={
@@ -120,3 +135,39 @@ def test_no_generated_raw_request_gets_a_5xx(
 def test_the_default_limits_leave_room_for_ordinary_requests(client: falcon.testing.TestClient) -> None:
     """The defaults leave room for ordinary requests."""
     assert client.simulate_get("/campaigns", headers={**AUTH, "X-Trace": "a" * 1000}).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def live_altcraft() -> Iterator[tuple[str, int]]:
+    assembled = assemble(ServeSettings(spec="altcraft", log_requests=False))
+    with ThreadedServer(assembled.app, threads=4) as server:
+        yield server.host, server.port
+
+
+xml_text = st.one_of(
+    st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=30).map(
+        lambda s: s.replace("&", "&amp;").replace("<", "&lt;")
+    ),
+    st.integers(1, 5000).map(lambda digits: "9" * digits),
+    st.sampled_from(["²", "1e400", "nan", "-1", "", "demo-key", "view-key", "true"]),
+)
+xml_bodies = st.builds(
+    lambda members: ("<xml>" + "".join(f"<{name}>{value}</{name}>" for name, value in members) + "</xml>").encode(),
+    st.lists(
+        st.tuples(st.sampled_from(["token", "id", "name", "start_date", "from_id", "limit", "format"]), xml_text),
+        max_size=5,
+    ),
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], database=None)
+@given(
+    method=st.sampled_from(["add", "get", "list", "activate", "deactivate", "completed", "get_status", "nope"]),
+    body=st.one_of(xml_bodies, st.binary(max_size=200)),
+    content_type=st.sampled_from(["application/xml", "text/xml", "application/json"]),
+)
+def test_no_generated_xml_request_to_altcraft_gets_a_5xx(
+    live_altcraft: tuple[str, int], method: str, body: bytes, content_type: str
+) -> None:
+    status, _ = _raw(*live_altcraft, "POST", f"/api/v1.1/scampaigns/{method}", {"Content-Type": content_type}, body)
+    assert status < 500, (method, content_type, body[:200])
