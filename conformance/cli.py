@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from campaign_mock.conformance.context import DEFAULT_SEED
+from campaign_mock.conformance.html_report import write_html
 from campaign_mock.conformance.report import render_text, write_junit
 from campaign_mock.conformance.results import UsageError
 from campaign_mock.conformance.runner import GROUPS, CheckRequest, run_check
@@ -149,6 +150,21 @@ def add_check_parser(commands: Any) -> None:
             "campaigns answer 404); env CAMPAIGN_MOCK_OTHER_API_KEY"
         ),
     )
+    check.add_argument(
+        "--allow-unchecked",
+        action="store_true",
+        help=(
+            "let a run in which a rule group could check nothing (no example and no body the kit could make, "
+            "a state it cannot reach, ...) still be conformant; without it such a run exits 1 naming what "
+            "was not checked (default: off)"
+        ),
+    )
+    check.add_argument(
+        "--html",
+        metavar="FILE",
+        help="also write a self-contained HTML page: verdict, coverage, state x action matrix, failures "
+        "(default: none)",
+    )
     check.set_defaults(run=run_check_command)
 
 
@@ -172,6 +188,7 @@ def run_check_command(args: argparse.Namespace) -> int:
         timer_step_seconds=args.timer_step,
         tenant=args.tenant,
         other_api_key=args.other_api_key,
+        allow_unchecked=args.allow_unchecked,
     )
     try:
         report = run_check(request)
@@ -181,4 +198,9 @@ def run_check_command(args: argparse.Namespace) -> int:
     print(render_text(report), flush=True)
     if args.junit_xml:
         write_junit(report, args.junit_xml)
-    return CONFORMANT if report.conformant else NOT_CONFORMANT
+    if args.html:
+        write_html(report, args.html)
+    if report.conformant:
+        return CONFORMANT
+    # The target died before anything failed: no verdict, a usage-level error (the report stays).
+    return USAGE if report.stopped is not None and not report.failures else NOT_CONFORMANT

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from campaign_mock.conformance.coverage import Coverage
+from campaign_mock.conformance.results import GroupResult
 from campaign_mock.conformance.target import Exchange, Target
 from campaign_mock.conformance.view import ContractView
 
@@ -29,6 +31,14 @@ class KitContext:
     view: ContractView
     options: KitOptions
     progress: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr, flush=True))
+    results: dict[str, GroupResult] = field(default_factory=dict)
+    coverage: Coverage = field(default_factory=Coverage)
+
+    def start(self, group: str) -> GroupResult:
+        """The result a group fills; kept here, so what a group found survives its end (a
+        target that stops answering mid-group leaves its findings so far in the report)."""
+        self.results[group] = GroupResult(group)
+        return self.results[group]
 
 
 class Scenario:

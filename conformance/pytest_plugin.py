@@ -30,3 +30,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     _add(group, "--conformance-skip", default="", help="comma-separated rule groups to leave out")
     _add(group, "--conformance-seed", type=int, default=DEFAULT_SEED, help="seed for schemathesis")
     _add(group, "--conformance-max-examples", type=int, default=20, help="examples per operation in fuzzing")
+    _add(
+        group,
+        "--conformance-allow-unchecked",
+        action="store_true",
+        default=False,
+        help="let a group that could check nothing pass (as check --allow-unchecked)",
+    )

@@ -6,37 +6,58 @@ from collections import defaultdict
 from pathlib import Path
 from xml.etree import ElementTree
 
-from campaign_mock.conformance.results import Outcome, Verdict
+from campaign_mock.conformance.results import GroupResult, Outcome, Verdict
 from campaign_mock.conformance.runner import Report
 from campaign_mock.conformance.target import KEY_PLACEHOLDER
+from campaign_mock.contract.jsontext import printable
 
 MAX_FAILURES_PER_RULE = 5
 
 
-def render_text(report: Report) -> str:
-    lines = [f"campaign-mock check: {report.spec} against {report.base_url}", ""]
+def _group_verdict(group: GroupResult) -> str:
+    failed = any(outcome.failed for outcome in group.outcomes)
+    if failed:
+        return "FAIL"
+    if group.checked_nothing:
+        return "NONE"  # had promises, checked none: not a pass
+    return "PASS" if group.checked else "N/A"
+
+
+def _groups(report: Report) -> list[str]:
+    lines = []
     for group in report.groups:
         failed = sum(1 for outcome in group.outcomes if outcome.failed)
         passed = sum(1 for outcome in group.outcomes if outcome.verdict is Verdict.PASSED)
-        skipped = sum(1 for outcome in group.outcomes if outcome.verdict is Verdict.SKIPPED)
-        verdict = "FAIL" if failed else ("SKIP" if not passed else "PASS")
+        skipped = sum(1 for outcome in group.outcomes if outcome.verdict is Verdict.SKIPPED and outcome.applicable)
         lines.append(
-            f"  {group.group:<11} {verdict}  {passed} passed, {failed} failed, {skipped} skipped"
+            f"  {group.group:<11} {_group_verdict(group):<4}  {passed} passed, {failed} failed, {skipped} not checked"
             f"  ({group.summary or '-'}; {group.seconds:.1f} s)"
         )
+    lines.extend(f"  {name:<11} ----  not run (the target stopped answering)" for name in report.not_run)
+    return lines
+
+
+def _not_checked(report: Report) -> list[str]:
     skips = [outcome for outcome in report.outcomes if outcome.verdict is Verdict.SKIPPED]
-    if skips:
-        lines += ["", "Not checked:"]
-        for outcome in skips:
-            lines.append(f"  {outcome.rule} [{outcome.operation}]: {outcome.note}")
+    lines: list[str] = []
+    for applicable, title in (
+        (True, "Not checked (the spec promises it; the kit could not check it):"),
+        (False, "Not applicable (the spec makes no such promise):"),
+    ):
+        chosen = [outcome for outcome in skips if outcome.applicable is applicable]
+        if chosen:
+            lines += ["", title]
+            lines.extend(f"  {outcome.rule} [{outcome.operation}]: {outcome.note}" for outcome in chosen)
+    return lines
+
+
+def _failures(report: Report) -> list[str]:
     by_rule: dict[str, list[Outcome]] = defaultdict(list)
     for outcome in report.failures:
         by_rule[outcome.rule].append(outcome)
-    if by_rule:
-        lines += [
-            "",
-            f"Failures, by rule (reproduce with: export API_KEY=<your key>; {KEY_PLACEHOLDER} stands for it):",
-        ]
+    if not by_rule:
+        return []
+    lines = ["", f"Failures, by rule (reproduce with: export API_KEY=<your key>; {KEY_PLACEHOLDER} stands for it):"]
     for rule, outcomes in sorted(by_rule.items()):
         lines += ["", f"{rule}: {len(outcomes)} failure(s)"]
         for outcome in outcomes[:MAX_FAILURES_PER_RULE]:
@@ -48,19 +69,44 @@ def render_text(report: Report) -> str:
                 lines.extend(f"        {step}" for step in outcome.steps)
         if len(outcomes) > MAX_FAILURES_PER_RULE:
             lines.append(f"  ... and {len(outcomes) - MAX_FAILURES_PER_RULE} more")
-    passed = report.count(Verdict.PASSED)
-    lines.append("")
+    return lines
+
+
+def verdict_line(report: Report) -> str:
+    unchecked = sum(1 for o in report.outcomes if o.verdict is Verdict.SKIPPED and o.applicable)
+    summary = f"{report.count(Verdict.PASSED)} passed, {unchecked} not checked, in {report.seconds:.1f} s"
     if report.conformant:
-        lines.append(
-            f"Result: conformant. {passed} checks passed, {len(skips)} not checked, in {report.seconds:.1f} s."
-        )
-    else:
+        return f"Result: conformant. {summary}."
+    if report.failures:
         broken = report.broken_rules()
-        lines.append(
+        return (
             f"Result: NOT conformant. {len(broken)} rule(s) broken ({', '.join(broken)}); "
-            f"{len(report.failures)} failed, {passed} passed, {len(skips)} not checked, in {report.seconds:.1f} s."
+            f"{len(report.failures)} failed, {summary}."
         )
-    return "\n".join(lines)
+    if report.stopped is not None:
+        return f"Result: no verdict: the target stopped answering. {summary}."
+    reasons = "; ".join(
+        f"{group.group} ({'; '.join(sorted({o.note for o in group.outcomes if o.applicable}))})"
+        for group in report.unchecked_groups
+    )
+    return (
+        f"Result: NOT conformant: not checked: {reasons}. A group that checked nothing is no pass "
+        f"(--allow-unchecked accepts it). {summary}."
+    )
+
+
+def render_text(report: Report) -> str:
+    lines = [f"campaign-mock check: {report.spec} against {report.base_url}", "", *_groups(report)]
+    if report.coverage:
+        lines += ["", report.coverage]
+    if report.generated_bodies:
+        made = ", ".join(report.generated_bodies)
+        lines += ["", f"Request bodies made from the schema (the spec gives no example): {made}"]
+    lines += [*_not_checked(report), *_failures(report), ""]
+    if report.stopped is not None:
+        lines.append(f"Run ended early: {report.stopped}.")
+    lines.append(verdict_line(report))
+    return printable("\n".join(lines))
 
 
 def write_junit(report: Report, path: str) -> None:

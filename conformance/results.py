@@ -24,6 +24,7 @@ class Outcome:
     received: str = ""
     steps: tuple[str, ...] = ()  # curl lines that reproduce it from a fresh state
     note: str = ""
+    applicable: bool = True  # skipped: False when the spec makes no such promise (no list, no limit)
 
     @property
     def failed(self) -> bool:
@@ -44,7 +45,21 @@ class GroupResult:
         self.outcomes.append(Outcome(self.group, rule, operation, Verdict.FAILED, expected, received, steps))
 
     def skipped(self, rule: str, operation: str, why: str) -> None:
+        """A promise of the spec the kit could not check (listed under "Not checked")."""
         self.outcomes.append(Outcome(self.group, rule, operation, Verdict.SKIPPED, note=why))
+
+    def not_applicable(self, rule: str, operation: str, why: str) -> None:
+        """A rule the spec gives nothing to check by (no list operation, no rate limit)."""
+        self.outcomes.append(Outcome(self.group, rule, operation, Verdict.SKIPPED, note=why, applicable=False))
+
+    @property
+    def checked(self) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.verdict is not Verdict.SKIPPED)
+
+    @property
+    def checked_nothing(self) -> bool:
+        """The group had promises to check and checked none of them."""
+        return self.checked == 0 and any(outcome.applicable for outcome in self.outcomes)
 
     def check(
         self, ok: bool, rule: str, operation: str, expected: str, received: str, steps: tuple[str, ...] = ()

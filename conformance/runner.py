@@ -14,11 +14,22 @@ from dataclasses import dataclass, field
 import requests
 
 from campaign_mock.conformance.context import DEFAULT_SEED, KitContext, KitOptions
-from campaign_mock.conformance.groups import auth, errors, lifecycle, listing, rate_limit, schema, stateful
+from campaign_mock.conformance.groups import (
+    auth,
+    errors,
+    headers,
+    lifecycle,
+    listing,
+    rate_limit,
+    schema,
+    stateful,
+    updates,
+)
 from campaign_mock.conformance.results import GroupResult, Outcome, UsageError, Verdict
-from campaign_mock.conformance.target import Target, root_cause
+from campaign_mock.conformance.target import Target, TargetStopped, root_cause
 from campaign_mock.conformance.view import ContractView
 from campaign_mock.contract.errors import ContractError
+from campaign_mock.contract.lifecycle import Lifecycle
 from campaign_mock.contract.operations import build_contract
 from campaign_mock.contract.specs import parse_document, read_source
 
@@ -26,6 +37,8 @@ GROUPS: dict[str, Callable[[KitContext], GroupResult]] = {
     "schema": schema.run,
     "stateful": stateful.run,
     "lifecycle": lifecycle.run,
+    "updates": updates.run,
+    "headers": headers.run,
     "listing": listing.run,
     "auth": auth.run,
     "errors": errors.run,
@@ -69,6 +82,7 @@ class CheckRequest:
     tenant: str | None = None
     other_api_key: str | None = None
     option_names: Mapping[str, str] = field(default_factory=lambda: dict(CLI_OPTIONS))
+    allow_unchecked: bool = False
 
 
 @dataclass
@@ -77,6 +91,18 @@ class Report:
     base_url: str
     groups: list[GroupResult]
     seconds: float
+    coverage: str = ""
+    generated_bodies: list[str] = field(default_factory=list)  # operations sent a body made from the schema
+    allow_unchecked: bool = False
+    stopped: str | None = None  # why the run ended early: the target stopped answering
+    not_run: list[str] = field(default_factory=list)
+    lifecycle: Lifecycle | None = None
+    pairs: dict[tuple[str, str], list[Outcome]] = field(default_factory=dict)  # (state, action) -> its outcomes
+
+    @property
+    def unchecked_groups(self) -> list[GroupResult]:
+        """Groups that had promises to check and checked none of them."""
+        return [group for group in self.groups if group.checked_nothing]
 
     @property
     def outcomes(self) -> list[Outcome]:
@@ -88,7 +114,11 @@ class Report:
 
     @property
     def conformant(self) -> bool:
-        return not self.failures
+        """No rule broken, the run completed, and every group checked something (unless
+        ``--allow-unchecked``): a kit that checked nothing must not say "conformant"."""
+        if self.failures or self.stopped is not None:
+            return False
+        return self.allow_unchecked or not self.unchecked_groups
 
     def count(self, verdict: Verdict) -> int:
         return sum(1 for outcome in self.outcomes if outcome.verdict is verdict)
@@ -157,16 +187,38 @@ def run_check(request: CheckRequest, progress: Callable[[str], None] | None = No
         request.other_api_key,
     )
     context = KitContext(target, view, kit_options)
+    target.on_answer = context.coverage.answered
     if progress is not None:
         context.progress = progress
     started = time.perf_counter()
-    results = []
+    results: list[GroupResult] = []
+    stopped = None
     for name in names:
         context.progress(f"[{name}] running")
         group_started = time.perf_counter()
-        result = GROUPS[name](context)
+        try:
+            GROUPS[name](context)
+        except TargetStopped as stop:
+            where = f"request {stop.number} of the {name} group ({stop.request})"
+            stopped = f"the target stopped answering at {where}: {stop.reason}"
+        result = context.results.get(name) or context.start(name)
         result.seconds = time.perf_counter() - group_started
         failed = sum(1 for outcome in result.outcomes if outcome.failed)
         context.progress(f"[{name}] {'FAILED' if failed else 'ok'} in {result.seconds:.1f} s ({result.summary})")
         results.append(result)
-    return Report(source.origin, request.base_url, results, time.perf_counter() - started)
+        if stopped is not None:
+            context.progress(f"[{name}] {stopped}; the groups after it did not run")
+            break
+    return Report(
+        source.origin,
+        request.base_url,
+        results,
+        time.perf_counter() - started,
+        coverage=context.coverage.line(contract),
+        generated_bodies=view.bodies.generated(),
+        allow_unchecked=request.allow_unchecked,
+        stopped=stopped,
+        not_run=[name for name in names if name not in {result.group for result in results}],
+        lifecycle=contract.lifecycle,
+        pairs=dict(context.coverage.pairs),
+    )

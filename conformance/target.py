@@ -13,7 +13,7 @@ import json
 import shlex
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -101,6 +101,16 @@ class Exchange:
         return f"{self.status} {self.content_type or '(no content type)'} {text}".strip()
 
 
+class TargetStopped(UsageError):
+    """The implementation stopped answering: what the kit found before stays in the report."""
+
+    def __init__(self, method: str, url: str, number: int, reason: str) -> None:
+        super().__init__(f"{method} {url} got no answer: {reason}")
+        self.request = f"{method} {url}"
+        self.number = number
+        self.reason = reason
+
+
 def _retry_after(value: str | None) -> float | None:
     if value is None:
         return None
@@ -124,6 +134,7 @@ class Target:
     timeout: float = 30.0
     wait_on_429: bool = True
     exchanges: list[Exchange] = field(default_factory=list)
+    on_answer: Callable[[str, int, Mapping[str, str]], None] | None = None  # (operationId, status, headers)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -211,15 +222,17 @@ class Target:
     ) -> Exchange:
         try:
             answer = self._session.request(method, url, headers=headers, data=body, timeout=self.timeout)
-        except requests.ConnectionError as exc:
-            raise UsageError(f"cannot connect to {url}: {exc.__class__.__name__}: {root_cause(exc)}") from exc
         except requests.Timeout as exc:
-            raise UsageError(f"{method} {url} got no answer within {self.timeout:g} s") from exc
+            raise TargetStopped(method, url, len(self.exchanges) + 1, f"no answer within {self.timeout:g} s") from exc
+        except requests.RequestException as exc:
+            raise TargetStopped(method, url, len(self.exchanges) + 1, root_cause(exc)) from exc
         exchange = Exchange(
             operation, method, url, headers, body, answer.status_code, answer.headers, answer.content, masked_key=key
         )
         with self._lock:
             self.exchanges.append(exchange)
+        if operation is not None and self.on_answer is not None:
+            self.on_answer(operation.operation_id, exchange.status, exchange.response_headers)
         return exchange
 
 

@@ -47,6 +47,7 @@ def conformance_report(pytestconfig: pytest.Config) -> Report:
         only=_names(pytestconfig.getoption("conformance_only")),
         skip=_names(pytestconfig.getoption("conformance_skip")),
         option_names=PYTEST_OPTIONS,
+        allow_unchecked=bool(pytestconfig.getoption("conformance_allow_unchecked")),
     )
     try:
         return run_check(request, progress=lambda line: None)
@@ -60,6 +61,11 @@ def test_rule_group(conformance_report: Report, group: str) -> None:
     if not results:
         pytest.skip(f"{group} was not selected")
     outcomes = results[0].outcomes
+    if results[0].checked_nothing and not conformance_report.allow_unchecked:
+        only_this = Report(conformance_report.spec, conformance_report.base_url, results, results[0].seconds)
+        pytest.fail(
+            "checked nothing (a group that checks nothing is no pass):\n" + render_text(only_this), pytrace=False
+        )
     if outcomes and all(outcome.verdict is Verdict.SKIPPED for outcome in outcomes):
         pytest.skip("; ".join(sorted({outcome.note for outcome in outcomes})))
     if any(outcome.failed for outcome in outcomes):

@@ -7,7 +7,7 @@ hints, the documented examples and schemas), with the canonical API's layout as 
 
 from __future__ import annotations
 
-import copy
+import re
 import secrets
 import uuid
 from collections.abc import Mapping
@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from campaign_mock.conformance.bodies import BodyChooser
 from campaign_mock.contract import envelopes
 from campaign_mock.contract.listing import Listing, listing_of, parameter_names
 from campaign_mock.contract.operations import Contract, Operation, resolve
@@ -53,11 +54,16 @@ class ContractView:
         self.contract = contract
         self.lifecycle = contract.lifecycle
         self.tenancy = tenancy_spec(contract.document)
+        self.bodies = BodyChooser(contract)
         self.tenant = tenant or self._example_tenant()
         self._registry: Registry[Any] = Registry().with_resource(
             SPEC_URI, DRAFT202012.create_resource(contract.document)
         )
         self._validators: dict[str, Draft202012Validator] = {}
+        self._templates = {
+            op.operation_id: re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(op.path)))
+            for op in contract.operations
+        }
 
     def _example_tenant(self) -> str | None:
         """The tenant the create example names, the kit's default under ``x-tenancy``."""
@@ -69,6 +75,15 @@ class ContractView:
         return str(value) if value is not None else None
 
     # -- operations --------------------------------------------------------------------
+    def operation_for(self, method: str, path: str) -> Operation | None:
+        """The operation a request is for, by its method and URL path (base path included or not)."""
+        base = self.contract.base_path
+        local = path[len(base) :] if base and path.startswith(base) else path
+        for operation in self.contract.operations:
+            if operation.method == method.upper() and self._templates[operation.operation_id].fullmatch(local):
+                return operation
+        return None
+
     def one(self, kind: str) -> Operation | None:
         return self.contract.one_of_kind(kind)
 
@@ -144,12 +159,16 @@ class ContractView:
     # -- requests ----------------------------------------------------------------------
     def request_example(self, operation: Operation) -> tuple[str, Any] | None:
         """(media type, example) of a documented request body, JSON first."""
-        for media_type, pointer in operation.body_schemas.items():
-            content_pointer = pointer.rsplit("/", 1)[0]
-            content = read_pointer(self.contract.document, content_pointer)
-            if isinstance(content, Mapping) and "example" in content:
-                return media_type, copy.deepcopy(content["example"])
-        return None
+        return self.bodies.example(operation)
+
+    def request_body(self, operation: Operation, purpose: str) -> tuple[str, Any] | None:
+        """(media type, body) to send: the spec's example, else one made from the schema
+        (``purpose``: create, update or action; the report names the generated ones)."""
+        skip = frozenset(
+            {*self.time_fields(), self.lifecycle.status_field, *([self.tenancy.field] if self.tenancy else [])}
+        )
+        chosen = self.bodies.choose(operation, purpose, skip)
+        return None if chosen is None else (chosen.media_type, chosen.body)
 
     def future_member(self, operation: Operation, name: str, moment: datetime) -> str:
         """``moment`` written as the operation's body member ``name`` wants it: RFC 3339, or a
@@ -170,7 +189,7 @@ class ContractView:
         creator = self.one("create")
         if creator is None:
             return None
-        found = self.request_example(creator)
+        found = self.request_body(creator, "create")
         if found is None or not isinstance(found[1], dict):
             return None
         media_type, body = found
@@ -194,7 +213,7 @@ class ContractView:
 
     def update_body(self) -> tuple[str, Any] | None:
         updater = self.one("update")
-        return self.request_example(updater) if updater else None
+        return self.request_body(updater, "update") if updater else None
 
     # -- listing -----------------------------------------------------------------------
     def listing(self) -> Listing | None:

@@ -28,22 +28,27 @@ class Arrow:
     target: str
     label: str
     timed: bool
+    actions: tuple[str, ...] = ()  # the lifecycle actions the arrow stands for
 
 
 def arrows(lifecycle: Lifecycle) -> list[Arrow]:
     """One arrow per (from, to, kind), labels of the same pair joined."""
-    labels: dict[tuple[str, str, bool], list[str]] = defaultdict(list)
+    labels: dict[tuple[str, str, bool], list[tuple[str, str]]] = defaultdict(list)
     for action, move in lifecycle.transitions.items():
         for source in sorted(move.sources):
-            labels[(source, move.target, False)].append(action)
+            labels[(source, move.target, False)].append((action, action))
             for guard in move.guards:
-                labels[(source, guard.to, False)].append(f"{action} ({guard.describe().replace(' is ', ' ')})")
+                text = f"{action} ({guard.describe().replace(' is ', ' ')})"
+                labels[(source, guard.to, False)].append((text, action))
     for source, target in lifecycle.update_moves.items():
-        labels[(source, target, False)].append("update")
+        labels[(source, target, False)].append(("update", "update"))
     for timer in lifecycle.timers:
         for source in sorted(timer.sources):
-            labels[(source, timer.target, True)].append(f"at {timer.at_field} ({timer.name})")
-    return [Arrow(s, t, ", ".join(names), timed) for (s, t, timed), names in labels.items()]
+            labels[(source, timer.target, True)].append((f"at {timer.at_field} ({timer.name})", timer.name))
+    return [
+        Arrow(s, t, ", ".join(text for text, _ in named), timed, tuple(action for _, action in named))
+        for (s, t, timed), named in labels.items()
+    ]
 
 
 class _State(Vertex):  # type: ignore[misc]  # grandalf ships no type information
@@ -156,7 +161,10 @@ def _shifted(points: list[tuple[float, float]], distance: float) -> list[tuple[f
     return [(x + nx, y + ny) for x, y in points]
 
 
-def render_svg(lifecycle: Lifecycle, title: str = "Campaign lifecycle") -> str:
+def render_svg(
+    lifecycle: Lifecycle, title: str = "Campaign lifecycle", failing: frozenset[tuple[str, str]] = frozenset()
+) -> str:
+    """The lifecycle as SVG; ``failing`` (state, action) pairs draw their arrows red (the kit's report)."""
     drawn = arrows(lifecycle)
     boxes, routes = _layout(lifecycle, drawn)
     xs = [x - w / 2 for x, _, w in boxes.values()] + [x + w / 2 for x, _, w in boxes.values()]
@@ -178,6 +186,7 @@ def render_svg(lifecycle: Lifecycle, title: str = "Campaign lifecycle") -> str:
         ".edge.timer path{stroke:#8a5a00;stroke-dasharray:6 4}"
         ".edge.timer text{fill:#8a5a00}"
         ".edge text{font-size:11px;paint-order:stroke;stroke:#fff;stroke-width:4px}"
+        ".edge.failing path{stroke:#c62828;stroke-width:2.4}.edge.failing text{fill:#c62828;font-weight:bold}"
         "</style>",
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" '
         'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#2b4c7e"/></marker>'
@@ -202,6 +211,8 @@ def render_svg(lifecycle: Lifecycle, title: str = "Campaign lifecycle") -> str:
         else:
             label_x, label_y = points[middle]
         kind = "timer" if arrow.timed else "transition"
+        if any((arrow.source, action) in failing for action in arrow.actions):
+            kind += " failing"
         marker = "arrow-timer" if arrow.timed else "arrow"
         parts.append(
             f'<g class="edge {kind}" data-from="{escape(arrow.source)}" data-to="{escape(arrow.target)}">'

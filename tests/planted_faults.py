@@ -8,6 +8,7 @@ switch for any of them.
 from __future__ import annotations
 
 import copy
+import io
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -239,3 +240,153 @@ def stateless_examples(contract: Contract) -> WsgiApp:
         return [b""]
 
     return app
+
+
+# -- faults of the promises the kit checks since it reads headers, updates and lists closely ---
+def _rewrite_body(environ: dict[str, Any], change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Replace the JSON request body the app will read with ``change(body)``."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length) if length else b""
+    try:
+        body = json.loads(raw) if raw else None
+    except ValueError:
+        body = None
+    data = json.dumps(change(body)).encode() if isinstance(body, dict) else raw
+    environ["wsgi.input"] = io.BytesIO(data)
+    environ["CONTENT_LENGTH"] = str(len(data))
+
+
+def _is_update(environ: dict[str, Any]) -> bool:
+    return bool(environ["REQUEST_METHOD"] == "PATCH")
+
+
+def deleted_stays_listed(contract: Contract) -> WsgiApp:
+    """A delete that removes the campaign from reads, but a list (a stale cache) still shows it."""
+    gone: dict[str, Any] = {}
+    app = mock_app(contract)
+
+    def request(environ: dict[str, Any]) -> None:
+        if environ["REQUEST_METHOD"] == "DELETE":
+            read = dict(environ, REQUEST_METHOD="GET", CONTENT_LENGTH="0", **{"wsgi.input": io.BytesIO()})
+            status, _, body = call(app, read)
+            if status.startswith("200"):
+                gone[environ["PATH_INFO"]] = json.loads(body)
+
+    def answer(environ: dict[str, Any], result: Answer) -> Answer:
+        status, headers, body = result
+        if environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"] == "/campaigns" and status.startswith("200"):
+            page = json.loads(body)
+            page["data"] += list(gone.values())
+            page["pagination"]["total"] += len(gone)
+            body = json.dumps(page).encode()
+        return status, headers, body
+
+    return Rewrite(app, answer, request=request)
+
+
+def update_ignores_a_member(contract: Contract) -> WsgiApp:
+    def request(environ: dict[str, Any]) -> None:
+        if _is_update(environ):
+            _rewrite_body(environ, lambda body: {key: value for key, value in body.items() if key != "name"})
+
+    return Rewrite(mock_app(contract), request=request)
+
+
+def update_replaces_nested_objects(contract: Contract) -> WsgiApp:
+    """An update that overwrites a nested object instead of merging into it."""
+
+    def request(environ: dict[str, Any]) -> None:
+        if _is_update(environ):
+            _rewrite_body(
+                environ,
+                # settings as sent, the rest reset: what a server that replaces instead of merging keeps
+                lambda body: (
+                    {**body, "settings": {"daily_limit": 1, "track_opens": False, **body["settings"]}}
+                    if isinstance(body.get("settings"), dict)
+                    else body
+                ),
+            )
+
+    return Rewrite(mock_app(contract), request=request)
+
+
+def update_changes_another_member(contract: Contract) -> WsgiApp:
+    def request(environ: dict[str, Any]) -> None:
+        if _is_update(environ):
+            _rewrite_body(environ, lambda body: {**body, "goal": "sales"})
+
+    return Rewrite(mock_app(contract), request=request)
+
+
+def _with_header(headers: list[tuple[str, str]], name: str, value: str | None) -> list[tuple[str, str]]:
+    kept = [(key, item) for key, item in headers if key.lower() != name.lower()]
+    return kept if value is None else [*kept, (name, value)]
+
+
+def etag_never_changes(contract: Contract) -> WsgiApp:
+    def answer(environ: dict[str, Any], result: Answer) -> Answer:
+        status, headers, body = result
+        return status, _with_header(headers, "ETag", '"1"') if _header(headers, "ETag") else headers, body
+
+    return Rewrite(mock_app(contract), answer)
+
+
+def etag_changes_on_reads(contract: Contract) -> WsgiApp:
+    reads = iter(range(1, 1_000_000))
+
+    def answer(environ: dict[str, Any], result: Answer) -> Answer:
+        status, headers, body = result
+        if environ["REQUEST_METHOD"] == "GET" and _header(headers, "ETag"):
+            headers = _with_header(headers, "ETag", f'"read-{next(reads)}"')
+        return status, headers, body
+
+    return Rewrite(mock_app(contract), answer)
+
+
+def stale_if_match_accepted(contract: Contract) -> WsgiApp:
+    def request(environ: dict[str, Any]) -> None:
+        environ.pop("HTTP_IF_MATCH", None)
+
+    return Rewrite(mock_app(contract), request=request)
+
+
+def location_points_elsewhere(contract: Contract) -> WsgiApp:
+    def answer(environ: dict[str, Any], result: Answer) -> Answer:
+        status, headers, body = result
+        if _header(headers, "Location"):
+            headers = _with_header(headers, "Location", "/campaigns/cmp_somewhere_else")
+        return status, headers, body
+
+    return Rewrite(mock_app(contract), answer)
+
+
+def multi_filter_takes_the_first_value(contract: Contract) -> WsgiApp:
+    def request(environ: dict[str, Any]) -> None:
+        if environ["PATH_INFO"] == "/campaigns":
+            parts = environ.get("QUERY_STRING", "").split("&")
+            statuses = [part for part in parts if part.startswith("status=")]
+            environ["QUERY_STRING"] = "&".join([p for p in parts if not p.startswith("status=")] + statuses[:1])
+
+    return Rewrite(mock_app(contract), request=request)
+
+
+def query_parameter_ignored(contract: Contract, name: str) -> WsgiApp:
+    """A list that ignores one of its query parameters (Ocamba's ``sort`` or ``q``)."""
+
+    def request(environ: dict[str, Any]) -> None:
+        parts = environ.get("QUERY_STRING", "").split("&")
+        environ["QUERY_STRING"] = "&".join(part for part in parts if not part.startswith(f"{name}="))
+
+    return Rewrite(mock_app(contract, RateLimitPolicy()), request=request)
+
+
+def retry_after_only_on_the_first_429(contract: Contract, policy: RateLimitPolicy) -> WsgiApp:
+    seen = iter(range(1_000_000))
+
+    def answer(environ: dict[str, Any], result: Answer) -> Answer:
+        status, headers, body = result
+        if status.startswith("429") and next(seen) > 0:
+            headers = _with_header(headers, "Retry-After", None)
+        return status, headers, body
+
+    return Rewrite(mock_app(contract, policy), answer)

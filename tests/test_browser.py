@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -14,40 +10,12 @@ import pytest
 from campaign_mock.server.assembly import assemble
 from campaign_mock.server.config import ServeSettings
 from campaign_mock.server.threaded import ThreadedServer
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def rendered_dom(url: str) -> str:
-    """The page's DOM after its scripts ran (Swagger UI fetches the spec, then renders)."""
-    assert CHROMIUM is not None
-    with tempfile.TemporaryDirectory() as profile:
-        result = subprocess.run(
-            [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=15000", "--dump-dom", url],
-            capture_output=True,
-            text=True,
-            timeout=90,
-            check=False,
-        )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
+from tests.chromium import rendered_dom, require_chromium
 
 
 @pytest.fixture(scope="module")
 def docs_url() -> Iterator[str]:
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing in CI: .ci/run installs it (apt-get install chromium chromium-driver)")
-        pytest.skip("Chromium is not installed: apt-get install chromium chromium-driver (as root) to run this test")
+    require_chromium()
     assembled = assemble(ServeSettings(log_requests=False))
     with ThreadedServer(assembled.app) as server:
         yield server.base_url

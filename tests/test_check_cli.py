@@ -38,9 +38,10 @@ def test_check_against_the_served_mock_exits_0_and_reports_by_group_with_its_tim
         )
         served.interrupt()
     assert result.returncode == 0, result.stdout[-4000:]
-    for group in ("schema", "stateful", "lifecycle", "listing", "auth", "errors", "rate-limit"):
-        assert re.search(rf"^  {re.escape(group)}\s+(PASS|SKIP)", result.stdout, re.MULTILINE), group
-    assert re.search(r"Result: conformant\. \d+ checks passed, 1 not checked, in \d+\.\d s\.", result.stdout)
+    for group in ("schema", "stateful", "lifecycle", "updates", "headers", "listing", "auth", "errors", "rate-limit"):
+        assert re.search(rf"^  {re.escape(group)}\s+(PASS|N/A)", result.stdout, re.MULTILINE), group
+    assert re.search(r"Result: conformant\. \d+ passed, 0 not checked, in \d+\.\d s\.", result.stdout)
+    assert re.search(r"^Coverage: operations 11/11, .*state x action 30/30", result.stdout, re.MULTILINE)
     assert "[lifecycle] running" in result.stderr
     suites = ElementTree.parse(junit).getroot()  # noqa: S314 (the file the kit just wrote)
     cases = suites.findall("testsuite/testcase")
@@ -105,6 +106,8 @@ def test_the_kit_runs_from_pytest_with_pyargs() -> None:
             "-q",
             "-p",
             "no:cacheprovider",
+            "-n",
+            "0",
             "--base-url",
             server.base_url,
             "--conformance-api-key",
@@ -122,7 +125,7 @@ def test_the_kit_runs_from_pytest_with_pyargs() -> None:
             check=False,
         )
     assert passing.returncode == 0, passing.stdout[-3000:]
-    assert "2 passed, 5 skipped" in passing.stdout
+    assert "2 passed, 7 skipped" in passing.stdout
     assert failing.returncode == 1, failing.stdout[-3000:]
     assert "the --conformance-api-key given was refused" in failing.stdout
 

@@ -9,10 +9,11 @@ import pytest
 from campaign_mock.conformance.runner import CheckRequest, Report, run_check
 from campaign_mock.contract.operations import Contract
 from campaign_mock.contract.ratelimits import parse_windows
+from campaign_mock.server.assembly import load_checked_contract
 from campaign_mock.server.threaded import ThreadedServer
 from campaign_mock.server.traffic import RateLimitPolicy
 from tests import planted_faults
-from tests.conftest import CANONICAL_SPEC
+from tests.conftest import CANONICAL_SPEC, REPO
 from tests.planted_faults import KEY, WsgiApp
 
 
@@ -32,6 +33,8 @@ def test_the_unbroken_mock_passes_every_group(contract: Contract) -> None:
         "schema",
         "stateful",
         "lifecycle",
+        "updates",
+        "headers",
         "listing",
         "auth",
         "errors",
@@ -69,6 +72,30 @@ FAULTS: list[tuple[str, Callable[[Contract], WsgiApp], tuple[str, ...], str]] = 
     ("a delete that deletes nothing", planted_faults.delete_deletes_nothing, ("lifecycle",), "lifecycle.deleted-gone"),
     ("a wrong content type", planted_faults.wrong_content_type, ("schema",), "schema.content_type_conformance"),
     ("events not recorded", planted_faults.events_not_recorded, ("lifecycle",), "lifecycle.event-recorded"),
+    ("a deleted campaign still listed", planted_faults.deleted_stays_listed, ("listing",), "listing.deleted-gone"),
+    ("an update that ignores a member", planted_faults.update_ignores_a_member, ("updates",), "updates.lands"),
+    (
+        "an update that replaces a nested object",
+        planted_faults.update_replaces_nested_objects,
+        ("updates",),
+        "updates.merges",
+    ),
+    (
+        "an update that changes another member",
+        planted_faults.update_changes_another_member,
+        ("updates",),
+        "updates.nothing-else",
+    ),
+    ("an ETag that never changes", planted_faults.etag_never_changes, ("headers",), "headers.etag-changes"),
+    ("an ETag that changes on reads", planted_faults.etag_changes_on_reads, ("headers",), "headers.etag-stable"),
+    ("a stale If-Match accepted", planted_faults.stale_if_match_accepted, ("headers",), "headers.if-match-stale"),
+    ("a Location that points elsewhere", planted_faults.location_points_elsewhere, ("headers",), "headers.location"),
+    (
+        "a filter that takes only its first value",
+        planted_faults.multi_filter_takes_the_first_value,
+        ("listing",),
+        "listing.multi-filter",
+    ),
 ]
 
 
@@ -107,3 +134,21 @@ def test_a_stateless_mock_fails_and_the_lifecycle_rules_are_named(contract: Cont
     assert not report.conformant
     broken = report.broken_rules()
     assert {"lifecycle.move-visible", "lifecycle.forbidden-move"} <= set(broken), broken
+
+
+OCAMBA_SPEC = str(REPO / "openapi" / "profiles" / "ocamba.yaml")
+
+
+@pytest.mark.parametrize(("parameter", "rule"), [("sort", "listing.sort"), ("q", "listing.search")])
+def test_a_list_that_ignores_a_documented_sort_or_search_is_reported(parameter: str, rule: str) -> None:
+    ocamba = load_checked_contract(OCAMBA_SPEC)
+    report = check(planted_faults.query_parameter_ignored(ocamba, parameter), "listing", spec=OCAMBA_SPEC)
+    assert rule in report.broken_rules(), report.broken_rules()
+
+
+def test_every_429_of_a_burst_needs_retry_after_not_only_the_first(contract: Contract) -> None:
+    policy = RateLimitPolicy(windows=parse_windows("5/s"))
+    report = check(
+        planted_faults.retry_after_only_on_the_first_429(contract, policy), "rate-limit", spec="{base}/openapi.yaml"
+    )
+    assert "rate-limit.retry-after" in report.broken_rules()

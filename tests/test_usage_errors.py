@@ -54,7 +54,18 @@ def test_a_refused_connection_is_one_readable_line() -> None:
 
 def test_the_pytest_kit_without_a_target_fails_naming_the_pytest_option() -> None:
     ran = subprocess.run(
-        [sys.executable, "-m", "pytest", "--pyargs", "campaign_mock.conformance", "-q", "-p", "no:cacheprovider"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--pyargs",
+            "campaign_mock.conformance",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-n",
+            "0",
+        ],
         capture_output=True,
         text=True,
         cwd=REPO / "tests",

@@ -19,7 +19,7 @@ GROUP = "auth"
 
 
 def run(context: KitContext) -> GroupResult:
-    result = GroupResult(GROUP)
+    result = context.start(GROUP)
     setup = Scenario(context)
     campaign_id = fresh_campaign(context, setup)
     wrong_key = f"wrong-{secrets.token_hex(8)}"
@@ -27,7 +27,7 @@ def run(context: KitContext) -> GroupResult:
     for operation in context.view.contract.operations:
         credential = credential_for(context.view.contract, operation)
         if credential is None:
-            result.skipped("auth.refused", operation.operation_id, "the operation is not secured")
+            result.not_applicable("auth.refused", operation.operation_id, "the operation is not secured")
             continue
         expected = 401 if "401" in operation.responses or "403" not in operation.responses else 403
         malformed = {"Authorization": "Basic bm90OmFrZXk="} if credential.kind == "bearer" else None

@@ -29,13 +29,10 @@ def request_parts(context: KitContext, operation: Operation, campaign_id: str | 
     name = context.view.id_parameter(operation)
     if name:
         parts["path_values"] = {name: campaign_id or "unknown-campaign"}
-    example = context.view.request_example(operation)
-    if example is not None and (operation.body_required or operation.kind in ("create", "update")):
-        media_type, body = example
-        if operation.kind == "create":
-            built = context.view.create_body()
-            if built is not None:
-                media_type, body = built
-        parts["json_body"] = body
-        parts["content_type"] = media_type
+    if operation.body_required or operation.kind in ("create", "update"):
+        purpose = operation.kind if operation.kind in ("create", "update") else "action"
+        chosen = context.view.create_body() if operation.kind == "create" else None
+        chosen = chosen or context.view.request_body(operation, purpose)
+        if chosen is not None:
+            parts["content_type"], parts["json_body"] = chosen
     return parts

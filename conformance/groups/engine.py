@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from collections import defaultdict
 from typing import Any
+from urllib.parse import urlsplit
 
 import schemathesis
 from schemathesis.config import SchemathesisConfig
@@ -111,8 +112,24 @@ def _checkable(context: KitContext, result: GroupResult, group: str) -> dict[str
     return document
 
 
+def _record_answers(context: KitContext, interactions: Any) -> None:
+    """schemathesis' answers count towards the run's coverage, as the kit's own do."""
+    for interaction in interactions:
+        response = interaction.response
+        if response is None:
+            continue
+        operation = context.view.operation_for(interaction.request.method, urlsplit(interaction.request.uri).path)
+        if operation is None:
+            continue
+        headers = {name: values[0] if isinstance(values, list) else values for name, values in response.headers.items()}
+        context.coverage.answered(operation.operation_id, response.status_code, headers)
+        if response.status_code == 429:
+            curl = f"curl -i -X {interaction.request.method} {interaction.request.uri}"
+            context.coverage.too_many.append((headers, curl))
+
+
 def run_engine(context: KitContext, group: str, phases: set[str]) -> GroupResult:
-    result = GroupResult(group)
+    result = context.start(group)
     schema = schemathesis.openapi.from_dict(_checkable(context, result, group), config=_config(context, phases))
     passed: dict[tuple[str, str], int] = defaultdict(int)
     failed: dict[tuple[str, str, str], Any] = {}
@@ -121,6 +138,7 @@ def run_engine(context: KitContext, group: str, phases: set[str]) -> GroupResult
         if isinstance(event, events.ScenarioFinished):
             scenarios += 1
             label = event.recorder.label
+            _record_answers(context, event.recorder.interactions.values())
             for nodes in event.recorder.checks.values():
                 for node in nodes:
                     if node.failure_info is None:

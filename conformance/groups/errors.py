@@ -116,7 +116,7 @@ def _judge(context: KitContext, result: GroupResult, exchanges: list[Exchange]) 
 
 
 def run(context: KitContext) -> GroupResult:
-    result = GroupResult(GROUP)
+    result = context.start(GROUP)
     _provoke(context, result)
     judged = _judge(context, result, list(context.target.exchanges))
     result.summary = f"{judged} error answers judged"

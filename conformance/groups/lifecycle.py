@@ -180,7 +180,7 @@ class LifecycleChecks:
             moment = self.view.future_member(operation, param, when)
             content_type, body = "application/json", {param: moment}
         elif operation.body_required or operation.action_field:
-            example = self.view.request_example(operation)
+            example = self.view.request_body(operation, "action")
             if example is not None:
                 content_type, body = example
         named = operation.action_body(action)
@@ -193,11 +193,19 @@ class LifecycleChecks:
         body = self.action_body(action)[1]
         return body if isinstance(body, Mapping) else {}
 
-    def create(self, scenario: Scenario, times: dict[str, str] | None = None, state: str | None = None) -> str | None:
+    def create(
+        self,
+        scenario: Scenario,
+        times: dict[str, str] | None = None,
+        state: str | None = None,
+        fields: dict[str, Any] | None = None,
+    ) -> str | None:
+        """A new campaign (in ``state``, with ``times`` and other ``fields`` set); its id."""
         built = self.view.create_body(times)
         if built is None or self.creator is None:
             return None
         media_type, body = built
+        body.update(fields or {})
         state = state or self.lifecycle.initial
         if state != self.lifecycle.initial:
             body[self.lifecycle.status_field] = state
@@ -324,6 +332,14 @@ class LifecycleChecks:
 
     # -- the rules -------------------------------------------------------------------------
     def check_action(self, plan: Plan, action: str) -> None:
+        """The rules of one (state, action) pair; its outcomes are kept for the report's matrix."""
+        first = len(self.result.outcomes)
+        try:
+            self._check_action(plan, action)
+        finally:
+            self.context.coverage.judged(plan.states[-1], action, self.result.outcomes[first:])
+
+    def _check_action(self, plan: Plan, action: str) -> None:
         state = plan.states[-1]
         operation = self.view.transition(action)
         if operation is None:
@@ -588,7 +604,7 @@ class LifecycleChecks:
 
 
 def run(context: KitContext) -> GroupResult:
-    result = GroupResult(GROUP)
+    result = context.start(GROUP)
     checks = LifecycleChecks(context, result)
     if checks.creator is None:
         result.skipped("lifecycle.create", "-", "the spec has no create operation")

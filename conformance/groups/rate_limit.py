@@ -30,14 +30,44 @@ def _retry_seconds(value: str | None) -> int | None:
     return int(value.strip())
 
 
-def run(context: KitContext) -> GroupResult:
-    result = GroupResult(GROUP)
-    declared = context.view.contract.document.get("x-rate-limit")
-    if not isinstance(declared, Mapping) or not declared.get("windows"):
-        reason = (
-            "the spec declares no rate limit" if not declared else "only a concurrency limit, which needs slow requests"
+def _every_429(
+    result: GroupResult,
+    label: str,
+    answers: list[tuple[Mapping[str, str], str]],
+    names: tuple[str, ...],
+    declared: Mapping[str, Any],
+) -> None:
+    """Every 429, not only the first, carries Retry-After (in seconds) and the declared headers."""
+    lower = [({name.lower(): value for name, value in headers.items()}, curl) for headers, curl in answers]
+    without_retry = [curl for headers, curl in lower if _retry_seconds(headers.get("retry-after")) is None]
+    result.check(
+        not without_retry,
+        "rate-limit.retry-after",
+        f"{label}: {len(answers)} answered 429",
+        "Retry-After: seconds on every 429",
+        f"{len(without_retry)} without it",
+        tuple(without_retry[:1]),
+    )
+    if names and declared.get("headers_on_429", True):
+        lacking = [curl for headers, curl in lower if any(name.lower() not in headers for name in names)]
+        result.check(
+            not lacking,
+            "rate-limit.headers",
+            f"{label}: {len(answers)} answered 429",
+            f"{', '.join(names)} on every 429",
+            f"{len(lacking)} without them",
+            tuple(lacking[:1]),
         )
-        result.skipped("rate-limit.enforced", "-", reason)
+
+
+def run(context: KitContext) -> GroupResult:
+    result = context.start(GROUP)
+    declared = context.view.contract.document.get("x-rate-limit")
+    if not declared:
+        result.not_applicable("rate-limit.enforced", "-", "the spec declares no rate limit")
+        return result
+    if not isinstance(declared, Mapping) or not declared.get("windows"):
+        result.skipped("rate-limit.enforced", "-", "only a concurrency limit: the kit cannot make a server slow")
         return result
     windows = parse_windows([str(window) for window in declared["windows"]])
     smallest = min(windows, key=lambda window: window.limit)
@@ -64,16 +94,13 @@ def run(context: KitContext) -> GroupResult:
         )
         return result
     result.passed("rate-limit.enforced", label)
-    retry = _retry_seconds(limited.response_headers.get("Retry-After"))
-    result.check(
-        retry is not None,
-        "rate-limit.retry-after",
-        label,
-        "Retry-After: seconds",
-        f"Retry-After: {limited.response_headers.get('Retry-After')!r}",
-        (limited.curl(),),
-    )
     names = HEADERS.get(str(declared.get("headers", "ietf")), ())
+    limited_ones = [exchange for exchange in burst if exchange.status == 429]
+    _every_429(result, label, [(e.response_headers, e.curl()) for e in limited_ones], names, declared)
+    seen_elsewhere = list(context.coverage.too_many)
+    if seen_elsewhere:
+        _every_429(result, "429s the schema and stateful groups met", seen_elsewhere, names, declared)
+    retry = _retry_seconds(limited.response_headers.get("Retry-After"))
     under = next((exchange for exchange in burst if exchange.status < 300), None)
     if names and under is not None:
         absent = [name for name in names if name not in under.response_headers]
@@ -85,16 +112,6 @@ def run(context: KitContext) -> GroupResult:
             f"missing {absent}",
             (under.curl(),),
         )
-        if declared.get("headers_on_429", True):
-            absent = [name for name in names if name not in limited.response_headers]
-            result.check(
-                not absent,
-                "rate-limit.headers",
-                f"{label} 429",
-                f"{', '.join(names)} on the 429",
-                f"missing {absent}",
-                (limited.curl(),),
-            )
     if "429" in operation.responses:
         media_types = context.view.media_types(operation, 429)
         problems = (
