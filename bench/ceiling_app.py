@@ -40,8 +40,8 @@ def main() -> None:
 
 def serve_on_granian(app: falcon.App[falcon.Request, falcon.Response], threads: int) -> None:
     """As ``campaign-mock serve --server granian`` runs the mock: one worker, the same threads."""
-    from campaign_mock.server.config import ServeSettings  # noqa: PLC0415 (the mock's own runner, for equal settings)
-    from campaign_mock.server.granian_runner import free_port, serve_granian, wait_until_listening  # noqa: PLC0415
+    from campaign_mock.server.run.config import ServeSettings  # noqa: PLC0415 (the mock's own runner, for equal settings)
+    from campaign_mock.server.run.granian_runner import free_port, serve_granian, wait_until_listening  # noqa: PLC0415
 
     settings = ServeSettings(server="granian", threads=threads)
     port = free_port(settings.host)

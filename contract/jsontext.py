@@ -3,7 +3,7 @@
 A lone surrogate (``"\\ud800"``) cannot be encoded as UTF-8; ``json.dumps(ensure_ascii=False)``
 followed by ``.encode("utf-8")`` then raises, and a raise while writing an answer, a state
 file or a report turns one bad string into a 500 for everyone who reads it. Input is
-refused before such strings are stored (``campaign_mock.server.bodies``); this is the
+refused before such strings are stored (``campaign_mock.server.web.bodies``); this is the
 second line: the same value is written with ``\\uXXXX`` escapes instead, which is valid JSON.
 """
 

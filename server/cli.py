@@ -20,8 +20,8 @@ from campaign_mock import __version__
 from campaign_mock.conformance.cli import add_check_parser
 from campaign_mock.contract.cli import add_review_parsers
 from campaign_mock.contract.errors import ContractError
-from campaign_mock.server.assembly import Assembled, assemble
-from campaign_mock.server.config import (
+from campaign_mock.server.run.assembly import Assembled, assemble
+from campaign_mock.server.run.config import (
     BY_KEY,
     DEMO_API_KEY,
     SETTINGS,
@@ -31,10 +31,10 @@ from campaign_mock.server.config import (
     env_name,
     resolve_settings,
 )
-from campaign_mock.server.granian_runner import free_port, require_granian, serve_granian, wait_until_listening
-from campaign_mock.server.persistence import StateFile, StateFileError
-from campaign_mock.server.redaction import mask_key_entry
-from campaign_mock.server.waitress_runner import create_waitress_server
+from campaign_mock.server.run.granian_runner import free_port, require_granian, serve_granian, wait_until_listening
+from campaign_mock.server.run.waitress_runner import create_waitress_server
+from campaign_mock.server.stores.persistence import StateFile, StateFileError
+from campaign_mock.server.traffic.redaction import mask_key_entry
 
 USAGE_ERROR = 2
 

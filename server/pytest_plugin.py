@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import pytest
 
 from campaign_mock.server.admin_client import AdminClient
-from campaign_mock.server.assembly import assemble
-from campaign_mock.server.config import ServeSettings
-from campaign_mock.server.threaded import ThreadedServer
+from campaign_mock.server.run.assembly import assemble
+from campaign_mock.server.run.config import ServeSettings
+from campaign_mock.server.run.threaded import ThreadedServer
 
 DEFAULT_TEST_KEY = "test-key"
 

@@ -11,12 +11,12 @@ import falcon.testing
 import pytest
 
 from campaign_mock.contract.operations import Contract
-from campaign_mock.server.app import AppOptions, create_app
-from campaign_mock.server.assembly import load_checked_contract
-from campaign_mock.server.clock import ControllableClock
-from campaign_mock.server.error_formats import ErrorFormat, ProblemFormat
-from campaign_mock.server.ids import RandomIds, SequentialIds
-from campaign_mock.server.threaded import ThreadedServer
+from campaign_mock.server.domain.clock import ControllableClock
+from campaign_mock.server.domain.ids import RandomIds, SequentialIds
+from campaign_mock.server.run.assembly import load_checked_contract
+from campaign_mock.server.run.threaded import ThreadedServer
+from campaign_mock.server.web.app import AppOptions, create_app
+from campaign_mock.server.web.error_formats import ErrorFormat, ProblemFormat
 
 REPO = Path(__file__).resolve().parent.parent
 CANONICAL_SPEC = REPO / "openapi" / "campaigns.yaml"

@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from campaign_mock.contract.operations import Contract, build_contract, resolve
-from campaign_mock.server.app import AppOptions, create_app
-from campaign_mock.server.clock import ControllableClock
-from campaign_mock.server.ids import RandomIds
-from campaign_mock.server.traffic import RateLimitPolicy
+from campaign_mock.server.domain.clock import ControllableClock
+from campaign_mock.server.domain.ids import RandomIds
+from campaign_mock.server.traffic.traffic import RateLimitPolicy
+from campaign_mock.server.web.app import AppOptions, create_app
 
 WsgiApp = Callable[..., Iterable[bytes]]
 Answer = tuple[str, list[tuple[str, str]], bytes]

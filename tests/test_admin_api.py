@@ -9,10 +9,10 @@ import pytest
 import requests
 
 from campaign_mock.server.admin_client import AdminClient, AdminError
-from campaign_mock.server.assembly import assemble
-from campaign_mock.server.config import ServeSettings
 from campaign_mock.server.pytest_plugin import RunningMock
-from campaign_mock.server.threaded import ThreadedServer
+from campaign_mock.server.run.assembly import assemble
+from campaign_mock.server.run.config import ServeSettings
+from campaign_mock.server.run.threaded import ThreadedServer
 
 HOUR = 3600
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import falcon.testing
 
-from campaign_mock.server.clock import ControllableClock
+from campaign_mock.server.domain.clock import ControllableClock
 from tests.conftest import AUTH, START, create
 
 

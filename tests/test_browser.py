@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from campaign_mock.server.assembly import assemble
-from campaign_mock.server.config import ServeSettings
-from campaign_mock.server.threaded import ThreadedServer
+from campaign_mock.server.run.assembly import assemble
+from campaign_mock.server.run.config import ServeSettings
+from campaign_mock.server.run.threaded import ThreadedServer
 from tests.chromium import rendered_dom, require_chromium
 
 

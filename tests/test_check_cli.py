@@ -9,11 +9,11 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from campaign_mock.contract.operations import Contract
-from campaign_mock.server.app import AppOptions, create_app
-from campaign_mock.server.assembly import load_checked_contract
-from campaign_mock.server.clock import ControllableClock
-from campaign_mock.server.ids import RandomIds
-from campaign_mock.server.threaded import ThreadedServer
+from campaign_mock.server.domain.clock import ControllableClock
+from campaign_mock.server.domain.ids import RandomIds
+from campaign_mock.server.run.assembly import load_checked_contract
+from campaign_mock.server.run.threaded import ThreadedServer
+from campaign_mock.server.web.app import AppOptions, create_app
 from tests import planted_faults
 from tests.cli_process import run_cli, serving
 from tests.conftest import CANONICAL_SPEC, REPO

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from campaign_mock.server.config import DEMO_API_KEY, ConfigError, ServeSettings, resolve_settings
+from campaign_mock.server.run.config import DEMO_API_KEY, ConfigError, ServeSettings, resolve_settings
 
 
 def test_defaults_serve_the_canonical_spec_on_loopback_with_the_demo_key() -> None:

@@ -6,7 +6,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from campaign_mock.server.error_formats import EnvelopeFormat, TemplateFormat
+from campaign_mock.server.web.error_formats import EnvelopeFormat, TemplateFormat
 from tests.conftest import AUTH, ClientFactory
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from campaign_mock.server.clock import ControllableClock
-from campaign_mock.server.faults import FaultPlan, FaultRule
+from campaign_mock.server.domain.clock import ControllableClock
+from campaign_mock.server.traffic.faults import FaultPlan, FaultRule
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

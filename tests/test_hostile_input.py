@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campaign_mock.server.assembly import assemble
-from campaign_mock.server.config import ServeSettings
-from campaign_mock.server.threaded import ThreadedServer
+from campaign_mock.server.run.assembly import assemble
+from campaign_mock.server.run.config import ServeSettings
+from campaign_mock.server.run.threaded import ThreadedServer
 from tests.conftest import AUTH, ClientFactory
 
 PROBLEM = "application/problem+json"

@@ -9,9 +9,9 @@ import pytest
 from campaign_mock.conformance.runner import CheckRequest, Report, run_check
 from campaign_mock.contract.operations import Contract
 from campaign_mock.contract.ratelimits import parse_windows
-from campaign_mock.server.assembly import load_checked_contract
-from campaign_mock.server.threaded import ThreadedServer
-from campaign_mock.server.traffic import RateLimitPolicy
+from campaign_mock.server.run.assembly import load_checked_contract
+from campaign_mock.server.run.threaded import ThreadedServer
+from campaign_mock.server.traffic.traffic import RateLimitPolicy
 from tests import planted_faults
 from tests.conftest import CANONICAL_SPEC, REPO
 from tests.planted_faults import KEY, WsgiApp

@@ -17,7 +17,7 @@ from campaign_mock.conformance.report import render_text
 from campaign_mock.conformance.results import Verdict
 from campaign_mock.conformance.runner import CheckRequest, Report, run_check
 from campaign_mock.contract.operations import Contract
-from campaign_mock.server.threaded import ThreadedServer
+from campaign_mock.server.run.threaded import ThreadedServer
 from tests import planted_faults
 from tests.chromium import rendered_dom, require_chromium, served_folder
 from tests.cli_process import run_cli, serving

@@ -15,11 +15,11 @@ import falcon.testing
 import pytest
 
 from campaign_mock.contract.jsontext import json_bytes
-from campaign_mock.server.assembly import assemble
-from campaign_mock.server.bodies import RequestBody
-from campaign_mock.server.config import ServeSettings
-from campaign_mock.server.journal import MAX_BODY_BYTES, JournalEntry, RequestJournal
-from campaign_mock.server.xmlbodies import parse_xml_tree
+from campaign_mock.server.run.assembly import assemble
+from campaign_mock.server.run.config import ServeSettings
+from campaign_mock.server.traffic.journal import MAX_BODY_BYTES, JournalEntry, RequestJournal
+from campaign_mock.server.web.bodies import RequestBody
+from campaign_mock.server.web.xmlbodies import parse_xml_tree
 from tests.conftest import AUTH, START, ClientFactory, create
 
 JSON = {**AUTH, "Content-Type": "application/json"}

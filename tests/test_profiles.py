@@ -18,9 +18,9 @@ import requests
 from campaign_mock.conformance.results import UsageError, Verdict
 from campaign_mock.conformance.runner import CheckRequest, Report, run_check
 from campaign_mock.contract.specs import bundled_names
-from campaign_mock.server.assembly import assemble
-from campaign_mock.server.config import ServeSettings
-from campaign_mock.server.threaded import ThreadedServer
+from campaign_mock.server.run.assembly import assemble
+from campaign_mock.server.run.config import ServeSettings
+from campaign_mock.server.run.threaded import ThreadedServer
 from tests.cli_process import run_cli, serving
 
 PROFILES = ("sevenheaven", "ocamba", "woodpecker", "tenant", "altcraft")

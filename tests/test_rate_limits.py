@@ -10,15 +10,15 @@ import pytest
 import requests
 import yaml
 
-from campaign_mock.server.app import AppOptions, create_app
-from campaign_mock.server.assembly import load_checked_contract
-from campaign_mock.server.clock import ControllableClock
-from campaign_mock.server.concurrency import ConcurrencyLimit
-from campaign_mock.server.faults import FaultRule
-from campaign_mock.server.ids import RandomIds
-from campaign_mock.server.ratelimit import FixedWindowLimiter, TokenBucketLimiter, Window, parse_windows
-from campaign_mock.server.threaded import ThreadedServer
-from campaign_mock.server.traffic import RateLimitPolicy
+from campaign_mock.server.domain.clock import ControllableClock
+from campaign_mock.server.domain.ids import RandomIds
+from campaign_mock.server.run.assembly import load_checked_contract
+from campaign_mock.server.run.threaded import ThreadedServer
+from campaign_mock.server.traffic.concurrency import ConcurrencyLimit
+from campaign_mock.server.traffic.faults import FaultRule
+from campaign_mock.server.traffic.ratelimit import FixedWindowLimiter, TokenBucketLimiter, Window, parse_windows
+from campaign_mock.server.traffic.traffic import RateLimitPolicy
+from campaign_mock.server.web.app import AppOptions, create_app
 from tests.cli_process import serving
 from tests.conftest import AUTH, CANONICAL_SPEC, KEY, ClientFactory
 

@@ -8,9 +8,9 @@ import json
 import falcon.testing
 import pytest
 
-from campaign_mock.server.assembly import assemble
-from campaign_mock.server.config import ServeSettings
-from campaign_mock.server.redaction import Redactor, mask
+from campaign_mock.server.run.assembly import assemble
+from campaign_mock.server.run.config import ServeSettings
+from campaign_mock.server.traffic.redaction import Redactor, mask
 from tests.cli_process import run_cli, serving
 
 LONG_KEY = "sk-live-0123456789abcdef"

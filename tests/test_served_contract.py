@@ -12,9 +12,9 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from campaign_mock.contract.operations import resolve
-from campaign_mock.server.assembly import assemble
-from campaign_mock.server.config import ServeSettings
-from campaign_mock.server.threaded import ThreadedServer
+from campaign_mock.server.run.assembly import assemble
+from campaign_mock.server.run.config import ServeSettings
+from campaign_mock.server.run.threaded import ThreadedServer
 from tests.conftest import AUTH, create
 
 

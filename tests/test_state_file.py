@@ -13,10 +13,10 @@ import pytest
 import requests
 
 from campaign_mock.contract.operations import Contract
-from campaign_mock.server.campaigns import CampaignService
-from campaign_mock.server.clock import ControllableClock
-from campaign_mock.server.ids import SequentialIds
-from campaign_mock.server.store import InMemoryCampaignStore
+from campaign_mock.server.domain.campaigns import CampaignService
+from campaign_mock.server.domain.clock import ControllableClock
+from campaign_mock.server.domain.ids import SequentialIds
+from campaign_mock.server.stores.store import InMemoryCampaignStore
 from tests.cli_process import run_cli, serving
 from tests.conftest import START
 

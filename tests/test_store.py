@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from campaign_mock.server.store import InMemoryCampaignStore, StaleVersion
+from campaign_mock.server.stores.store import InMemoryCampaignStore, StaleVersion
 
 
 def _stored(count: int) -> InMemoryCampaignStore:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from campaign_mock.server.config import resolve_settings
+from campaign_mock.server.run.config import resolve_settings
 from tests.cli_process import cli_command, run_cli, serving
 from tests.conftest import CANONICAL_SPEC, REPO
 

@@ -1,0 +1,565 @@
+"""Serve settings: defaults < config file < environment < command-line flags.
+
+Each setting is declared once (``SETTINGS``) with its type, default and help, and that
+one table drives the YAML keys, the ``CAMPAIGN_MOCK_*`` variables and ``--help``. Errors
+name the file, line and column, and what would be accepted instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from campaign_mock.contract.timefmt import parse_timestamp
+from campaign_mock.server.domain.clock import check_in_range
+from campaign_mock.server.traffic.faults import parse_rule
+from campaign_mock.server.traffic.ratelimit import ALGORITHMS, parse_windows
+
+ENV_PREFIX = "CAMPAIGN_MOCK_"
+DEMO_API_KEY = "demo-key"
+WAITRESS_THREADS = 4
+GRANIAN_THREADS = 1  # bench: p99 2.7 ms at 1 thread, 0.4-1.2 s at 2-4 (they queue unfairly for the GIL)
+
+
+class ConfigError(Exception):
+    """A setting that cannot be used; the message is one line for the user."""
+
+
+def _integer(low: int, high: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"expected an integer from {low} to {high}, got {value!r}")
+        return value
+
+    return check
+
+
+def _one_worker(value: Any) -> int:
+    """Only 1: several processes would each keep their own campaigns, counters and clock."""
+    count = _integer(1, 1_000)(value)
+    if count != 1:
+        raise ValueError(
+            f"{count} workers refused: campaigns, rate-limit counters and the clock live in this process's "
+            "memory, so each worker would answer from its own copy; run one worker (use --threads for more "
+            "concurrency), or several mocks on several ports"
+        )
+    return count
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        return value.lower() in ("1", "true", "yes", "on")
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _keys(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [part for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(key, str) and key.strip() for key in value):
+        raise ValueError(f"expected a list of non-empty keys, got {value!r}")
+    return [key.strip() for key in value]
+
+
+def _choice(*allowed: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}, got {value!r}")
+        return str(value)
+
+    return check
+
+
+def _windows(value: Any) -> str:
+    text = ",".join(value) if isinstance(value, list) else value
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"expected windows like '10/s,150/min' (or 'off'), got {value!r}")
+    if text.strip().lower() not in ("off", "none"):
+        parse_windows(text)
+    return text.strip()
+
+
+def _timestamp(value: Any) -> str:
+    text = value.isoformat() if isinstance(value, datetime) else value
+    moment = parse_timestamp(text) if isinstance(text, str) else None
+    if moment is None:
+        raise ValueError(f"expected an RFC 3339 date-time like 2026-12-01T09:00:00Z, got {value!r}")
+    check_in_range(moment)
+    return str(text)
+
+
+def _seconds(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if isinstance(value, bool) or not 0 <= number <= 3600:
+        raise ValueError(f"expected seconds from 0 to 3600, got {value!r}")
+    return number
+
+
+def _positive_seconds(value: Any) -> float:
+    number = _seconds(value)
+    if number < 0.1:
+        raise ValueError(f"expected seconds from 0.1 to 3600, got {value!r}")
+    return number
+
+
+def _fault_list(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise ValueError("expected a list of faults like [{operation: getCampaign, error_rate: 0.5}]")
+    for index, raw in enumerate(value):
+        try:
+            parse_rule(raw)
+        except ValueError as exc:
+            raise ValueError(f"faults[{index}]: {exc}") from exc
+    return [dict(raw) for raw in value]
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value in (None, "") else _text(value)
+
+
+def _formats(value: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, Mapping):
+        raise ValueError("expected a mapping of format name -> {content_type, body}")
+    checked = {}
+    for name, definition in value.items():
+        if not isinstance(definition, Mapping) or not isinstance(definition.get("body"), Mapping):
+            raise ValueError(f"format {name!r}: expected {{content_type: TYPE, body: {{...template...}}}}")
+        checked[str(name)] = {
+            "content_type": str(definition.get("content_type", "application/json")),
+            "body": dict(definition["body"]),
+        }
+    return checked
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its config key, parser, default and help, and how the command line spells it.
+
+    ``values`` names what may be given (shown in ``--help``); ``default_text`` says in words
+    what a default of None means; ``switch`` makes the flag a switch that sets that value
+    (``--no-admin`` sets ``admin`` to false); ``flag`` None: config file only."""
+
+    key: str
+    parse: Callable[[Any], Any]
+    default: Any
+    help: str
+    env: bool = True
+    values: str = ""
+    default_text: str | None = None
+    flag: str | None = ""  # "": --key-with-dashes
+    switch: Any = None
+    repeat: bool = False
+
+    @property
+    def option(self) -> str | None:
+        if self.flag is None:
+            return None
+        return self.flag or "--" + self.key.replace("_", "-")
+
+    def shown_default(self) -> str:
+        if self.default_text is not None:
+            return self.default_text
+        if isinstance(self.default, bool):
+            return "true" if self.default else "false"
+        return "none" if self.default in (None, [], {}) else str(self.default)
+
+
+SPEC_NAMES = "campaigns, altcraft, ocamba, sevenheaven, tenant, woodpecker"
+SETTINGS: tuple[Setting, ...] = (
+    Setting("spec", _text, "campaigns", "the contract to serve", values=f"PATH, URL, or a bundled name: {SPEC_NAMES}"),
+    Setting(
+        "lint",
+        _choice("error", "warn"),
+        "error",
+        "a spec that campaign-mock lint rejects: error refuses to serve it (naming the first finding), warn "
+        "logs the findings and serves it if it can be read",
+        values="error | warn",
+    ),
+    Setting("host", _text, "127.0.0.1", "address to listen on", values="HOST"),
+    Setting("port", _integer(0, 65535), 8080, "port to listen on; 0 picks a free one (printed)", values="0..65535"),
+    Setting(
+        "api_keys",
+        _keys,
+        [],
+        "accepted API keys; repeat the flag for several (env and config: a comma-separated list / a list); "
+        "the spelling CAMPAIGN_MOCK_API_KEY (one key) is read too",
+        values="KEY, KEY@WORKSPACE (specs with x-tenancy), KEY#SCOPE,SCOPE (specs whose operations need scopes)",
+        default_text=f"the spec's x-demo-keys, else {DEMO_API_KEY}",
+        flag="--api-key",
+        repeat=True,
+    ),
+    Setting(
+        "error_format",
+        _text,
+        None,
+        "how error bodies are written",
+        values="problem (RFC 9457), envelope, ocamba, woodpecker, tenant, altcraft, or a name from error_formats",
+        default_text="the spec's x-error-format, else problem",
+    ),
+    Setting(
+        "error_formats",
+        _formats,
+        {},
+        "custom error formats: name -> {content_type, body template}",
+        env=False,
+        flag=None,
+    ),
+    Setting(
+        "server",
+        _choice("waitress", "granian"),
+        "waitress",
+        "HTTP server: waitress (pure Python) or granian (Rust, faster; pip install 'campaign-mock[fast]')",
+        values="waitress | granian",
+    ),
+    Setting(
+        "workers",
+        _one_worker,
+        1,
+        "server processes; only 1, since campaigns live in this process's memory (others would not see them)",
+        values="1",
+    ),
+    Setting(
+        "threads",
+        _integer(1, 256),
+        None,
+        "threads that run requests; under granian more only queue for the GIL, so raise it only where "
+        "requests wait (latency faults, concurrency limits)",
+        values="1..256",
+        default_text="4 under waitress, 1 under granian",
+    ),
+    Setting(
+        "max_body_bytes", _integer(1, 1 << 30), 1024 * 1024, "largest request body accepted (413 above)", values="N"
+    ),
+    Setting(
+        "log_requests",
+        _flag,
+        True,
+        "one log line per request (method, path, status, ms); --no-request-log turns it off",
+        flag="--no-request-log",
+        switch=False,
+    ),
+    Setting(
+        "max_header_bytes",
+        _integer(1024, 1 << 20),
+        16 * 1024,
+        "largest request headers accepted (431 above)",
+        values="1024..1048576",
+    ),
+    Setting(
+        "max_query_bytes", _integer(256, 1 << 20), 8 * 1024, "longest query string accepted (414 above)", values="N"
+    ),
+    Setting(
+        "max_json_depth",
+        _integer(2, 512),
+        32,
+        "deepest nesting of arrays and objects in a body (400 above)",
+        values="2..512",
+    ),
+    Setting(
+        "rate_limit",
+        _windows,
+        None,
+        "rate-limit windows, all in force at once; off for none",
+        values="COUNT/UNIT[,...] like 10/s,150/min, 5/10s, 1000/hour, or off",
+        default_text="the spec's x-rate-limit",
+    ),
+    Setting(
+        "rate_limit_scope",
+        _choice("key", "operation", "global"),
+        None,
+        "what one set of windows counts: per API key, per key and operation, or all requests together",
+        values="key | operation | global",
+        default_text="the spec's, else key",
+    ),
+    Setting(
+        "rate_limit_algorithm",
+        _choice(*ALGORITHMS),
+        None,
+        "how windows count: a fixed window opened by a bucket's first request, or a token bucket refilled evenly",
+        values=" | ".join(ALGORITHMS),
+        default_text="the spec's, else fixed-window",
+    ),
+    Setting(
+        "rate_limit_headers",
+        _choice("ietf", "legacy", "none"),
+        None,
+        "rate-limit headers on answers: RateLimit-Policy and RateLimit (ietf), X-RateLimit-* (legacy) or none",
+        values="ietf | legacy | none",
+        default_text="the spec's, else ietf",
+    ),
+    Setting(
+        "concurrency_limit",
+        _integer(0, 10_000),
+        None,
+        "requests processed at once per bucket; 0 for no limit",
+        values="0..10000",
+        default_text="the spec's, else none",
+    ),
+    Setting(
+        "concurrency_queue", _integer(0, 100_000), 0, "requests that may wait for a slot; more get 429", values="N"
+    ),
+    Setting("concurrency_wait", _seconds, 0.0, "seconds a queued request waits before it gets 429", values="0..3600"),
+    Setting(
+        "admin",
+        _flag,
+        True,
+        "serve the admin API under /__admin; --no-admin leaves it out",
+        flag="--no-admin",
+        switch=False,
+        default_text="served",
+    ),
+    Setting(
+        "admin_key",
+        _optional_text,
+        None,
+        "bearer key every admin call must send",
+        values="KEY",
+        default_text="none: the admin API is open",
+    ),
+    Setting(
+        "clock_start",
+        _timestamp,
+        None,
+        "start the server's clock at this moment",
+        values="RFC 3339, e.g. 2026-12-01T09:00:00Z",
+        default_text="real time",
+    ),
+    Setting(
+        "freeze_clock",
+        _flag,
+        False,
+        "keep the clock still until the admin API moves it",
+        switch=True,
+        default_text="running",
+    ),
+    Setting(
+        "faults",
+        _fault_list,
+        [],
+        "faults in force at start: [{operation, latency_ms, latency_max_ms, error_rate, error_status, drop_rate}]",
+        env=False,
+        flag=None,
+    ),
+    Setting("fault_seed", _integer(0, 2**63 - 1), 0, "seed for random latency, errors and drops", values="N"),
+    Setting("journal_size", _integer(1, 1_000_000), 1000, "request journal entries kept", values="1..1000000"),
+    Setting(
+        "journal_bytes",
+        _integer(64 * 1024, 1 << 34),
+        16 * 1024 * 1024,
+        "bytes the request journal may hold (bodies are kept up to 64 KiB each); the oldest entries go first",
+        values="N",
+    ),
+    Setting(
+        "max_campaigns",
+        _integer(1, 100_000_000),
+        100_000,
+        "campaigns the mock holds at most; one more create answers 507 (delete some, or reset)",
+        values="N",
+    ),
+    Setting(
+        "max_events",
+        _integer(1, 1_000_000),
+        1000,
+        "events one campaign's history holds at most; one more action or update answers 507",
+        values="N",
+    ),
+    Setting(
+        "max_connections",
+        _integer(1, 100_000),
+        1000,
+        "connections served at once (waitress; under granian, requests in progress)",
+        values="N",
+    ),
+    Setting(
+        "idle_timeout",
+        _positive_seconds,
+        30.0,
+        "seconds a connection may stay silent (idle between requests, or stalled in one) before it is closed",
+        values="SECONDS",
+    ),
+    Setting(
+        "body_timeout",
+        _positive_seconds,
+        10.0,
+        "seconds a request body may take to arrive after its headers (granian: then 408 and the connection "
+        "closes; waitress reads bodies before the app, so there --idle-timeout applies)",
+        values="SECONDS",
+    ),
+    Setting(
+        "state_file",
+        _optional_text,
+        None,
+        "keep campaigns across restarts in this JSON file (loaded on start, checked against the spec)",
+        values="PATH",
+        default_text="none: memory only",
+    ),
+    Setting(
+        "state_interval",
+        _seconds,
+        30.0,
+        "seconds between saves of the state file; 0: only on shutdown",
+        values="0..3600",
+    ),
+)
+PATH_SETTINGS = frozenset({"spec", "state_file"})
+"""Settings that name files: relative to the config file they are written in."""
+BY_KEY = {setting.key: setting for setting in SETTINGS}
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    spec: str = "campaigns"
+    lint: str = "error"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    api_keys: list[str] = field(default_factory=list)
+    error_format: str | None = None
+    error_formats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    server: str = "waitress"
+    workers: int = 1
+    threads: int | None = None
+    max_body_bytes: int = 1024 * 1024
+    log_requests: bool = True
+    max_header_bytes: int = 16 * 1024
+    max_query_bytes: int = 8 * 1024
+    max_json_depth: int = 32
+    rate_limit: str | None = None
+    rate_limit_scope: str | None = None
+    rate_limit_algorithm: str | None = None
+    rate_limit_headers: str | None = None
+    concurrency_limit: int | None = None
+    concurrency_queue: int = 0
+    concurrency_wait: float = 0.0
+    admin: bool = True
+    admin_key: str | None = None
+    clock_start: str | None = None
+    freeze_clock: bool = False
+    faults: list[dict[str, Any]] = field(default_factory=list)
+    fault_seed: int = 0
+    journal_size: int = 1000
+    journal_bytes: int = 16 * 1024 * 1024
+    max_campaigns: int = 100_000
+    max_events: int = 1000
+    max_connections: int = 1000
+    idle_timeout: float = 30.0
+    body_timeout: float = 10.0
+    state_file: str | None = None
+    state_interval: float = 30.0
+
+    def effective_threads(self) -> int:
+        """The request threads: as configured, else what measured best on each server."""
+        if self.threads is not None:
+            return self.threads
+        return GRANIAN_THREADS if self.server == "granian" else WAITRESS_THREADS
+
+    def effective_keys(self) -> list[str]:
+        return self.api_keys or [DEMO_API_KEY]
+
+
+def env_name(key: str) -> str:
+    return ENV_PREFIX + key.upper()
+
+
+def _positions(text: str) -> dict[str, str]:
+    """``line:col`` of each top-level key's value, for messages."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {
+        str(key.value): f"{value.start_mark.line + 1}:{value.start_mark.column + 1}"
+        for key, value in node.value
+        if isinstance(key, yaml.ScalarNode)
+    }
+
+
+def read_config_file(path: str) -> dict[str, Any]:
+    """The checked settings of a YAML config file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}") from exc
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
+        raise ConfigError(f"{where}: invalid YAML: {exc.problem}") from exc
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    positions = _positions(text)
+    checked = {}
+    for key, value in raw.items():
+        where = f"{path}:{positions.get(str(key), '1:1')}"
+        setting = BY_KEY.get(str(key))
+        if setting is None:
+            raise ConfigError(f"{where}: unknown setting {key!r}; known: {', '.join(BY_KEY)}")
+        try:
+            checked[setting.key] = setting.parse(value)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {key}: {exc}") from exc
+        if setting.key in PATH_SETTINGS and checked[setting.key] is not None:
+            checked[setting.key] = relative_to_file(checked[setting.key], Path(path))
+    return checked
+
+
+def relative_to_file(value: str, config: Path) -> str:
+    """A file named in a config file, found next to that file when its path is relative
+    (a bundled spec name or a URL stays as it is)."""
+    if value.startswith(("http://", "https://")) or Path(value).is_absolute():
+        return value
+    looks_like_a_path = "/" in value or value.endswith((".yaml", ".yml", ".json"))
+    return str(config.parent / value) if looks_like_a_path else value
+
+
+SINGULAR_KEY_ENV = ENV_PREFIX + "API_KEY"
+"""``campaign-mock check`` reads one key from CAMPAIGN_MOCK_API_KEY; serve reads that spelling too."""
+
+
+def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    checked = {}
+    for setting in SETTINGS:
+        name = env_name(setting.key)
+        if setting.key == "api_keys" and name not in environ and SINGULAR_KEY_ENV in environ:
+            name = SINGULAR_KEY_ENV
+        if setting.env and name in environ:
+            try:
+                checked[setting.key] = setting.parse(environ[name])
+            except ValueError as exc:
+                raise ConfigError(f"environment variable {name}: {exc}") from exc
+    return checked
+
+
+def resolve_settings(config_path: str | None, environ: Mapping[str, str], flags: Mapping[str, Any]) -> ServeSettings:
+    """Merge the layers; ``flags`` holds only what was given on the command line."""
+    merged: dict[str, Any] = {}
+    if config_path:
+        merged.update(read_config_file(config_path))
+    merged.update(read_environment(environ))
+    for key, value in flags.items():
+        try:
+            merged[key] = BY_KEY[key].parse(value)
+        except ValueError as exc:
+            raise ConfigError(f"--{key.replace('_', '-')}: {exc}") from exc
+    return ServeSettings(**merged)

@@ -1,0 +1,132 @@
+"""Serving under granian (``--server granian``), a Rust HTTP server with a WSGI interface.
+
+The same app as under waitress. granian runs the app in one worker process it forks: the
+app is assembled here first (so a bad spec or config fails before anything listens) and the
+worker inherits it; what must live in the worker (the state file's saver thread, the save at
+shutdown) starts there. granian's parent process handles SIGINT and SIGTERM: it stops the
+worker gracefully, letting requests in flight finish, and the worker saves the state file
+as it exits.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import multiprocessing.util
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from campaign_mock.server.run.config import ConfigError, ServeSettings
+
+EXTRA_HINT = "pip install 'campaign-mock[fast]'"
+
+# granian's own lines go to stderr, so stdout keeps campaign-mock's banner (scripts read it).
+GRANIAN_LOGGING: dict[str, Any] = {
+    "handlers": {
+        "console": {"formatter": "generic", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"},
+        "access": {"formatter": "access", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"},
+    }
+}
+
+
+class DroppedByServer(ConnectionAbortedError):
+    """Raised from a started body: granian then closes the connection without an answer."""
+
+
+def granian_drop() -> NoReturn:
+    raise DroppedByServer("fault: dropped connection")
+
+
+def require_granian() -> None:
+    try:
+        import granian  # noqa: F401, PLC0415 (only needed, and only installed, for --server granian)
+    except ImportError:
+        raise ConfigError(f"--server granian needs granian, which the 'fast' extra installs: {EXTRA_HINT}") from None
+
+
+def free_port(host: str) -> int:
+    """A port the OS has free now; granian needs a number where waitress takes 0."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_listening(host: str, port: int, seconds: float = 30.0) -> bool:
+    """True once ``host:port`` accepts a connection (granian's worker is up), False on timeout."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=1.0):
+                return True
+        except OSError:
+            time.sleep(0.02)
+    return False
+
+
+def refuse_taken_port(host: str, port: int) -> None:
+    """OSError when ``host:port`` is taken. granian binds with SO_REUSEPORT, so on its own a
+    second server on the same port starts, and two servers with two states answer in turn."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((host, port))  # no SO_REUSEPORT: fails while anyone listens there
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with(parent: int) -> None:
+    """In the worker: be sent SIGTERM (a graceful stop) when ``parent`` dies, even by kill -9,
+    instead of serving on alone (Linux ``prctl``; elsewhere a no-op)."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def serve_granian(
+    settings: ServeSettings,
+    app: Callable[..., Any],
+    port: int,
+    in_worker: Callable[[], Callable[[], None] | None],
+) -> None:
+    """Serve ``app`` until SIGINT or SIGTERM. ``in_worker`` runs in the worker before it
+    serves and may return what to run as it exits."""
+    from granian.constants import Interfaces  # noqa: PLC0415 (an optional dependency)
+    from granian.http import HTTP1Settings  # noqa: PLC0415
+    from granian.server import MPServer  # noqa: PLC0415
+
+    refuse_taken_port(settings.host, port)
+    parent = os.getpid()
+
+    def load(*_args: Any, **_kwargs: Any) -> Callable[..., Any]:
+        die_with(parent)
+        on_exit = in_worker()
+        if on_exit is not None:
+            multiprocessing.util.Finalize(None, on_exit, exitpriority=10)
+        return app
+
+    server = MPServer(
+        target="campaign-mock",
+        address=settings.host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=1,
+        # Requests in progress at once (granian's own default is 1024); a small one left idle
+        # keep-alive clients blocking new ones, hence the default of --max-connections, 1000.
+        backpressure=settings.max_connections,
+        # Closes a connection that stalls in its headers or idles between requests (a fresh
+        # connection that never sends a byte is hyper's to keep: granian has no timeout for it).
+        http1_settings=HTTP1Settings(header_read_timeout=max(1, round(settings.idle_timeout * 1000))),
+        blocking_threads=settings.effective_threads(),
+        log_dictconfig=GRANIAN_LOGGING,
+        log_level="warning",  # type: ignore[arg-type]
+    )
+    server.serve(target_loader=load)

@@ -1,0 +1,1 @@
+"""Where campaigns and their histories live: the store interface and its backends."""

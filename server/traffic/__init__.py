@@ -1,0 +1,1 @@
+"""What shapes traffic: rate and concurrency limits, faults, the request journal, credential masking."""

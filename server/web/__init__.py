@@ -1,0 +1,1 @@
+"""The HTTP edge: the Falcon app, responders, validation, bodies, errors on the wire, the admin API, docs."""

@@ -1,0 +1,93 @@
+"""The single place where exceptions become HTTP answers in the configured error format.
+
+Ours (``ApiError``), Falcon's (404 routes, 405 methods, bad headers) and anything unexpected
+(logged with its traceback, answered 500) all pass through ``ErrorBoundary``; the HTTP
+server's own refusals (waitress: oversized bodies, malformed framing) are written by the same
+``render`` (``server.waitress_runner``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any, NoReturn
+
+import falcon
+
+from campaign_mock.contract.jsontext import json_bytes
+from campaign_mock.server.domain.clock import Clock
+from campaign_mock.server.domain.errors import ApiError, InternalError, InvalidBody
+from campaign_mock.server.web.dropping import DroppingBody
+from campaign_mock.server.web.error_formats import ErrorFormat
+from campaign_mock.server.web.xmlbodies import render_xml
+
+error_log = logging.getLogger("campaign_mock.errors")
+
+
+def phrase(status: int) -> str:
+    return HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+
+
+def _from_falcon(req: falcon.Request, error: falcon.HTTPError) -> ApiError:
+    status = error.status_code
+    title = phrase(status)
+    detail = error.description or title
+    if status == 404:
+        detail = f"No such resource: {req.method} {req.path}. The API's paths are listed in /openapi.yaml."
+    elif status == 405:
+        allowed = dict(error.headers or {}).get("Allow", "")
+        detail = f"{req.method} is not allowed on {req.path}; allowed: {allowed}."
+    converted = ApiError(detail, headers=dict(error.headers or {}))
+    converted.status = status
+    converted.title = title
+    converted.code = "-".join(title.lower().replace(".", "").split()) or "error"
+    return converted
+
+
+class ErrorBoundary:
+    """The single place where exceptions become HTTP answers in the configured format."""
+
+    def __init__(
+        self,
+        error_format: ErrorFormat,
+        clock: Clock,
+        invalid_body_status: int = 422,
+        abort: Callable[[], NoReturn] | None = None,
+    ) -> None:
+        """``abort``: how to close a connection under a server that keeps it otherwise (granian
+        holds a connection whose body is still due until it is aborted)."""
+        self._format = error_format
+        self._clock = clock
+        self._invalid_body_status = invalid_body_status
+        self._abort = abort
+
+    def __call__(self, req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict[str, Any]) -> None:
+        if isinstance(ex, ApiError):
+            error = ex
+        elif isinstance(ex, falcon.HTTPError):
+            error = _from_falcon(req, ex)
+        else:
+            error_log.exception("unexpected error on %s %s", req.method, req.path)
+            error = InternalError(f"An unexpected {type(ex).__name__} happened; the server log has the details.")
+        if isinstance(error, InvalidBody):
+            error.status = self._invalid_body_status
+        resp.status = error.status
+        content_type, body = self.render(error, xml=bool(req.context.get("answer_xml")))
+        for name, value in error.headers.items():
+            resp.set_header(name, value)
+        resp.content_type = content_type
+        resp.data = body
+        if error.close and self._abort is not None:
+            # The status line and headers go out, then the connection closes: the only way
+            # granian lets go of a request whose body never came.
+            resp.content_length = len(body)
+            resp.data = None
+            resp.stream = DroppingBody(self._abort, after_start=True)
+
+    def render(self, error: ApiError, xml: bool = False) -> tuple[str, bytes]:
+        """(Content-Type, body) of ``error`` in the configured format (XML where the request asked for it)."""
+        rendered = self._format.render(error, self._clock.now())
+        if xml:
+            return falcon.MEDIA_XML, render_xml(rendered)
+        return self._format.media_type, json_bytes(rendered)

@@ -1,0 +1,89 @@
+"""What every request passes through before and after its responder: input limits, the access
+log line and the request journal, and the header view built once per request."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+
+import falcon
+
+from campaign_mock.server.domain.clock import ControllableClock
+from campaign_mock.server.domain.errors import HeadersTooLarge, UriTooLong
+from campaign_mock.server.traffic.journal import JournalEntry, RequestJournal, kept_body
+
+access_log = logging.getLogger("campaign_mock.access")
+
+ADMIN_PREFIX = "/__admin"
+NOT_JOURNALED = (ADMIN_PREFIX, "/docs", "/openapi.")  # control and documentation, not API traffic
+
+
+def raw_headers(req: falcon.Request) -> Mapping[str, str]:
+    """The request's headers as falcon names them, built once per request (falcon builds a
+    new dict on every ``req.headers``; three reads were 6% of a read's time under py-spy)."""
+    cached: Mapping[str, str] | None = req.context.get("raw_headers")
+    if cached is None:
+        cached = req.headers
+        req.context.raw_headers = cached
+    return cached
+
+
+def headers_of(req: falcon.Request) -> dict[str, str]:
+    return {name.lower(): value for name, value in raw_headers(req).items()}
+
+
+class InputLimits:
+    """Oversized headers (431) and query strings (414), refused before anything reads them."""
+
+    def __init__(self, max_header_bytes: int, max_query_bytes: int) -> None:
+        self._max_header_bytes = max_header_bytes
+        self._max_query_bytes = max_query_bytes
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        size = sum(len(name) + len(value) for name, value in raw_headers(req).items())
+        if size > self._max_header_bytes:
+            raise HeadersTooLarge(f"The headers take {size} bytes; at most {self._max_header_bytes} are accepted.")
+        if len(req.query_string) > self._max_query_bytes:
+            raise UriTooLong(
+                f"The query string is {len(req.query_string)} bytes; at most {self._max_query_bytes} are accepted."
+            )
+
+
+class RequestLog:
+    """One log line per request (method, path, status, ms) and a journal entry for API traffic."""
+
+    def __init__(self, journal: RequestJournal, clock: ControllableClock, log_requests: bool) -> None:
+        self._journal = journal
+        self._clock = clock
+        self._log_requests = log_requests
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.started = time.perf_counter()
+
+    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: object, succeeded: bool) -> None:
+        started = req.context.get("started")
+        elapsed = (time.perf_counter() - started) * 1000 if isinstance(started, float) else 0.0
+        fault = req.context.get("fault")
+        status = None if fault == "drop" else resp.status_code
+        if self._log_requests:
+            access_log.info("%s %s %s %.1fms", req.method, req.path, status or "dropped", elapsed)
+        if req.path.startswith(NOT_JOURNALED):
+            return
+        body, body_bytes = kept_body(req.context.get("raw_body"))
+        self._journal.record(
+            JournalEntry(
+                id=self._journal.next_id(),
+                at=self._clock.now(),
+                method=req.method,
+                path=req.path,
+                query=req.query_string,
+                status=status,
+                headers=raw_headers(req),  # a dict of its own, built for this request
+                body=body,
+                duration_ms=elapsed,
+                operation_id=req.context.get("operation_id"),
+                fault=fault,
+                body_bytes=body_bytes,
+            )
+        )

@@ -1,0 +1,199 @@
+"""Responders: thin. Each parses the request, calls the domain through its handler, and
+writes the reply; everything else (limits, faults, auth) is a call to what the runtime holds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import falcon
+
+from campaign_mock.contract.jsontext import json_bytes
+from campaign_mock.contract.operations import Operation
+from campaign_mock.server.domain.errors import InjectedFault
+from campaign_mock.server.web.auth import Authenticator, Credentials
+from campaign_mock.server.web.bodies import RequestBody, media_type_of, readable_member
+from campaign_mock.server.web.boundary import phrase
+from campaign_mock.server.web.dropping import DROP_DECLARED_LENGTH, DroppingBody
+from campaign_mock.server.web.handlers import Handler, Reply
+from campaign_mock.server.web.middleware import headers_of
+from campaign_mock.server.web.options import AppOptions
+from campaign_mock.server.web.reading import read_body, read_directly
+from campaign_mock.server.web.validation import OperationValidator, parse_query
+from campaign_mock.server.web.xmlbodies import is_xml, render_xml
+from campaign_mock.server.worlds.runtime import Runtime
+
+
+def write_reply(resp: falcon.Response, reply: Reply, xml: bool = False) -> None:
+    resp.status = reply.status
+    for name, value in reply.headers.items():
+        resp.set_header(name, value)
+    if reply.body is not None:
+        resp.content_type = falcon.MEDIA_XML if xml else falcon.MEDIA_JSON
+        resp.data = render_xml(reply.body) if xml else json_bytes(reply.body)
+
+
+@dataclass(frozen=True)
+class BodyMembers:
+    """Body members that are about the request, not the campaign: a token (``x-token-field``)
+    and the answer's format (``x-format-field``: ``xml`` or ``json``). Both are taken off the
+    body before the domain sees it."""
+
+    token: str | None
+    format: str | None
+    speaks_xml: bool
+    readable: frozenset[str]  # the media types the operation's body may have
+
+    @classmethod
+    def of(cls, document: Mapping[str, Any], operation: Operation) -> BodyMembers:
+        token, answer_format = document.get("x-token-field"), document.get("x-format-field")
+        success = operation.responses.get(str(operation.success_status()))
+        return cls(
+            str(token) if token else None,
+            str(answer_format) if answer_format else None,
+            bool(success and any(is_xml(media_type) for media_type in success.content_types)),
+            frozenset(operation.body_schemas),
+        )
+
+    def answers_xml(self, body: RequestBody) -> bool:
+        if not self.speaks_xml:
+            return False
+        asked = readable_member(body, self.format) if self.format else None
+        return asked == "xml" or (asked is None and body.is_xml)
+
+    def token_in(self, body: RequestBody | None) -> str | None:
+        """The token the body carries, read before authentication. A body of an accepted media
+        type that cannot be read is refused (400) here: its credentials cannot be known."""
+        if body is None or not self.token or not body.raw or media_type_of(body.content_type)[0] not in self.readable:
+            return None
+        token = body.member(self.token)
+        return token if isinstance(token, str) else None
+
+    def without(self, body: Any) -> Any:
+        if not isinstance(body, dict) or not (self.token or self.format):
+            return body
+        return {key: value for key, value in body.items() if key not in (self.token, self.format)}
+
+
+class OperationResponder:
+    """One API operation: authenticate, limit, inject faults, validate, handle, write."""
+
+    def __init__(
+        self,
+        operation: Operation,
+        authenticator: Authenticator,
+        validator: OperationValidator,
+        handler: Handler,
+        runtime: Runtime,
+        options: AppOptions,
+    ) -> None:
+        self._operation = operation
+        self._authenticator = authenticator
+        self._validator = validator
+        self._handler = handler
+        self._runtime = runtime
+        self._options = options
+        self._members = BodyMembers.of(runtime.contract.document, operation)
+        self._takes_body = bool(operation.body_schemas)
+
+    def __call__(self, req: falcon.Request, resp: falcon.Response, **path: str) -> None:
+        req.context.operation_id = self._operation.operation_id
+        headers = headers_of(req)
+        query = parse_query(req.query_string)
+        body = self._read(req) if self._members.token else None  # the token travels in it
+        if body is not None:
+            req.context.answer_xml = self._members.answers_xml(body)
+        credentials = Credentials(headers, query, self._members.token_in(body))
+        key = self._authenticator.authenticate(self._operation, credentials)
+        tenant = self._authenticator.tenant_of(key)
+        traffic = self._runtime.traffic
+        resp.set_headers(traffic.admit(self._operation, key))
+        with traffic.slot(self._operation, key):
+            if self._inject_faults(req, resp):
+                return
+            if body is None:
+                body = self._read(req)
+                req.context.answer_xml = self._members.answers_xml(body)
+            request = self._validator.check(path, query, headers, body)
+            reply = self._handler(replace(request, tenant=tenant, body=self._members.without(request.body)))
+            write_reply(resp, reply, xml=req.context.answer_xml)
+
+    def _read(self, req: falcon.Request) -> RequestBody:
+        """The body, read once; an operation without a request body reads nothing."""
+        options = self._options
+        raw = read_body(req, options.max_body_bytes, options.body_reader) if self._takes_body else b""
+        return RequestBody(req.content_type, raw, options.max_json_depth)
+
+    def _inject_faults(self, req: falcon.Request, resp: falcon.Response) -> bool:
+        """Apply the fault plan; True when the request ends here (connection dropped)."""
+        decision = self._runtime.faults.decide(self._operation.operation_id)
+        if decision.latency_seconds > 0:
+            req.context.fault = "latency"
+            time.sleep(decision.latency_seconds)
+        if decision.drop:
+            req.context.fault = "drop"
+            resp.status = 503
+            resp.stream = DroppingBody(self._options.drop_connection, self._options.drop_after_start)
+            # A declared length the body never reaches: granian then holds the head back and
+            # closes the connection with nothing sent (without it, it sends the head first).
+            resp.content_length = DROP_DECLARED_LENGTH
+            return True
+        if decision.error_status is not None:
+            req.context.fault = "error"
+            failure = InjectedFault(
+                f"Fault injected for {self._operation.operation_id}: answering {decision.error_status}."
+            )
+            failure.status = decision.error_status
+            failure.title = phrase(decision.error_status)
+            raise failure
+        return False
+
+
+class AdminResponder:
+    """One admin operation: admin key (when configured), validate, handle."""
+
+    def __init__(
+        self,
+        operation: Operation,
+        authenticator: Authenticator | None,
+        validator: OperationValidator,
+        handler: Handler,
+        max_body_bytes: int,
+    ) -> None:
+        self._operation = operation
+        self._authenticator = authenticator
+        self._validator = validator
+        self._handler = handler
+        self._max_body_bytes = max_body_bytes
+
+    def __call__(self, req: falcon.Request, resp: falcon.Response, **path: str) -> None:
+        headers = headers_of(req)
+        query = parse_query(req.query_string)
+        if self._authenticator is not None:
+            self._authenticator.authenticate(self._operation, Credentials(headers, query))
+        body = RequestBody(req.content_type, read_body(req, self._max_body_bytes, read_directly))
+        write_reply(resp, self._handler(self._validator.check(path, query, headers, body)))
+
+
+class PathResource:
+    """The operations of one path, one ``on_<method>`` responder each (Falcon answers 405 for
+    others). HEAD is served wherever GET is (RFC 9110: the same answer without its body)."""
+
+    def __init__(self, responders: Mapping[str, Callable[..., None]]) -> None:
+        for method, responder in responders.items():
+            setattr(self, f"on_{method.lower()}", responder)
+        if "GET" in responders and "HEAD" not in responders:
+            self.on_head = responders["GET"]
+
+
+class StaticDocument:
+    def __init__(self, body: bytes, media_type: str) -> None:
+        self._body = body
+        self._media_type = media_type
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.content_type = self._media_type
+        resp.data = self._body
