@@ -139,8 +139,14 @@ class Target:
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
         base_path = self.contract.base_path
-        if base_path and not urlsplit(self.base_url).path.endswith(base_path):
-            self.base_url += base_path  # the spec's servers[0] path, e.g. /alpha, unless given
+        given = urlsplit(self.base_url).path
+        if base_path and not given.endswith(base_path):
+            if given and base_path.startswith(given + "/"):
+                # --base-url .../sandboxes/x with a spec served at .../sandboxes/x/openapi.yaml,
+                # whose servers path (/sandboxes/x/v1/hood) already starts with what was given
+                self.base_url = self.base_url[: len(self.base_url) - len(given)] + base_path
+            else:
+                self.base_url += base_path  # the spec's servers[0] path, e.g. /alpha, unless given
         self._session = requests.Session()
         tenancy = tenancy_spec(self.contract.document)
         self._tenant_query = tenancy.query if tenancy else None  # read once, not per request

@@ -1,6 +1,7 @@
 """A small client for the admin API, for users' tests (standard library only).
 
-admin = AdminClient("http://127.0.0.1:8080")
+admin = AdminClient("http://127.0.0.1:8080")                 # the default sandbox
+mine = AdminClient("http://127.0.0.1:8080", sandbox="ci-42")  # /sandboxes/ci-42/__admin
 admin.set_clock(now="2026-12-01T09:00:00Z", frozen=True)
 admin.advance_clock(3600)
 admin.set_faults([{"operation": "getCampaign", "error_rate": 1.0, "error_status": 503}])
@@ -27,13 +28,23 @@ class AdminError(Exception):
 
 
 class AdminClient:
-    def __init__(self, base_url: str, admin_key: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(
+        self, base_url: str, admin_key: str | None = None, timeout: float = 30.0, sandbox: str | None = None
+    ) -> None:
+        """``base_url``: the server's root (scheme, host, port); ``sandbox``: steer that sandbox
+        (``/sandboxes/NAME/__admin``) instead of the default one."""
         self.base_url = base_url.rstrip("/")
+        self.sandbox = sandbox
         self._admin_key = admin_key
         self._timeout = timeout
 
+    def for_sandbox(self, sandbox: str | None) -> AdminClient:
+        """The same server and key, steering ``sandbox``."""
+        return AdminClient(self.base_url, self._admin_key, self._timeout, sandbox)
+
     def _call(self, method: str, path: str, body: Any = None, query: dict[str, Any] | None = None) -> Any:
-        url = f"{self.base_url}{ADMIN_PREFIX}{path}"
+        prefix = f"/sandboxes/{urllib.parse.quote(self.sandbox, safe='')}" if self.sandbox else ""
+        url = f"{self.base_url}{prefix}{ADMIN_PREFIX}{path}"
         given = {name: value for name, value in (query or {}).items() if value is not None}
         if given:
             url += "?" + urllib.parse.urlencode(given)
@@ -55,6 +66,8 @@ class AdminClient:
             except ValueError:
                 detail = text
             raise AdminError(error.code, detail) from error
+        except urllib.error.URLError as error:
+            raise AdminError(0, f"cannot reach {url}: {error.reason}") from error
         return json.loads(raw) if raw else None
 
     def reset(self) -> None:
@@ -101,3 +114,15 @@ class AdminClient:
     def config(self) -> dict[str, Any]:
         described: dict[str, Any] = self._call("GET", "/config")
         return described
+
+    def sandboxes(self) -> list[dict[str, Any]]:
+        """Every sandbox of the server: name, campaigns, last use."""
+        listed: list[dict[str, Any]] = self._call("GET", "/sandboxes")["data"]
+        return listed
+
+    def create_sandbox(self, name: str) -> dict[str, Any]:
+        made: dict[str, Any] = self._call("PUT", f"/sandboxes/{urllib.parse.quote(name, safe='')}")
+        return made
+
+    def drop_sandbox(self, name: str) -> None:
+        self._call("DELETE", f"/sandboxes/{urllib.parse.quote(name, safe='')}")

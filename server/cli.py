@@ -137,7 +137,8 @@ def _open_state(settings: ServeSettings, assembled: Assembled) -> StateFile | No
     if not settings.state_file:
         return None
     runtime = assembled.runtime
-    state = StateFile(settings.state_file, runtime.service, runtime.clock, assembled.contract)
+    default = runtime.default  # the state file keeps the default sandbox
+    state = StateFile(settings.state_file, default.service, default.clock, assembled.contract)
     try:
         state.check_writable()
         loaded = state.load()

@@ -1,4 +1,4 @@
-"""pytest fixtures that run the mock inside the test process, like moto's threaded server.
+"""pytest fixtures that run the mock for the tests of any project, like moto's threaded server.
 
 Installed with campaign-mock (entry point ``pytest11``), so in any project:
 
@@ -7,15 +7,22 @@ Installed with campaign-mock (entry point ``pytest11``), so in any project:
         ...
         assert campaign_mock.admin.journal(method="POST", path="/campaigns/*/pause")
 
-``campaign_mock`` starts one server per session (waitress on a free loopback port) and
-resets it before each test. Override ``campaign_mock_settings`` to serve another spec,
-set limits or freeze the clock.
+``campaign_mock`` is a sandbox of its own for each pytest-xdist worker (or each test, with
+``--campaign-mock-sandbox test`` or ``@pytest.mark.campaign_mock_sandbox``), reset before
+each test: workers never see each other's campaigns, clock, faults or limits. The server is
+started in-process (waitress on a free loopback port, one per worker), or, with
+``--campaign-mock-url URL`` (env ``CAMPAIGN_MOCK_URL``), one already running is shared, by a
+whole CI fleet if need be. Override ``campaign_mock_settings`` to serve another spec, set
+limits or freeze the clock (in-process only).
 """
 
 from __future__ import annotations
 
+import os
+import re
+import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -25,13 +32,17 @@ from campaign_mock.server.run.config import ServeSettings
 from campaign_mock.server.run.threaded import ThreadedServer
 
 DEFAULT_TEST_KEY = "test-key"
+SHARED_DEFAULT_KEY = "demo-key"
+MARKER = "campaign_mock_sandbox"
 
 
 @dataclass(frozen=True)
 class RunningMock:
-    base_url: str
+    base_url: str  # where the spec's paths are served: server root, sandbox prefix and base path
     api_key: str
-    admin: AdminClient
+    admin: AdminClient  # steers this sandbox
+    sandbox: str = "default"
+    server_url: str = ""  # the server's root (scheme, host, port)
 
     @property
     def auth_headers(self) -> dict[str, str]:
@@ -39,28 +50,104 @@ class RunningMock:
         return {"Authorization": f"Bearer {self.api_key}"}
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("campaign-mock", "campaign-mock: the mock for your tests")
+    group.addoption(
+        "--campaign-mock-url",
+        default=os.environ.get("CAMPAIGN_MOCK_URL"),
+        help="use this running campaign-mock (its root URL) instead of starting one; env CAMPAIGN_MOCK_URL",
+    )
+    group.addoption(
+        "--campaign-mock-api-key",
+        default=os.environ.get("CAMPAIGN_MOCK_API_KEY"),
+        help=f"the API key the shared server accepts (default: {SHARED_DEFAULT_KEY}); env CAMPAIGN_MOCK_API_KEY",
+    )
+    group.addoption(
+        "--campaign-mock-admin-key",
+        default=os.environ.get("CAMPAIGN_MOCK_ADMIN_KEY"),
+        help="the shared server's admin key, if it has one; env CAMPAIGN_MOCK_ADMIN_KEY",
+    )
+    group.addoption(
+        "--campaign-mock-sandbox",
+        choices=("worker", "test"),
+        default="worker",
+        help="a sandbox per pytest-xdist worker (default) or per test",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{MARKER}: give this test a sandbox of its own (dropped after it)")
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _sandbox_name(label: str) -> str:
+    """A name no other worker, test run or CI job picks: the label and random hex."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "-", label)[:40].strip("-") or "test"
+    return f"pytest-{cleaned}-{secrets.token_hex(4)}"
+
+
 @pytest.fixture(scope="session")
 def campaign_mock_settings() -> ServeSettings:
-    """What the session's mock serves; override this fixture to change it."""
+    """What an in-process mock serves; override this fixture to change it."""
     return ServeSettings(api_keys=[DEFAULT_TEST_KEY], log_requests=False, port=0)
 
 
 @pytest.fixture(scope="session")
-def campaign_mock_server(campaign_mock_settings: ServeSettings) -> Iterator[RunningMock]:
-    """The session's mock, started once; prefer ``campaign_mock``, which also resets it."""
+def campaign_mock_server(
+    request: pytest.FixtureRequest, campaign_mock_settings: ServeSettings
+) -> Iterator[RunningMock]:
+    """The server (in-process, or shared) and this worker's sandbox on it; prefer ``campaign_mock``."""
+    shared = request.config.getoption("campaign_mock_url")
+    sandbox = _sandbox_name(_worker())
+    if shared:
+        root = str(shared).rstrip("/")
+        admin_key = request.config.getoption("campaign_mock_admin_key")
+        key = request.config.getoption("campaign_mock_api_key") or SHARED_DEFAULT_KEY
+        AdminClient(root, admin_key).create_sandbox(sandbox)  # also where sandboxes are made only on request
+        admin = AdminClient(root, admin_key, sandbox=sandbox)
+        base_path = str(admin.config().get("base_path", ""))
+        yield RunningMock(f"{root}/sandboxes/{sandbox}{base_path}", key, admin, sandbox, root)
+        AdminClient(root, admin_key).drop_sandbox(sandbox)
+        return
     assembled = assemble(campaign_mock_settings)
     with ThreadedServer(
         assembled.app,
         host=campaign_mock_settings.host,
         port=campaign_mock_settings.port,
         threads=campaign_mock_settings.effective_threads(),
+        limits=assembled.limits,
+        render=assembled.errors.render,
     ) as server:
-        admin = AdminClient(server.base_url, campaign_mock_settings.admin_key)
-        yield RunningMock(server.base_url + assembled.contract.base_path, assembled.api_keys[0], admin)
+        AdminClient(server.base_url, campaign_mock_settings.admin_key).create_sandbox(sandbox)
+        admin = AdminClient(server.base_url, campaign_mock_settings.admin_key, sandbox=sandbox)
+        yield RunningMock(
+            f"{server.base_url}/sandboxes/{sandbox}{assembled.contract.base_path}",
+            assembled.api_keys[0],
+            admin,
+            sandbox,
+            server.base_url,
+        )
 
 
 @pytest.fixture
-def campaign_mock(campaign_mock_server: RunningMock) -> RunningMock:
-    """The running mock, reset to its configured start for this test."""
-    campaign_mock_server.admin.reset()
-    return campaign_mock_server
+def campaign_mock(request: pytest.FixtureRequest, campaign_mock_server: RunningMock) -> Iterator[RunningMock]:
+    """The running mock, in a sandbox reset to its configured start for this test."""
+    own = request.config.getoption("campaign_mock_sandbox") == "test" or request.node.get_closest_marker(MARKER)
+    if not own:
+        campaign_mock_server.admin.reset()
+        yield campaign_mock_server
+        return
+    sandbox = _sandbox_name(request.node.name)
+    campaign_mock_server.admin.for_sandbox(None).create_sandbox(sandbox)
+    admin = campaign_mock_server.admin.for_sandbox(sandbox)
+    base_path = campaign_mock_server.base_url.split(f"/sandboxes/{campaign_mock_server.sandbox}", 1)[1]
+    yield replace(
+        campaign_mock_server,
+        base_url=f"{campaign_mock_server.server_url}/sandboxes/{sandbox}{base_path}",
+        admin=admin,
+        sandbox=sandbox,
+    )
+    admin.for_sandbox(None).drop_sandbox(sandbox)

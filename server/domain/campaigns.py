@@ -94,6 +94,10 @@ class CampaignService:
     def get(self, campaign_id: str) -> Campaign:
         return self._existing(campaign_id).campaign
 
+    def count(self) -> int:
+        """How many campaigns this world holds."""
+        return self._store.count()
+
     def read(self, campaign_id: str) -> Record:
         """The campaign with its version (what an ETag names)."""
         return self._existing(campaign_id)

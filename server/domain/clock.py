@@ -57,6 +57,11 @@ class ControllableClock:
         self._frozen_at: datetime | None = None
         self.reset()
 
+    def fresh(self) -> ControllableClock:
+        """A clock with this one's configured start, frozen state and time source (a new sandbox's)."""
+        start, frozen = self._initial
+        return ControllableClock(start=start, frozen=frozen, source=self._source)
+
     def reset(self) -> None:
         """Back to the configured start (and frozen state)."""
         start, frozen = self._initial

@@ -18,6 +18,10 @@ class IdGenerator(Protocol):
         """An id now in use (seeded, or loaded at start): later ids must not repeat it."""
         ...
 
+    def fresh(self) -> IdGenerator:
+        """A generator of the same kind that starts over, for a new sandbox."""
+        ...
+
 
 class RandomIds:
     """``cmp_`` and 20 random hex digits: unguessable, URL-safe, fits the id pattern."""
@@ -30,6 +34,9 @@ class RandomIds:
 
     def observe(self, campaign_id: str) -> None:
         """Nothing to do: 80 random bits do not repeat a stored id."""
+
+    def fresh(self) -> RandomIds:
+        return RandomIds(self._prefix)
 
 
 class SequentialIds:
@@ -53,6 +60,9 @@ class SequentialIds:
             with self._lock:
                 self._next = max(self._next, number + 1)
 
+    def fresh(self) -> SequentialIds:
+        return SequentialIds(self._prefix)
+
 
 class UuidIds:
     """Random UUIDs (version 4), for vendors whose ids are UUIDs."""
@@ -62,6 +72,9 @@ class UuidIds:
 
     def observe(self, campaign_id: str) -> None:
         """Nothing to do: random UUIDs do not repeat a stored id."""
+
+    def fresh(self) -> UuidIds:
+        return UuidIds()
 
 
 def numeric_ids(document: Mapping[str, Any]) -> bool:

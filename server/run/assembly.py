@@ -35,6 +35,7 @@ from campaign_mock.server.web.app import AppOptions, build_runtime, create_app
 from campaign_mock.server.web.boundary import ErrorBoundary
 from campaign_mock.server.web.error_formats import ErrorFormat, TemplateFormat, select_error_format
 from campaign_mock.server.web.reading import TimedReader, read_directly
+from campaign_mock.server.worlds.registry import SandboxPolicy
 from campaign_mock.server.worlds.runtime import Runtime
 
 log = logging.getLogger("campaign_mock.contract")
@@ -174,6 +175,7 @@ def assemble(
         drop_connection=drop_connection or (granian_drop if granian else waitress_drop),
         drop_after_start=granian,
         body_reader=TimedReader(settings.body_timeout) if granian else read_directly,
+        sandboxes=SandboxPolicy(settings.sandboxes, settings.sandbox_ttl, settings.max_sandboxes),
         described_settings=described,
     )
     clock = clock or configured_clock(settings)

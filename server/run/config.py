@@ -119,6 +119,16 @@ def _positive_seconds(value: Any) -> float:
     return number
 
 
+def _ttl_seconds(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if isinstance(value, bool) or not 1 <= number <= 30 * 86400:
+        raise ValueError(f"expected seconds from 1 to 2592000 (30 days), got {value!r}")
+    return number
+
+
 def _fault_list(value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list):
         raise ValueError("expected a list of faults like [{operation: getCampaign, error_rate: 0.5}]")
@@ -403,6 +413,28 @@ SETTINGS: tuple[Setting, ...] = (
         values="SECONDS",
     ),
     Setting(
+        "sandboxes",
+        _choice("auto", "explicit", "off"),
+        "auto",
+        "sandboxes (/sandboxes/NAME/...: the same contract in a world of its own): auto makes one on first "
+        "use, explicit only through PUT /__admin/sandboxes/NAME, off allows none",
+        values="auto | explicit | off",
+    ),
+    Setting(
+        "sandbox_ttl",
+        _ttl_seconds,
+        3600.0,
+        "seconds without a request after which a sandbox is dropped",
+        values="SECONDS",
+    ),
+    Setting(
+        "max_sandboxes",
+        _integer(1, 100_000),
+        1000,
+        "sandboxes held at most besides the default one; one more answers 507",
+        values="N",
+    ),
+    Setting(
         "state_file",
         _optional_text,
         None,
@@ -460,6 +492,9 @@ class ServeSettings:
     max_connections: int = 1000
     idle_timeout: float = 30.0
     body_timeout: float = 10.0
+    sandboxes: str = "auto"
+    sandbox_ttl: float = 3600.0
+    max_sandboxes: int = 1000
     state_file: str | None = None
     state_interval: float = 30.0
 

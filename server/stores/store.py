@@ -54,6 +54,10 @@ class CampaignStore(Protocol):
 
     def delete(self, campaign_id: str) -> bool: ...
 
+    def count(self) -> int:
+        """How many campaigns are stored."""
+        ...
+
     def events(self, campaign_id: str, offset: int = 0, limit: int | None = None) -> tuple[list[Event], int] | None:
         """A page of the campaign's history, oldest first, and its length; None if no such campaign."""
         ...
@@ -171,6 +175,10 @@ class InMemoryCampaignStore:
             if event is not None:
                 entry.events.append(dict(event))
             return Record(clone(stored), entry.version, len(entry.events))
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self._entries)
 
     def delete(self, campaign_id: str) -> bool:
         with self._lock:

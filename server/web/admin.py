@@ -1,32 +1,37 @@
-"""The admin API (``openapi/admin.yaml``): reset, seed, journal, clock, faults, config.
+"""The admin API (``openapi/admin.yaml``): reset, seed, journal, clock, faults, config, and the
+sandboxes themselves.
 
-Handlers are looked up by the admin spec's ``x-operation.action``; requests are validated
-by the same compiled validators as the API, and errors use the configured format.
+Handlers are looked up by the admin spec's ``x-operation.action``; each is given the world
+of its request (``/sandboxes/NAME/__admin/...`` steers that sandbox, ``/__admin/...`` the
+default one). Requests are validated by the same compiled validators as the API, and errors
+use the configured format.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from campaign_mock.contract.timefmt import format_timestamp, parse_timestamp
 from campaign_mock.server.domain.clock import ClockRangeError, check_in_range
-from campaign_mock.server.domain.errors import InvalidBody
+from campaign_mock.server.domain.errors import Conflict, InvalidBody, NotFound
 from campaign_mock.server.domain.records import RecordChecks
 from campaign_mock.server.traffic.faults import parse_rule
 from campaign_mock.server.web.handlers import Reply
 from campaign_mock.server.web.validation import ValidRequest
+from campaign_mock.server.worlds.registry import check_name
 from campaign_mock.server.worlds.runtime import Runtime
+from campaign_mock.server.worlds.world import DEFAULT_WORLD, World
 
-AdminHandler = Callable[[ValidRequest], Reply]
-
-
-def _clock_state(runtime: Runtime) -> dict[str, Any]:
-    return {"now": format_timestamp(runtime.clock.now()), "frozen": runtime.clock.frozen}
+AdminHandler = Callable[[World, ValidRequest], Reply]
 
 
-def _set_clock(runtime: Runtime, body: dict[str, Any]) -> None:
+def _clock_state(world: World) -> dict[str, Any]:
+    return {"now": format_timestamp(world.clock.now()), "frozen": world.clock.frozen}
+
+
+def _set_clock(world: World, body: dict[str, Any]) -> None:
     moment = parse_timestamp(body["now"]) if "now" in body else None
     if "now" in body and moment is None:
         raise InvalidBody(f"now: {body['now']!r} is not an RFC 3339 date-time")
@@ -35,16 +40,16 @@ def _set_clock(runtime: Runtime, body: dict[str, Any]) -> None:
         if moment is not None:
             check_in_range(moment)
         if body.get("frozen") is True:
-            runtime.clock.freeze()
+            world.clock.freeze()
         if moment is not None:
-            runtime.clock.set(moment)
+            world.clock.set(moment)
     except ClockRangeError as exc:
         raise InvalidBody(f"now: {exc}") from exc
     if body.get("frozen") is False:
-        runtime.clock.unfreeze()
+        world.clock.unfreeze()
 
 
-def _set_faults(runtime: Runtime, body: dict[str, Any]) -> None:
+def _set_faults(runtime: Runtime, world: World, body: dict[str, Any]) -> None:
     known = {operation.operation_id for operation in runtime.contract.operations} | {"*"}
     rules = []
     for index, raw in enumerate(body["faults"]):
@@ -58,72 +63,109 @@ def _set_faults(runtime: Runtime, body: dict[str, Any]) -> None:
                 f"known: {', '.join(sorted(known))}"
             )
         rules.append(rule)
-    runtime.faults.replace(rules, int(body.get("seed", 0)))
+    world.faults.replace(rules, int(body.get("seed", 0)))
+
+
+def _sandbox(world: World) -> dict[str, Any]:
+    return {
+        "name": world.name,
+        "campaigns": world.service.count(),
+        "last_used": format_timestamp(datetime.fromtimestamp(world.last_used_at, UTC)),
+    }
 
 
 def admin_handlers(runtime: Runtime, records: RecordChecks) -> dict[str, AdminHandler]:
     """One handler per admin action; ``records`` checks seeded campaigns against the contract."""
 
-    def reset(request: ValidRequest) -> Reply:
-        runtime.reset()
+    def reset(world: World, request: ValidRequest) -> Reply:
+        world.reset()
         return Reply(204)
 
-    def seed(request: ValidRequest) -> Reply:
+    def seed(world: World, request: ValidRequest) -> Reply:
         prepared = []
         for index, fields in enumerate(request.body["campaigns"]):
-            campaign, events = runtime.service.prepare_seed(fields)
+            campaign, events = world.service.prepare_seed(fields)
             records.check(campaign, events, f"/campaigns/{index}")
             prepared.append((campaign, events))
-        return Reply(201, {"data": runtime.service.store_seeds(prepared)})
+        return Reply(201, {"data": world.service.store_seeds(prepared)})
 
-    def journal(request: ValidRequest) -> Reply:
+    def journal(world: World, request: ValidRequest) -> Reply:
         query = request.query
-        entries, total = runtime.journal.entries(
+        entries, total = world.journal.entries(
             method=query.get("method"), path=query.get("path"), status=query.get("status"), limit=int(query["limit"])
         )
         return Reply(200, {"total": total, "data": [entry.as_dict(runtime.redactor) for entry in entries]})
 
-    def clear_journal(request: ValidRequest) -> Reply:
-        runtime.journal.clear()
+    def clear_journal(world: World, request: ValidRequest) -> Reply:
+        world.journal.clear()
         return Reply(204)
 
-    def get_clock(request: ValidRequest) -> Reply:
-        return Reply(200, _clock_state(runtime))
+    def get_clock(world: World, request: ValidRequest) -> Reply:
+        return Reply(200, _clock_state(world))
 
-    def set_clock(request: ValidRequest) -> Reply:
-        _set_clock(runtime, request.body)
-        return Reply(200, _clock_state(runtime))
+    def set_clock(world: World, request: ValidRequest) -> Reply:
+        _set_clock(world, request.body)
+        return Reply(200, _clock_state(world))
 
-    def advance_clock(request: ValidRequest) -> Reply:
+    def advance_clock(world: World, request: ValidRequest) -> Reply:
         try:
-            runtime.clock.advance(timedelta(seconds=float(request.body["seconds"])))
+            world.clock.advance(timedelta(seconds=float(request.body["seconds"])))
         except ClockRangeError as exc:
             raise InvalidBody(f"seconds: {exc}") from exc
-        return Reply(200, _clock_state(runtime))
+        return Reply(200, _clock_state(world))
 
-    def get_faults(request: ValidRequest) -> Reply:
-        return Reply(200, runtime.faults.describe())
+    def get_faults(world: World, request: ValidRequest) -> Reply:
+        return Reply(200, world.faults.describe())
 
-    def set_faults(request: ValidRequest) -> Reply:
-        _set_faults(runtime, request.body)
-        return Reply(200, runtime.faults.describe())
+    def set_faults(world: World, request: ValidRequest) -> Reply:
+        _set_faults(runtime, world, request.body)
+        return Reply(200, world.faults.describe())
 
-    def clear_faults(request: ValidRequest) -> Reply:
-        runtime.faults.replace([], 0)
+    def clear_faults(world: World, request: ValidRequest) -> Reply:
+        world.faults.replace([], 0)
         return Reply(204)
 
-    def config(request: ValidRequest) -> Reply:
+    def config(world: World, request: ValidRequest) -> Reply:
         return Reply(
             200,
             {
                 **runtime.described_settings,
+                "sandbox": world.name,
                 "spec": runtime.contract.origin,
+                "base_path": runtime.contract.base_path,
                 "error_format": runtime.error_format.name,
-                "rate_limit": runtime.traffic.policy.describe(),
-                "faults": runtime.faults.describe(),
-                "clock": _clock_state(runtime),
+                "rate_limit": runtime.policy.describe(),
+                "faults": world.faults.describe(),
+                "clock": _clock_state(world),
             },
         )
+
+    def list_sandboxes(world: World, request: ValidRequest) -> Reply:
+        worlds = runtime.worlds.all()
+        policy = runtime.worlds.policy
+        return Reply(
+            200,
+            {
+                "total": len(worlds),
+                "mode": policy.mode,
+                "ttl_seconds": policy.ttl_seconds,
+                "limit": policy.limit,
+                "data": [_sandbox(each) for each in worlds],
+            },
+        )
+
+    def create_sandbox(world: World, request: ValidRequest) -> Reply:
+        made, created = runtime.worlds.create(str(request.path["name"]))
+        return Reply(201 if created else 200, _sandbox(made))
+
+    def drop_sandbox(world: World, request: ValidRequest) -> Reply:
+        name = str(request.path["name"])
+        if name == DEFAULT_WORLD:
+            raise Conflict("The default sandbox stays: POST /__admin/reset empties it.")
+        check_name(name)
+        if not runtime.worlds.drop(name):
+            raise NotFound(f"No sandbox {name!r}.")
+        return Reply(204)
 
     return {
         "reset": reset,
@@ -137,4 +179,7 @@ def admin_handlers(runtime: Runtime, records: RecordChecks) -> dict[str, AdminHa
         "set-faults": set_faults,
         "clear-faults": clear_faults,
         "config": config,
+        "list-sandboxes": list_sandboxes,
+        "create-sandbox": create_sandbox,
+        "drop-sandbox": drop_sandbox,
     }

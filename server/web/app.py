@@ -36,11 +36,19 @@ from campaign_mock.server.web.effective_spec import (
     render_yaml,
 )
 from campaign_mock.server.web.handlers import build_handler
-from campaign_mock.server.web.middleware import ADMIN_PREFIX, InputLimits, RequestLog
+from campaign_mock.server.web.middleware import ADMIN_PREFIX, InputLimits, RequestLog, SandboxRouter
 from campaign_mock.server.web.options import DEFAULT_MAX_BODY_BYTES, AppOptions
-from campaign_mock.server.web.responders import AdminResponder, OperationResponder, PathResource, StaticDocument
+from campaign_mock.server.web.responders import (
+    AdminResponder,
+    OperationResponder,
+    PathResource,
+    ServedSpec,
+    StaticDocument,
+)
 from campaign_mock.server.web.validation import compile_validators
+from campaign_mock.server.worlds.registry import Worlds
 from campaign_mock.server.worlds.runtime import Runtime
+from campaign_mock.server.worlds.world import DEFAULT_WORLD, World
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "AppOptions", "build_runtime", "create_app"]
 
@@ -57,15 +65,15 @@ def _mount_api(app: falcon.App[falcon.Request, falcon.Response], runtime: Runtim
             operation,
             authenticator,
             validators[operation.operation_id],
-            build_handler(contract, operation, runtime.service, tenancy_of(contract.document)),
+            build_handler(contract, operation, tenancy_of(contract.document)),
             runtime,
             options,
         )
     for path, responders in by_path.items():
         app.add_route(contract.base_path + path, PathResource(responders))
-    served = effective_document(contract.document, options.error_format, runtime.traffic.policy)
-    app.add_route("/openapi.yaml", StaticDocument(render_yaml(served), "application/yaml"))
-    app.add_route("/openapi.json", StaticDocument(render_json(served), falcon.MEDIA_JSON))
+    served = effective_document(contract.document, options.error_format, runtime.policy)
+    app.add_route("/openapi.yaml", ServedSpec(served, contract.base_path, render_yaml, "application/yaml"))
+    app.add_route("/openapi.json", ServedSpec(served, contract.base_path, render_json, falcon.MEDIA_JSON))
     mount_docs(app, contract)
 
 
@@ -99,28 +107,44 @@ def build_runtime(
     ids: IdGenerator,
     store: CampaignStore | None = None,
 ) -> Runtime:
+    """The shared part and the default world (with the injected clock, ids and store); other
+    sandboxes' worlds are made from fresh copies of them."""
     create_operation = contract.one_of_kind("create")
     defaults = (create_operation.extension.get("defaults") if create_operation else None) or {}
     policy = options.rate_limit or policy_from_spec(contract.document, contract.operations)
     tenancy = tenancy_of(contract.document)
+
+    def world(name: str, world_clock: ControllableClock, world_ids: IdGenerator, world_store: CampaignStore) -> World:
+        return World(
+            name=name,
+            service=CampaignService(
+                contract.lifecycle,
+                world_store,
+                world_clock,
+                world_ids,
+                defaults,
+                fixed=[tenancy.field] if tenancy else [],
+                numeric_ids=numeric_ids(contract.document),
+                max_events=options.max_events,
+            ),
+            clock=world_clock,
+            journal=RequestJournal(options.journal_size, options.journal_bytes),
+            faults=FaultPlan(options.faults, options.fault_seed),
+            traffic=TrafficControl(policy, world_clock),
+            configured_faults=tuple(options.faults),
+            fault_seed=options.fault_seed,
+        )
+
+    def memory_store() -> CampaignStore:
+        return InMemoryCampaignStore(contract.lifecycle.status_field, options.max_campaigns)
+
+    default = world(DEFAULT_WORLD, clock, ids, store or memory_store())
     return Runtime(
         contract=contract,
-        service=CampaignService(
-            contract.lifecycle,
-            store or InMemoryCampaignStore(contract.lifecycle.status_field, options.max_campaigns),
-            clock,
-            ids,
-            defaults,
-            fixed=[tenancy.field] if tenancy else [],
-            numeric_ids=numeric_ids(contract.document),
-            max_events=options.max_events,
-        ),
-        clock=clock,
-        journal=RequestJournal(options.journal_size, options.journal_bytes),
-        redactor=Redactor.for_document(contract.document),
-        faults=FaultPlan(options.faults, options.fault_seed),
-        traffic=TrafficControl(policy, clock),
+        worlds=Worlds(default, lambda name: world(name, clock.fresh(), ids.fresh(), memory_store()), options.sandboxes),
         error_format=options.error_format,
+        policy=policy,
+        redactor=Redactor.for_document(contract.document),
         configured_faults=tuple(options.faults),
         fault_seed=options.fault_seed,
         described_settings=dict(options.described_settings),
@@ -140,7 +164,8 @@ def create_app(
     caller needs to reach the store, as ``--state-file`` does)."""
     runtime = runtime or build_runtime(contract, options, clock=clock, ids=ids, store=store)
     middleware: list[Any] = [
-        RequestLog(runtime.journal, clock, options.log_requests),
+        SandboxRouter(runtime.worlds),
+        RequestLog(options.log_requests),
         InputLimits(options.max_header_bytes, options.max_query_bytes),
     ]
     app = falcon.App(middleware=middleware)

@@ -20,6 +20,7 @@ from campaign_mock.server.domain.clock import Clock
 from campaign_mock.server.domain.errors import ApiError, InternalError, InvalidBody
 from campaign_mock.server.web.dropping import DroppingBody
 from campaign_mock.server.web.error_formats import ErrorFormat
+from campaign_mock.server.web.middleware import world_of
 from campaign_mock.server.web.xmlbodies import render_xml
 
 error_log = logging.getLogger("campaign_mock.errors")
@@ -73,7 +74,9 @@ class ErrorBoundary:
         if isinstance(error, InvalidBody):
             error.status = self._invalid_body_status
         resp.status = error.status
-        content_type, body = self.render(error, xml=bool(req.context.get("answer_xml")))
+        world = world_of(req)
+        clock = world.clock if world is not None else self._clock
+        content_type, body = self.render(error, xml=bool(req.context.get("answer_xml")), clock=clock)
         for name, value in error.headers.items():
             resp.set_header(name, value)
         resp.content_type = content_type
@@ -85,9 +88,10 @@ class ErrorBoundary:
             resp.data = None
             resp.stream = DroppingBody(self._abort, after_start=True)
 
-    def render(self, error: ApiError, xml: bool = False) -> tuple[str, bytes]:
-        """(Content-Type, body) of ``error`` in the configured format (XML where the request asked for it)."""
-        rendered = self._format.render(error, self._clock.now())
+    def render(self, error: ApiError, xml: bool = False, clock: Clock | None = None) -> tuple[str, bytes]:
+        """(Content-Type, body) of ``error`` in the configured format (XML where the request asked
+        for it), its time from ``clock`` (the request's sandbox's; the default one's otherwise)."""
+        rendered = self._format.render(error, (clock or self._clock).now())
         if xml:
             return falcon.MEDIA_XML, render_xml(rendered)
         return self._format.media_type, json_bytes(rendered)

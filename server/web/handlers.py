@@ -28,7 +28,9 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-Handler = Callable[[ValidRequest], Reply]
+Handler = Callable[[CampaignService, ValidRequest], Reply]
+"""What an operation does with a validated request, in the world (service) of that request."""
+IdReader = Callable[[CampaignService, ValidRequest], str]
 
 
 def _path_id(operation: Operation, request: ValidRequest) -> str:
@@ -40,14 +42,12 @@ def _path_id(operation: Operation, request: ValidRequest) -> str:
     return str(request.path[names[0]])
 
 
-def _id_reader(
-    operation: Operation, service: CampaignService, tenancy: Tenancy | None
-) -> Callable[[ValidRequest], str]:
+def _id_reader(operation: Operation, tenancy: Tenancy | None) -> IdReader:
     """The campaign id a request names; under tenancy, 404 unless the key's tenant owns it."""
     if tenancy is None:
-        return lambda request: _path_id(operation, request)
+        return lambda service, request: _path_id(operation, request)
 
-    def owned(request: ValidRequest) -> str:
+    def owned(service: CampaignService, request: ValidRequest) -> str:
         campaign_id = _path_id(operation, request)
         tenancy.check_campaign(service.get(campaign_id), request.tenant, campaign_id)
         return campaign_id
@@ -150,14 +150,12 @@ def _both(
     return lambda campaign: first(campaign) and second(campaign)
 
 
-def _list_handler(
-    contract: Contract, operation: Operation, service: CampaignService, tenancy: Tenancy | None
-) -> Handler:
+def _list_handler(contract: Contract, operation: Operation, tenancy: Tenancy | None) -> Handler:
     shaper = Shaper(operation)
     names = parameter_names(contract.document, operation)
     listing = listing_of(operation.extension, names, contract.lifecycle.status_field)
 
-    def list_page(request: ValidRequest) -> Reply:
+    def list_page(service: CampaignService, request: ValidRequest) -> Reply:
         raw = _list_params(listing, request).get(listing.status) if listing.status else None
         statuses = frozenset(raw if isinstance(raw, list) else [raw]) if raw else None
         offset, limit = _window(listing, request)
@@ -184,17 +182,15 @@ def _page_values(placeholder: str, items: list[Any], total: int, offset: int, li
     }
 
 
-def _events_handler(
-    contract: Contract, operation: Operation, service: CampaignService, campaign_id: Callable[[ValidRequest], str]
-) -> Handler:
+def _events_handler(contract: Contract, operation: Operation, campaign_id: IdReader) -> Handler:
     """A campaign's history, paged like a list where the operation has paging parameters."""
     shaper = Shaper(operation)
     names = parameter_names(contract.document, operation)
     paging = listing_of(operation.extension, names, contract.lifecycle.status_field)
 
-    def events(request: ValidRequest) -> Reply:
+    def events(service: CampaignService, request: ValidRequest) -> Reply:
         offset, limit = _window(paging, request) if paging.limit or paging.page else (0, None)
-        items, total = service.events(campaign_id(request), offset, limit)
+        items, total = service.events(campaign_id(service, request), offset, limit)
         return shaper.reply(_page_values(envelopes.EVENTS, items, total, offset, limit))
 
     return events
@@ -204,59 +200,57 @@ def _params(request: ValidRequest) -> Mapping[str, Any]:
     return request.body if isinstance(request.body, Mapping) else {}
 
 
-def build_handler(
-    contract: Contract, operation: Operation, service: CampaignService, tenancy: Tenancy | None = None
-) -> Handler:
+def build_handler(contract: Contract, operation: Operation, tenancy: Tenancy | None = None) -> Handler:
     """The handler for one operation, chosen by its ``x-operation.kind``."""
     shaper = Shaper(operation)
-    _campaign_id = _id_reader(operation, service, tenancy)
+    _campaign_id = _id_reader(operation, tenancy)
 
     if operation.kind == "create":
         location = _location_template(contract)
 
-        def create(request: ValidRequest) -> Reply:
+        def create(service: CampaignService, request: ValidRequest) -> Reply:
             fields = dict(_params(request))
             if tenancy is not None:
                 tenancy.check_workspace(fields.get(tenancy.field), request.tenant)
                 fields[tenancy.field] = tenancy.require_known(request.tenant)
             record = service.create_record(fields)
-            headers = {"Location": location(str(record.campaign[ID_FIELD]))} if location else {}
+            headers = {"Location": request.prefix + location(str(record.campaign[ID_FIELD]))} if location else {}
             return shaper.campaign(record, headers)
 
         return create
 
     if operation.kind == "list":
-        return _list_handler(contract, operation, service, tenancy)
+        return _list_handler(contract, operation, tenancy)
 
     if operation.kind == "get":
-        return lambda request: shaper.campaign(service.read(_campaign_id(request)))
+        return lambda service, request: shaper.campaign(service.read(_campaign_id(service, request)))
 
     if operation.kind == "status":
         status_field = contract.lifecycle.status_field
 
-        def status(request: ValidRequest) -> Reply:
-            campaign = service.get(_campaign_id(request))
+        def status(service: CampaignService, request: ValidRequest) -> Reply:
+            campaign = service.get(_campaign_id(service, request))
             return shaper.reply({envelopes.STATUS: {status_field: campaign[status_field]}})
 
         return status
 
     if operation.kind == "update":
-        return lambda request: shaper.campaign(
-            service.update(_campaign_id(request), _params(request), _if_match(request))
+        return lambda service, request: shaper.campaign(
+            service.update(_campaign_id(service, request), _params(request), _if_match(request))
         )
 
     if operation.kind == "delete":
 
-        def delete(request: ValidRequest) -> Reply:
-            service.delete(_campaign_id(request))
+        def delete(service: CampaignService, request: ValidRequest) -> Reply:
+            service.delete(_campaign_id(service, request))
             return shaper.reply({})
 
         return delete
 
     if operation.kind == "events":
-        return _events_handler(contract, operation, service, _campaign_id)
+        return _events_handler(contract, operation, _campaign_id)
 
-    def transition(request: ValidRequest) -> Reply:
+    def transition(service: CampaignService, request: ValidRequest) -> Reply:
         params = _params(request)
         action = str(params.get(operation.action_field)) if operation.action_field else operation.actions[0]
         if not operation.serves(action):
@@ -264,6 +258,6 @@ def build_handler(
                 f"{operation.action_field} must be one of {', '.join(operation.actions)}.",
                 extra={"errors": [{"in": "body", "name": operation.action_field, "detail": "unknown action"}]},
             )
-        return shaper.campaign(service.act(_campaign_id(request), action, params, _if_match(request)))
+        return shaper.campaign(service.act(_campaign_id(service, request), action, params, _if_match(request)))
 
     return transition

@@ -9,9 +9,10 @@ from collections.abc import Mapping
 
 import falcon
 
-from campaign_mock.server.domain.clock import ControllableClock
 from campaign_mock.server.domain.errors import HeadersTooLarge, UriTooLong
-from campaign_mock.server.traffic.journal import JournalEntry, RequestJournal, kept_body
+from campaign_mock.server.traffic.journal import JournalEntry, kept_body
+from campaign_mock.server.worlds.registry import Worlds
+from campaign_mock.server.worlds.world import World
 
 access_log = logging.getLogger("campaign_mock.access")
 
@@ -50,12 +51,38 @@ class InputLimits:
             )
 
 
-class RequestLog:
-    """One log line per request (method, path, status, ms) and a journal entry for API traffic."""
+SANDBOX_PREFIX = "/sandboxes/"
 
-    def __init__(self, journal: RequestJournal, clock: ControllableClock, log_requests: bool) -> None:
-        self._journal = journal
-        self._clock = clock
+
+def world_of(req: falcon.Request) -> World | None:
+    """The world a request is for (set by ``SandboxRouter``), or None before it was found."""
+    world: World | None = req.context.get("world")
+    return world
+
+
+class SandboxRouter:
+    """``/sandboxes/NAME/...`` is the same contract in the world NAME: the prefix is taken off
+    the path before routing (so routes are compiled once) and the world put on the request."""
+
+    def __init__(self, worlds: Worlds) -> None:
+        self._worlds = worlds
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        path = req.path
+        if not path.startswith(SANDBOX_PREFIX):
+            req.context.world = self._worlds.default
+            return
+        name, _, rest = path[len(SANDBOX_PREFIX) :].partition("/")
+        req.context.world = self._worlds.get(name)
+        req.context.sandbox = name
+        req.path = "/" + rest
+
+
+class RequestLog:
+    """One log line per request (method, path, status, ms) and a journal entry for API traffic,
+    in the journal of the request's world."""
+
+    def __init__(self, log_requests: bool) -> None:
         self._log_requests = log_requests
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -66,15 +93,19 @@ class RequestLog:
         elapsed = (time.perf_counter() - started) * 1000 if isinstance(started, float) else 0.0
         fault = req.context.get("fault")
         status = None if fault == "drop" else resp.status_code
+        sandbox = req.context.get("sandbox")
         if self._log_requests:
-            access_log.info("%s %s %s %.1fms", req.method, req.path, status or "dropped", elapsed)
-        if req.path.startswith(NOT_JOURNALED):
+            shown = f"{SANDBOX_PREFIX}{sandbox}{req.path}" if sandbox else req.path
+            access_log.info("%s %s %s %.1fms", req.method, shown, status or "dropped", elapsed)
+        world = world_of(req)
+        if world is None or req.path.startswith(NOT_JOURNALED):
             return
         body, body_bytes = kept_body(req.context.get("raw_body"))
-        self._journal.record(
+        journal = world.journal
+        journal.record(
             JournalEntry(
-                id=self._journal.next_id(),
-                at=self._clock.now(),
+                id=journal.next_id(),
+                at=world.clock.now(),
                 method=req.method,
                 path=req.path,
                 query=req.query_string,

@@ -12,6 +12,7 @@ from campaign_mock.server.traffic.traffic import RateLimitPolicy
 from campaign_mock.server.web.dropping import drop_connection
 from campaign_mock.server.web.error_formats import ErrorFormat, ProblemFormat
 from campaign_mock.server.web.reading import BodyReader, read_directly
+from campaign_mock.server.worlds.registry import SandboxPolicy
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
@@ -37,4 +38,5 @@ class AppOptions:
     drop_connection: Callable[[], NoReturn] = drop_connection
     drop_after_start: bool = False  # granian answers 500 unless the body has started
     body_reader: BodyReader = read_directly  # granian: a TimedReader (server.reading)
+    sandboxes: SandboxPolicy = field(default_factory=SandboxPolicy)
     described_settings: Mapping[str, Any] = field(default_factory=dict)

@@ -14,17 +14,19 @@ import falcon
 from campaign_mock.contract.jsontext import json_bytes
 from campaign_mock.contract.operations import Operation
 from campaign_mock.server.domain.errors import InjectedFault
+from campaign_mock.server.web.admin import AdminHandler
 from campaign_mock.server.web.auth import Authenticator, Credentials
 from campaign_mock.server.web.bodies import RequestBody, media_type_of, readable_member
 from campaign_mock.server.web.boundary import phrase
 from campaign_mock.server.web.dropping import DROP_DECLARED_LENGTH, DroppingBody
 from campaign_mock.server.web.handlers import Handler, Reply
-from campaign_mock.server.web.middleware import headers_of
+from campaign_mock.server.web.middleware import SANDBOX_PREFIX, headers_of
 from campaign_mock.server.web.options import AppOptions
 from campaign_mock.server.web.reading import read_body, read_directly
 from campaign_mock.server.web.validation import OperationValidator, parse_query
 from campaign_mock.server.web.xmlbodies import is_xml, render_xml
 from campaign_mock.server.worlds.runtime import Runtime
+from campaign_mock.server.worlds.world import World
 
 
 def write_reply(resp: falcon.Response, reply: Reply, xml: bool = False) -> None:
@@ -34,6 +36,9 @@ def write_reply(resp: falcon.Response, reply: Reply, xml: bool = False) -> None:
     if reply.body is not None:
         resp.content_type = falcon.MEDIA_XML if xml else falcon.MEDIA_JSON
         resp.data = render_xml(reply.body) if xml else json_bytes(reply.body)
+
+
+MAX_CACHED_SPECS = 2000  # rendered sandbox specs kept (all are rendered again once there are more)
 
 
 @dataclass(frozen=True)
@@ -109,16 +114,20 @@ class OperationResponder:
         credentials = Credentials(headers, query, self._members.token_in(body))
         key = self._authenticator.authenticate(self._operation, credentials)
         tenant = self._authenticator.tenant_of(key)
-        traffic = self._runtime.traffic
+        world: World = req.context.world
+        traffic = world.traffic
         resp.set_headers(traffic.admit(self._operation, key))
         with traffic.slot(self._operation, key):
-            if self._inject_faults(req, resp):
+            if self._inject_faults(world, req, resp):
                 return
             if body is None:
                 body = self._read(req)
                 req.context.answer_xml = self._members.answers_xml(body)
             request = self._validator.check(path, query, headers, body)
-            reply = self._handler(replace(request, tenant=tenant, body=self._members.without(request.body)))
+            reply = self._handler(
+                world.service,
+                replace(request, tenant=tenant, body=self._members.without(request.body), prefix=world.prefix),
+            )
             write_reply(resp, reply, xml=req.context.answer_xml)
 
     def _read(self, req: falcon.Request) -> RequestBody:
@@ -127,9 +136,9 @@ class OperationResponder:
         raw = read_body(req, options.max_body_bytes, options.body_reader) if self._takes_body else b""
         return RequestBody(req.content_type, raw, options.max_json_depth)
 
-    def _inject_faults(self, req: falcon.Request, resp: falcon.Response) -> bool:
-        """Apply the fault plan; True when the request ends here (connection dropped)."""
-        decision = self._runtime.faults.decide(self._operation.operation_id)
+    def _inject_faults(self, world: World, req: falcon.Request, resp: falcon.Response) -> bool:
+        """Apply the world's fault plan; True when the request ends here (connection dropped)."""
+        decision = world.faults.decide(self._operation.operation_id)
         if decision.latency_seconds > 0:
             req.context.fault = "latency"
             time.sleep(decision.latency_seconds)
@@ -160,7 +169,7 @@ class AdminResponder:
         operation: Operation,
         authenticator: Authenticator | None,
         validator: OperationValidator,
-        handler: Handler,
+        handler: AdminHandler,
         max_body_bytes: int,
     ) -> None:
         self._operation = operation
@@ -175,7 +184,7 @@ class AdminResponder:
         if self._authenticator is not None:
             self._authenticator.authenticate(self._operation, Credentials(headers, query))
         body = RequestBody(req.content_type, read_body(req, self._max_body_bytes, read_directly))
-        write_reply(resp, self._handler(self._validator.check(path, query, headers, body)))
+        write_reply(resp, self._handler(req.context.world, self._validator.check(path, query, headers, body)))
 
 
 class PathResource:
@@ -187,6 +196,36 @@ class PathResource:
             setattr(self, f"on_{method.lower()}", responder)
         if "GET" in responders and "HEAD" not in responders:
             self.on_head = responders["GET"]
+
+
+class ServedSpec:
+    """``/openapi.yaml`` (and ``.json``): the effective contract; under ``/sandboxes/NAME`` with
+    ``servers`` pointing at the sandbox, so a kit given that spec URL checks that sandbox."""
+
+    def __init__(
+        self, document: Mapping[str, Any], base_path: str, render: Callable[[Mapping[str, Any]], bytes], media_type: str
+    ) -> None:
+        self._document = document
+        self._base_path = base_path
+        self._render = render
+        self._media_type = media_type
+        self._default = render(document)
+        self._per_sandbox: dict[str, bytes] = {}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.content_type = self._media_type
+        sandbox = req.context.get("sandbox")
+        if not sandbox:
+            resp.data = self._default
+            return
+        rendered = self._per_sandbox.get(sandbox)
+        if rendered is None:
+            servers = [{"url": f"{SANDBOX_PREFIX}{sandbox}{self._base_path}", "description": f"sandbox {sandbox}"}]
+            rendered = self._render({**self._document, "servers": servers})
+            if len(self._per_sandbox) >= MAX_CACHED_SPECS:
+                self._per_sandbox.clear()
+            self._per_sandbox[sandbox] = rendered
+        resp.data = rendered
 
 
 class StaticDocument:

@@ -79,6 +79,7 @@ class ValidRequest:
     headers: dict[str, Any]
     body: Any
     tenant: str | None = None  # the workspace of the key that sent it (server.tenancy)
+    prefix: str = ""  # the sandbox's path prefix (/sandboxes/NAME), for links in answers
 
 
 def _error_entries(
