@@ -27,3 +27,9 @@ def json_bytes(value: Any, *, compact: bool = True) -> bytes:
 def printable(text: str) -> str:
     """``text`` with whatever UTF-8 cannot hold written as a backslash escape (for terminals and files)."""
     return text.encode("utf-8", errors="backslashreplace").decode("utf-8")
+
+
+def json_ascii(value: Any) -> str:
+    """``value`` as compact JSON in ASCII (``\\u`` escapes for the rest): always storable, as
+    text in SQLite or bytes in Redis, whatever strings it holds."""
+    return json.dumps(value, separators=COMPACT)

@@ -144,10 +144,9 @@ def test_a_body_is_parsed_once_however_often_it_is_read() -> None:
 def test_the_journal_stays_within_its_byte_bound_and_keeps_the_start_of_large_bodies() -> None:
     journal = RequestJournal(capacity=1000, max_bytes=8 * 1024 * 1024)
     mebibyte = b"x" * (1024 * 1024)
-    for number in range(500):
+    for _ in range(500):
         journal.record(
             JournalEntry(
-                number,
                 START,
                 "POST",
                 "/campaigns",

@@ -14,13 +14,12 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from tests.cli_process import run_cli, serving
+from tests.cli_process import children_of, run_cli, serving
 
 SERVERS = ("waitress", "granian")
 AUTH = {"Authorization": "Bearer demo-key"}
@@ -177,12 +176,6 @@ def test_a_second_server_on_a_taken_port_fails_with_one_line(server: str) -> Non
         served.interrupt()
     assert second.returncode == 2
     assert second.stderr.strip() == f"campaign-mock: error: cannot listen on 127.0.0.1:{port}: Address already in use"
-
-
-def children_of(pid: int) -> list[int]:
-    """The processes ``pid`` started (Linux /proc)."""
-    listed = [Path(task, "children").read_text().split() for task in Path(f"/proc/{pid}/task").iterdir()]
-    return [int(child) for children in listed for child in children]
 
 
 def _port_answers(port: int) -> bool:

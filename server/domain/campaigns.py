@@ -28,7 +28,15 @@ from campaign_mock.server.domain.errors import (
 from campaign_mock.server.domain.ids import IdGenerator
 from campaign_mock.server.domain.merge import fill_defaults, merge_patch
 from campaign_mock.server.domain.timers import TimerQueue
-from campaign_mock.server.stores.store import Campaign, CampaignStore, Event, Record, StaleVersion, StoreFull
+from campaign_mock.server.stores.base import (
+    Campaign,
+    CampaignStore,
+    Event,
+    Record,
+    StaleVersion,
+    StoreFull,
+    TimerStore,
+)
 
 T = TypeVar("T")
 ID_FIELD = "id"
@@ -74,17 +82,19 @@ class CampaignService:
         fixed: Iterable[str] = (),
         numeric_ids: bool = False,
         max_events: int | None = None,
+        timers: TimerStore | None = None,
     ) -> None:
         """``fixed``: fields set at creation that no update may change (a tenant's workspace);
         ``numeric_ids``: campaigns show their id as a number (the store keys it as text);
         ``max_events``: the longest history a campaign may have (actions and updates beyond it
-        answer 507; clock-driven moves, at most one per timer, are always recorded)."""
+        answer 507; clock-driven moves, at most one per timer, are always recorded); ``timers``:
+        where pending clock moves wait (the store's, when it is shared)."""
         self.lifecycle = lifecycle
         self._store = store
         self._clock = clock
         self._ids = ids
         self._defaults = dict(defaults or {})
-        self._timers = TimerQueue()
+        self._timers: TimerStore = timers if timers is not None else TimerQueue()
         self._protected = {ID_FIELD, lifecycle.status_field, CREATED_FIELD, UPDATED_FIELD}
         self._fixed = frozenset(fixed)
         self._id_value: Callable[[str], Any] = int if numeric_ids else str
@@ -226,14 +236,12 @@ class CampaignService:
         self._store.reset()
         self._timers.clear()
 
-    def snapshot(self) -> list[dict[str, Any]]:
-        return self._store.snapshot()
-
     def restore(self, entries: list[dict[str, Any]]) -> None:
-        """Load a snapshot; clock-driven moves that came due meanwhile happen on the next request."""
-        self._store.restore(entries)
-        self._timers.clear()
+        """Load checked records ({id, version, campaign, events}, as an old state file holds
+        them) into an empty world; clock-driven moves that came due meanwhile happen on the
+        next request."""
         for entry in entries:
+            self._store.insert(str(entry["id"]), entry["campaign"], entry["events"], int(entry["version"]))
             self._ids.observe(str(entry["id"]))
             self._schedule(entry["campaign"])
 

@@ -155,6 +155,19 @@ class InsufficientStorage(ApiError):
     code = "insufficient-storage"
 
 
+class StoreUnavailable(ApiError):
+    """The store behind the mock (SQLite, Redis) failed or cannot be reached; nothing of the
+    request was kept, and the client may retry."""
+
+    status = 503
+    title = "Service unavailable"
+    code = "store-unavailable"
+    retry_after_seconds = 1
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"Retry-After": str(self.retry_after_seconds)})
+
+
 class InternalError(ApiError):
     status = 500
     title = "Internal server error"

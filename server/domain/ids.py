@@ -43,25 +43,25 @@ class SequentialIds:
     """``cmp_1``, ``cmp_2``, ...: for tests that name ids up front."""
 
     def __init__(self, prefix: str = "cmp_") -> None:
-        self._prefix = prefix
+        self.prefix = prefix
         self._next = 1
         self._lock = threading.Lock()
 
     def new_id(self) -> str:
         with self._lock:
             number, self._next = self._next, self._next + 1
-        return f"{self._prefix}{number}"
+        return f"{self.prefix}{number}"
 
     def observe(self, campaign_id: str) -> None:
         """Continue after the highest number in use (Altcraft's next ``add`` after a restart
         reused id 1 and answered 500)."""
-        number = whole_number(campaign_id.removeprefix(self._prefix)) if campaign_id.startswith(self._prefix) else None
+        number = whole_number(campaign_id.removeprefix(self.prefix)) if campaign_id.startswith(self.prefix) else None
         if number is not None:
             with self._lock:
                 self._next = max(self._next, number + 1)
 
     def fresh(self) -> SequentialIds:
-        return SequentialIds(self._prefix)
+        return SequentialIds(self.prefix)
 
 
 class UuidIds:

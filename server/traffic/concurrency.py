@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,14 @@ class GateFull(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+
+
+class Gate(Protocol):
+    """One bucket's slots: ``acquire`` takes one, waiting in the bounded queue, or raises GateFull."""
+
+    def acquire(self) -> None: ...
+
+    def release(self) -> None: ...
 
 
 class ConcurrencyGate:

@@ -14,10 +14,10 @@ import fnmatch
 import itertools
 import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from campaign_mock.contract.timefmt import format_timestamp
 from campaign_mock.server.traffic.redaction import NO_REDACTION, Redactor
@@ -27,9 +27,10 @@ ENTRY_OVERHEAD_BYTES = 600  # the entry object, its strings and the deque slot, 
 DEFAULT_JOURNAL_BYTES = 16 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class JournalEntry:
-    id: int
+    """One request and its answer; ``id`` is given by the journal that records it."""
+
     at: datetime
     method: str
     path: str
@@ -41,6 +42,7 @@ class JournalEntry:
     operation_id: str | None
     fault: str | None
     body_bytes: int = 0  # the body's whole size, when ``body`` holds only its start
+    id: int = 0
 
     def size(self) -> int:
         """What the entry costs the journal, in bytes (an estimate that errs high)."""
@@ -78,6 +80,36 @@ def kept_body(raw: bytes | None) -> tuple[bytes | None, int]:
     return raw[:MAX_BODY_BYTES], len(raw)
 
 
+class Journal(Protocol):
+    """Where a world's journal is kept: in the process, or in a shared store."""
+
+    def record(self, entry: JournalEntry) -> None:
+        """Keep ``entry`` (giving it the next id), dropping the oldest past the bounds."""
+        ...
+
+    def entries(
+        self, *, method: str | None = None, path: str | None = None, status: int | None = None, limit: int = 100
+    ) -> tuple[list[JournalEntry], int]: ...
+
+    def clear(self) -> None: ...
+
+    @property
+    def bytes_held(self) -> int: ...
+
+
+def matching(
+    newest_first: Iterable[JournalEntry], method: str | None, path: str | None, status: int | None
+) -> list[JournalEntry]:
+    """The entries a journal query selects; ``path`` matches exactly or as a glob (``/campaigns/*/pause``)."""
+    return [
+        entry
+        for entry in newest_first
+        if (method is None or entry.method == method.upper())
+        and (path is None or entry.path == path or fnmatch.fnmatchcase(entry.path, path))
+        and (status is None or entry.status == status)
+    ]
+
+
 class RequestJournal:
     def __init__(self, capacity: int = 1000, max_bytes: int = DEFAULT_JOURNAL_BYTES) -> None:
         self._entries: deque[tuple[JournalEntry, int]] = deque()  # each with its size
@@ -87,13 +119,10 @@ class RequestJournal:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
-    def next_id(self) -> int:
-        with self._lock:
-            return next(self._ids)
-
     def record(self, entry: JournalEntry) -> None:
         size = entry.size()
         with self._lock:
+            entry.id = next(self._ids)
             self._entries.append((entry, size))
             self._bytes += size
             while self._entries and (len(self._entries) > self._capacity or self._bytes > self._max_bytes):
@@ -107,20 +136,11 @@ class RequestJournal:
     def entries(
         self, *, method: str | None = None, path: str | None = None, status: int | None = None, limit: int = 100
     ) -> tuple[list[JournalEntry], int]:
-        """Matching entries, newest first, at most ``limit``; and how many matched in all.
-
-        ``path`` matches exactly or as a glob (``/campaigns/*/pause``).
-        """
+        """Matching entries, newest first, at most ``limit``; and how many matched in all."""
         with self._lock:
             snapshot = [entry for entry, _ in self._entries]
-        matching = [
-            entry
-            for entry in reversed(snapshot)
-            if (method is None or entry.method == method.upper())
-            and (path is None or entry.path == path or fnmatch.fnmatchcase(entry.path, path))
-            and (status is None or entry.status == status)
-        ]
-        return matching[:limit], len(matching)
+        found = matching(reversed(snapshot), method, path, status)
+        return found[:limit], len(found)
 
     def clear(self) -> None:
         with self._lock:

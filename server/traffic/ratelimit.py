@@ -12,6 +12,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from campaign_mock.contract.ratelimits import ALGORITHMS, Window, parse_windows
 
@@ -47,6 +48,53 @@ def _epoch(moment: datetime) -> float:
     return moment.timestamp()
 
 
+def fixed_window_decision(
+    windows: Sequence[Window], at: float, held: Sequence[tuple[float, int] | None]
+) -> tuple[Decision, list[tuple[float, int]]]:
+    """One request at ``at`` against each window's (opened, count) as held (None: never used):
+    the decision and what each window holds after it. A pure function, so a shared store's
+    script and this process's limiter decide alike."""
+    current = []
+    for window, state in zip(windows, held, strict=True):
+        opened, count = state if state is not None else (at, 0)
+        if at >= opened + window.seconds or at < opened:
+            opened, count = at, 0
+        current.append((window, opened, count))
+    allowed = all(count < window.limit for window, _, count in current)
+    states, after = [], []
+    retry = 0
+    for window, opened, count in current:
+        used = count + 1 if allowed else count
+        after.append((opened, used))
+        reset = max(1, math.ceil(opened + window.seconds - at))
+        if count >= window.limit:
+            retry = max(retry, reset)
+        states.append(WindowState(window, max(0, window.limit - used), reset))
+    return Decision(allowed, retry, tuple(states)), after
+
+
+def token_bucket_decision(
+    windows: Sequence[Window], at: float, held: Sequence[tuple[float, float] | None]
+) -> tuple[Decision, list[tuple[float, float]]]:
+    """One request at ``at`` against each bucket's (tokens, since) as held (None: full): the
+    decision and what each bucket holds after it."""
+    levels = []
+    for window, state in zip(windows, held, strict=True):
+        tokens, since = state if state is not None else (float(window.limit), at)
+        rate = window.limit / window.seconds
+        levels.append((window, min(float(window.limit), tokens + max(0.0, at - since) * rate), rate))
+    allowed = all(tokens >= 1 for _, tokens, _ in levels)
+    states, after = [], []
+    retry = 0
+    for window, tokens, rate in levels:
+        left = tokens - 1 if allowed else tokens
+        after.append((left, at))
+        if tokens < 1:
+            retry = max(retry, 1, math.ceil((1 - tokens) / rate))
+        states.append(WindowState(window, max(0, math.floor(left)), max(1, math.ceil((window.limit - left) / rate))))
+    return Decision(allowed, retry, tuple(states)), after
+
+
 class FixedWindowLimiter:
     """Counts per window; a window opens with a bucket's first request and resets when it ends.
 
@@ -56,29 +104,14 @@ class FixedWindowLimiter:
 
     def __init__(self, windows: Sequence[Window]) -> None:
         self._windows = tuple(windows)
-        self._counts: dict[tuple[str, int], tuple[float, int]] = {}
+        self._counts: dict[str, list[tuple[float, int]]] = {}
         self._lock = threading.Lock()
 
     def hit(self, bucket: str, now: datetime) -> Decision:
-        at = _epoch(now)
         with self._lock:
-            current = []
-            for index, window in enumerate(self._windows):
-                opened, count = self._counts.get((bucket, index), (at, 0))
-                if at >= opened + window.seconds or at < opened:
-                    opened, count = at, 0
-                current.append((index, window, opened, count))
-            allowed = all(count < window.limit for _, window, _, count in current)
-            states = []
-            retry = 0
-            for index, window, opened, count in current:
-                used = count + 1 if allowed else count
-                self._counts[(bucket, index)] = (opened, used)
-                reset = max(1, math.ceil(opened + window.seconds - at))
-                if count >= window.limit:
-                    retry = max(retry, reset)
-                states.append(WindowState(window, max(0, window.limit - used), reset))
-            return Decision(allowed, retry, tuple(states))
+            held: Sequence[tuple[float, int] | None] = self._counts.get(bucket) or [None] * len(self._windows)
+            decision, self._counts[bucket] = fixed_window_decision(self._windows, _epoch(now), held)
+            return decision
 
     def reset(self) -> None:
         with self._lock:
@@ -90,36 +123,28 @@ class TokenBucketLimiter:
 
     def __init__(self, windows: Sequence[Window]) -> None:
         self._windows = tuple(windows)
-        self._buckets: dict[tuple[str, int], tuple[float, float]] = {}
+        self._buckets: dict[str, list[tuple[float, float]]] = {}
         self._lock = threading.Lock()
 
     def hit(self, bucket: str, now: datetime) -> Decision:
-        at = _epoch(now)
         with self._lock:
-            levels = []
-            for index, window in enumerate(self._windows):
-                tokens, since = self._buckets.get((bucket, index), (float(window.limit), at))
-                rate = window.limit / window.seconds
-                levels.append((index, window, min(float(window.limit), tokens + max(0.0, at - since) * rate), rate))
-            allowed = all(tokens >= 1 for _, _, tokens, _ in levels)
-            states = []
-            retry = 0
-            for index, window, tokens, rate in levels:
-                left = tokens - 1 if allowed else tokens
-                self._buckets[(bucket, index)] = (left, at)
-                if tokens < 1:
-                    retry = max(retry, 1, math.ceil((1 - tokens) / rate))
-                states.append(
-                    WindowState(window, max(0, math.floor(left)), max(1, math.ceil((window.limit - left) / rate)))
-                )
-            return Decision(allowed, retry, tuple(states))
+            held: Sequence[tuple[float, float] | None] = self._buckets.get(bucket) or [None] * len(self._windows)
+            decision, self._buckets[bucket] = token_bucket_decision(self._windows, _epoch(now), held)
+            return decision
 
     def reset(self) -> None:
         with self._lock:
             self._buckets.clear()
 
 
-Limiter = FixedWindowLimiter | TokenBucketLimiter
+class Limiter(Protocol):
+    """A world's rate-limit counters: in the process, or in a shared store."""
+
+    def hit(self, bucket: str, now: datetime) -> Decision:
+        """Count one request in ``bucket`` at the mock's ``now``, if every window lets it in."""
+        ...
+
+    def reset(self) -> None: ...
 
 
 def make_limiter(algorithm: str, windows: Sequence[Window]) -> Limiter:

@@ -7,7 +7,7 @@ with ``Retry-After`` in the configured error format.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -15,8 +15,15 @@ from typing import Any
 from campaign_mock.contract.operations import Operation
 from campaign_mock.server.domain.clock import Clock
 from campaign_mock.server.domain.errors import ApiError
-from campaign_mock.server.traffic.concurrency import ConcurrencyGate, ConcurrencyLimit, GateFull
-from campaign_mock.server.traffic.ratelimit import ALGORITHMS, Decision, Window, make_limiter, parse_windows
+from campaign_mock.server.traffic.concurrency import ConcurrencyGate, ConcurrencyLimit, Gate, GateFull
+from campaign_mock.server.traffic.ratelimit import (
+    ALGORITHMS,
+    Decision,
+    Limiter,
+    Window,
+    make_limiter,
+    parse_windows,
+)
 
 SCOPES = ("key", "operation", "global")
 HEADER_STYLES = ("ietf", "legacy", "none")
@@ -146,11 +153,20 @@ def rate_headers(style: str, decision: Decision) -> dict[str, str]:
 class TrafficControl:
     """Applies one policy: counts hits, holds the concurrency gates, builds headers and 429s."""
 
-    def __init__(self, policy: RateLimitPolicy, clock: Clock) -> None:
+    def __init__(
+        self,
+        policy: RateLimitPolicy,
+        clock: Clock,
+        limiter: Callable[[str, Sequence[Window]], Limiter] = make_limiter,
+        gate: Callable[[str, ConcurrencyLimit], Gate] | None = None,
+    ) -> None:
+        """``limiter`` and ``gate`` make the counters and the slots where the world's store keeps
+        them (in this process by default)."""
         self.policy = policy
         self._clock = clock
-        self._limiter = make_limiter(policy.algorithm, policy.windows) if policy.windows else None
-        self._gates: dict[str, ConcurrencyGate] = {}
+        self._limiter = limiter(policy.algorithm, policy.windows) if policy.windows else None
+        self._gates: dict[str, Gate] = {}
+        self._gate = gate or (lambda _bucket, limit: ConcurrencyGate(limit))
 
     def _bucket(self, operation: Operation, key: str | None) -> str:
         if self.policy.scope == "global":
@@ -179,7 +195,10 @@ class TrafficControl:
         if limit is None or not self.policy.applies_to(operation):
             yield
             return
-        gate = self._gates.setdefault(self._bucket(operation, key), ConcurrencyGate(limit))
+        bucket = self._bucket(operation, key)
+        gate = self._gates.get(bucket)
+        if gate is None:
+            gate = self._gates.setdefault(bucket, self._gate(bucket, limit))
         try:
             gate.acquire()
         except GateFull as full:

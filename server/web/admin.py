@@ -66,11 +66,11 @@ def _set_faults(runtime: Runtime, world: World, body: dict[str, Any]) -> None:
     world.faults.replace(rules, int(body.get("seed", 0)))
 
 
-def _sandbox(world: World) -> dict[str, Any]:
+def _sandbox(runtime: Runtime, world: World) -> dict[str, Any]:
     return {
         "name": world.name,
         "campaigns": world.service.count(),
-        "last_used": format_timestamp(datetime.fromtimestamp(world.last_used_at, UTC)),
+        "last_used": format_timestamp(datetime.fromtimestamp(runtime.worlds.last_used(world), UTC)),
     }
 
 
@@ -150,13 +150,13 @@ def admin_handlers(runtime: Runtime, records: RecordChecks) -> dict[str, AdminHa
                 "mode": policy.mode,
                 "ttl_seconds": policy.ttl_seconds,
                 "limit": policy.limit,
-                "data": [_sandbox(each) for each in worlds],
+                "data": [_sandbox(runtime, each) for each in worlds],
             },
         )
 
     def create_sandbox(world: World, request: ValidRequest) -> Reply:
         made, created = runtime.worlds.create(str(request.path["name"]))
-        return Reply(201 if created else 200, _sandbox(made))
+        return Reply(201 if created else 200, _sandbox(runtime, made))
 
     def drop_sandbox(world: World, request: ValidRequest) -> Reply:
         name = str(request.path["name"])

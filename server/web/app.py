@@ -15,16 +15,14 @@ import falcon
 
 from campaign_mock.contract.operations import Contract, invalid_body_status, parse_operations
 from campaign_mock.contract.specs import bundled_dir, parse_document, read_source
-from campaign_mock.server.domain.campaigns import CampaignService
 from campaign_mock.server.domain.clock import ControllableClock
-from campaign_mock.server.domain.ids import IdGenerator, numeric_ids
+from campaign_mock.server.domain.ids import IdGenerator
 from campaign_mock.server.domain.records import RecordChecks
 from campaign_mock.server.domain.tenancy import tenancy_of
-from campaign_mock.server.stores.store import CampaignStore, InMemoryCampaignStore
-from campaign_mock.server.traffic.faults import FaultPlan
-from campaign_mock.server.traffic.journal import RequestJournal
+from campaign_mock.server.stores.base import Backend
+from campaign_mock.server.stores.memory import MemoryBackend
 from campaign_mock.server.traffic.redaction import Redactor
-from campaign_mock.server.traffic.traffic import TrafficControl, policy_from_spec
+from campaign_mock.server.traffic.traffic import policy_from_spec
 from campaign_mock.server.web.admin import admin_handlers
 from campaign_mock.server.web.auth import Authenticator
 from campaign_mock.server.web.boundary import ErrorBoundary
@@ -46,9 +44,10 @@ from campaign_mock.server.web.responders import (
     StaticDocument,
 )
 from campaign_mock.server.web.validation import compile_validators
+from campaign_mock.server.worlds.factory import WorldFactory
 from campaign_mock.server.worlds.registry import Worlds
 from campaign_mock.server.worlds.runtime import Runtime
-from campaign_mock.server.worlds.world import DEFAULT_WORLD, World
+from campaign_mock.server.worlds.world import DEFAULT_WORLD
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "AppOptions", "build_runtime", "create_app"]
 
@@ -105,45 +104,37 @@ def build_runtime(
     *,
     clock: ControllableClock,
     ids: IdGenerator,
-    store: CampaignStore | None = None,
+    backend: Backend | None = None,
 ) -> Runtime:
-    """The shared part and the default world (with the injected clock, ids and store); other
-    sandboxes' worlds are made from fresh copies of them."""
-    create_operation = contract.one_of_kind("create")
-    defaults = (create_operation.extension.get("defaults") if create_operation else None) or {}
+    """The shared part and the default world (with the injected clock and ids, on ``backend``,
+    in memory by default); other sandboxes' worlds are made from fresh copies of them."""
+    backend = backend or MemoryBackend()
     policy = options.rate_limit or policy_from_spec(contract.document, contract.operations)
-    tenancy = tenancy_of(contract.document)
-
-    def world(name: str, world_clock: ControllableClock, world_ids: IdGenerator, world_store: CampaignStore) -> World:
-        return World(
-            name=name,
-            service=CampaignService(
-                contract.lifecycle,
-                world_store,
-                world_clock,
-                world_ids,
-                defaults,
-                fixed=[tenancy.field] if tenancy else [],
-                numeric_ids=numeric_ids(contract.document),
-                max_events=options.max_events,
-            ),
-            clock=world_clock,
-            journal=RequestJournal(options.journal_size, options.journal_bytes),
-            faults=FaultPlan(options.faults, options.fault_seed),
-            traffic=TrafficControl(policy, world_clock),
-            configured_faults=tuple(options.faults),
-            fault_seed=options.fault_seed,
-        )
-
-    def memory_store() -> CampaignStore:
-        return InMemoryCampaignStore(contract.lifecycle.status_field, options.max_campaigns)
-
-    default = world(DEFAULT_WORLD, clock, ids, store or memory_store())
+    factory = WorldFactory(
+        contract,
+        backend,
+        policy,
+        faults=options.faults,
+        fault_seed=options.fault_seed,
+        max_campaigns=options.max_campaigns,
+        max_events=options.max_events,
+        journal_size=options.journal_size,
+        journal_bytes=options.journal_bytes,
+    )
+    default = factory.make(DEFAULT_WORLD, clock, ids, own_clock=True)
     return Runtime(
         contract=contract,
-        worlds=Worlds(default, lambda name: world(name, clock.fresh(), ids.fresh(), memory_store()), options.sandboxes),
+        worlds=Worlds(
+            default,
+            lambda name: factory.make(name, clock, ids.fresh()),
+            backend.sandboxes,
+            backend.drop,
+            options.sandboxes,
+            shared=backend.shared,
+        ),
         error_format=options.error_format,
         policy=policy,
+        backend=backend,
         redactor=Redactor.for_document(contract.document),
         configured_faults=tuple(options.faults),
         fault_seed=options.fault_seed,
@@ -157,12 +148,11 @@ def create_app(
     *,
     clock: ControllableClock,
     ids: IdGenerator,
-    store: CampaignStore | None = None,
     runtime: Runtime | None = None,
 ) -> falcon.App[falcon.Request, falcon.Response]:
-    """Build the mock for ``contract``; everything it needs is passed in (a runtime, too, if the
-    caller needs to reach the store, as ``--state-file`` does)."""
-    runtime = runtime or build_runtime(contract, options, clock=clock, ids=ids, store=store)
+    """Build the mock for ``contract``; everything it needs is passed in (a runtime, too, when
+    the caller needs to reach it, or chose its backend)."""
+    runtime = runtime or build_runtime(contract, options, clock=clock, ids=ids)
     middleware: list[Any] = [
         SandboxRouter(runtime.worlds),
         RequestLog(options.log_requests),

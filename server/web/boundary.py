@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any, NoReturn
 
@@ -17,7 +18,7 @@ import falcon
 
 from campaign_mock.contract.jsontext import json_bytes
 from campaign_mock.server.domain.clock import Clock
-from campaign_mock.server.domain.errors import ApiError, InternalError, InvalidBody
+from campaign_mock.server.domain.errors import ApiError, InternalError, InvalidBody, StoreUnavailable
 from campaign_mock.server.web.dropping import DroppingBody
 from campaign_mock.server.web.error_formats import ErrorFormat
 from campaign_mock.server.web.middleware import world_of
@@ -44,6 +45,15 @@ def _from_falcon(req: falcon.Request, error: falcon.HTTPError) -> ApiError:
     converted.title = title
     converted.code = "-".join(title.lower().replace(".", "").split()) or "error"
     return converted
+
+
+def _now(clock: Clock) -> datetime:
+    """The clock's time, or the host's when the store that holds the clock is down (the answer
+    saying so must not fail for want of a timestamp)."""
+    try:
+        return clock.now()
+    except StoreUnavailable:
+        return datetime.now(UTC)
 
 
 class ErrorBoundary:
@@ -91,7 +101,7 @@ class ErrorBoundary:
     def render(self, error: ApiError, xml: bool = False, clock: Clock | None = None) -> tuple[str, bytes]:
         """(Content-Type, body) of ``error`` in the configured format (XML where the request asked
         for it), its time from ``clock`` (the request's sandbox's; the default one's otherwise)."""
-        rendered = self._format.render(error, (clock or self._clock).now())
+        rendered = self._format.render(error, _now(clock or self._clock))
         if xml:
             return falcon.MEDIA_XML, render_xml(rendered)
         return self._format.media_type, json_bytes(rendered)

@@ -17,7 +17,7 @@ from campaign_mock.contract.operations import Contract, Operation
 from campaign_mock.server.domain.campaigns import ID_FIELD, CampaignService, entity_tag
 from campaign_mock.server.domain.errors import InvalidBody, InvalidRequest
 from campaign_mock.server.domain.tenancy import Tenancy
-from campaign_mock.server.stores.store import Campaign, Record
+from campaign_mock.server.stores.base import Campaign, Record
 from campaign_mock.server.web.validation import ValidRequest
 
 

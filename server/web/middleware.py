@@ -6,10 +6,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from contextlib import suppress
 
 import falcon
 
-from campaign_mock.server.domain.errors import HeadersTooLarge, UriTooLong
+from campaign_mock.server.domain.errors import HeadersTooLarge, StoreUnavailable, UriTooLong
+from campaign_mock.server.stores.scope import close_scope, open_scope
 from campaign_mock.server.traffic.journal import JournalEntry, kept_body
 from campaign_mock.server.worlds.registry import Worlds
 from campaign_mock.server.worlds.world import World
@@ -62,20 +64,29 @@ def world_of(req: falcon.Request) -> World | None:
 
 class SandboxRouter:
     """``/sandboxes/NAME/...`` is the same contract in the world NAME: the prefix is taken off
-    the path before routing (so routes are compiled once) and the world put on the request."""
+    the path before routing (so routes are compiled once) and the world put on the request,
+    within a request scope its store may answer from (``stores.scope``)."""
 
     def __init__(self, worlds: Worlds) -> None:
         self._worlds = worlds
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.scope = open_scope()
         path = req.path
         if not path.startswith(SANDBOX_PREFIX):
-            req.context.world = self._worlds.default
-            return
-        name, _, rest = path[len(SANDBOX_PREFIX) :].partition("/")
-        req.context.world = self._worlds.get(name)
-        req.context.sandbox = name
-        req.path = "/" + rest
+            world = self._worlds.default
+        else:
+            name, _, rest = path[len(SANDBOX_PREFIX) :].partition("/")
+            world = self._worlds.get(name)
+            req.context.sandbox = name
+            req.path = "/" + rest
+        req.context.world = world
+        world.begin()
+
+    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: object, succeeded: bool) -> None:
+        token = req.context.get("scope")
+        if token is not None:
+            close_scope(token)
 
 
 class RequestLog:
@@ -100,11 +111,15 @@ class RequestLog:
         world = world_of(req)
         if world is None or req.path.startswith(NOT_JOURNALED):
             return
+        # The answer (a 503 already, or one being written) matters more than its journal entry.
+        with suppress(StoreUnavailable):
+            self._journal(req, world, status, fault, elapsed)
+
+    @staticmethod
+    def _journal(req: falcon.Request, world: World, status: int | None, fault: str | None, elapsed: float) -> None:
         body, body_bytes = kept_body(req.context.get("raw_body"))
-        journal = world.journal
-        journal.record(
+        world.journal.record(
             JournalEntry(
-                id=journal.next_id(),
                 at=world.clock.now(),
                 method=req.method,
                 path=req.path,

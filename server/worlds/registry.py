@@ -1,7 +1,8 @@
 """The registry of sandboxes: worlds by name, made on first use, dropped when idle.
 
 Like moto's BackendDict (created lazily under a lock, the default one keeping old calls
-working), but injected rather than held at class level. ``mode``:
+working), but injected rather than held at class level, and with the list of sandboxes kept
+by the backend (shared by every process on a shared store). ``mode``:
 - ``auto`` (default): ``/sandboxes/NAME/...`` makes the sandbox the first time it is used;
 - ``explicit``: only ``PUT /__admin/sandboxes/NAME`` makes one; another name answers 404;
 - ``off``: there are no sandboxes but the default one.
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from campaign_mock.server.domain.errors import InsufficientStorage, InvalidRequest, NotFound
+from campaign_mock.server.stores.base import SandboxIndex
 from campaign_mock.server.worlds.world import DEFAULT_WORLD, World
 
 MODES = ("auto", "explicit", "off")
@@ -43,21 +45,40 @@ class SandboxPolicy:
     limit: int = 1000
 
 
+TOUCH_EVERY_SECONDS = 1.0
+"""How often a process tells the sandbox index a sandbox is in use (expiry needs no finer grain)."""
+RECHECK_EVERY_SECONDS = 1.0
+"""How long a process trusts that a sandbox it holds still exists in a shared index (another
+process may drop it): a sandbox dropped elsewhere is gone here within this time."""
+
+
 class Worlds:
+    """The sandboxes' worlds. The ``index`` (the backend's) says which sandboxes exist and when
+    each was last used; this process holds a world object for those it serves. With a shared
+    backend the index is the store's, so every process sees the same sandboxes."""
+
     def __init__(
         self,
         default: World,
         make: Callable[[str], World],
+        index: SandboxIndex,
+        forget: Callable[[str], None],
         policy: SandboxPolicy = SandboxPolicy(),
-        monotonic: Callable[[], float] = time.monotonic,
+        shared: bool = False,
+        now: Callable[[], float] = time.time,
     ) -> None:
+        """``make`` builds a sandbox's world on its backend; ``forget`` deletes what the backend
+        holds for one; ``shared``: the index is seen by other processes too."""
         self.default = default
         self.policy = policy
         self._make = make
-        self._monotonic = monotonic
+        self._index = index
+        self._forget = forget
+        self._shared = shared
+        self._now = now
         self._worlds: dict[str, World] = {}
         self._lock = threading.Lock()
-        self._swept = monotonic()
+        self._swept = now()
 
     def get(self, name: str) -> World:
         """The world of a request to ``/sandboxes/NAME``; made on first use in ``auto`` mode."""
@@ -65,51 +86,81 @@ class Worlds:
             return self.default
         if self.policy.mode == "off":
             raise NotFound("Sandboxes are off on this server (--sandboxes off): use the paths without /sandboxes/.")
-        now = self._monotonic()
+        now = self._now()
         world = self._worlds.get(name)
+        if world is not None and self._shared and now - world.checked > RECHECK_EVERY_SECONDS:
+            world = self._held(name, now) if self._index.contains(name) else None
         if world is None:
             check_name(name)
-            if self.policy.mode == "explicit":
+            if self._index.contains(name):
+                world = self._held(name, now)
+            elif self.policy.mode == "explicit":
                 raise NotFound(
                     f"No sandbox {name!r}: this server makes sandboxes only on request "
                     f"(--sandboxes explicit): PUT /__admin/sandboxes/{name} first."
                 )
-            world, _ = self.create(name)
-        world.touch(now)
+            else:
+                world, _ = self.create(name)
+        if now - world.touched > TOUCH_EVERY_SECONDS:
+            world.touched = now
+            self._index.touch(name, now)
         if now - self._swept > SWEEP_EVERY_SECONDS:
             self._sweep(now)
         return world
+
+    def _held(self, name: str, now: float) -> World:
+        """This process's world for a sandbox the index lists (made here if it was made elsewhere)."""
+        with self._lock:
+            world = self._worlds.get(name)
+            if world is None:
+                world = self._worlds[name] = self._make(name)
+            world.checked = now
+            return world
 
     def create(self, name: str) -> tuple[World, bool]:
         """The sandbox ``name``, and whether it was made now; 507 past the limit."""
         check_name(name)
         if name == DEFAULT_WORLD:
             return self.default, False
+        now = self._now()
         with self._lock:
-            if name in self._worlds:
-                return self._worlds[name], False
-            now = self._monotonic()
-            if len(self._worlds) >= self.policy.limit:
-                self._sweep(now, locked=True)
-            if len(self._worlds) >= self.policy.limit:
-                raise InsufficientStorage(
-                    f"This server holds {self.policy.limit} sandboxes, the most it keeps (--max-sandboxes); "
-                    "drop one (DELETE /__admin/sandboxes/NAME) or wait until one idles out "
-                    f"(--sandbox-ttl {self.policy.ttl_seconds:g} s)."
-                )
-            world = self._make(name)
-            world.touch(now)
-            self._worlds[name] = world
-            return world, True
+            if not self._index.contains(name):
+                if self._index.count() >= self.policy.limit:
+                    self._sweep(now, locked=True)
+                if self._index.count() >= self.policy.limit:
+                    raise InsufficientStorage(
+                        f"This server holds {self.policy.limit} sandboxes, the most it keeps (--max-sandboxes); "
+                        "drop one (DELETE /__admin/sandboxes/NAME) or wait until one idles out "
+                        f"(--sandbox-ttl {self.policy.ttl_seconds:g} s)."
+                    )
+                created = self._index.add(name, now)
+            else:
+                created = False
+            world = self._worlds.get(name)
+            if world is None:
+                world = self._worlds[name] = self._make(name)
+            world.checked = world.touched = now
+            return world, created
 
     def drop(self, name: str) -> bool:
+        """Forget the sandbox and everything it holds; whether there was one."""
         with self._lock:
-            return self._worlds.pop(name, None) is not None
+            held = self._worlds.pop(name, None) is not None
+            listed = self._index.remove(name)
+            if listed or held:
+                self._forget(name)
+            return listed or held
 
     def all(self) -> list[World]:
         """The default world first, then the sandboxes by name."""
-        with self._lock:
-            return [self.default, *(self._worlds[name] for name in sorted(self._worlds))]
+        now = self._now()
+        return [self.default, *(self._held(name, now) for name in self._index.names())]
+
+    def last_used(self, world: World) -> float:
+        """When the sandbox last answered a request (wall seconds; the default one: now)."""
+        if world.name == DEFAULT_WORLD:
+            return self._now()
+        return self._index.last_used(world.name) or world.touched
 
     def _sweep(self, now: float, locked: bool = False) -> None:
         """Drop the sandboxes idle for longer than the policy's ttl."""
@@ -118,6 +169,7 @@ class Worlds:
                 self._sweep(now, locked=True)
             return
         self._swept = now
-        idle = [name for name, world in self._worlds.items() if now - world.last_used > self.policy.ttl_seconds]
-        for name in idle:
-            del self._worlds[name]
+        for name in self._index.idle_since(now - self.policy.ttl_seconds):
+            self._worlds.pop(name, None)
+            if self._index.remove(name):
+                self._forget(name)

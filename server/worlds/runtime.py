@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from campaign_mock.contract.operations import Contract
+from campaign_mock.server.stores.base import Backend
 from campaign_mock.server.traffic.faults import FaultRule
 from campaign_mock.server.traffic.redaction import NO_REDACTION, Redactor
 from campaign_mock.server.traffic.traffic import RateLimitPolicy
@@ -25,6 +26,7 @@ class Runtime:
     worlds: Worlds
     error_format: ErrorFormat
     policy: RateLimitPolicy
+    backend: Backend
     redactor: Redactor = NO_REDACTION
     configured_faults: Sequence[FaultRule] = ()
     fault_seed: int = 0

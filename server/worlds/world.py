@@ -3,19 +3,19 @@
 Campaigns, their events, versions and ids (the service and its store), the clock, the fault
 plan, the request journal, and the rate-limit and concurrency counters. What all sandboxes
 share (the contract, the compiled routes and validators, the error format, the limits'
-policy) stays in the ``Runtime``; responders find their world on the request.
+policy) stays in the ``Runtime``; responders find their world on the request. Where the
+world's state is kept (this process, SQLite, Redis) is the backend's business.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from campaign_mock.server.domain.campaigns import CampaignService
 from campaign_mock.server.domain.clock import ControllableClock
 from campaign_mock.server.traffic.faults import FaultPlan, FaultRule
-from campaign_mock.server.traffic.journal import RequestJournal
+from campaign_mock.server.traffic.journal import Journal
 from campaign_mock.server.traffic.traffic import TrafficControl
 
 DEFAULT_WORLD = "default"
@@ -26,22 +26,24 @@ class World:
     name: str
     service: CampaignService
     clock: ControllableClock
-    journal: RequestJournal
+    journal: Journal
     faults: FaultPlan
     traffic: TrafficControl
     configured_faults: Sequence[FaultRule] = ()
     fault_seed: int = 0
-    last_used: float = field(default_factory=time.monotonic)  # monotonic seconds, for expiry
-    last_used_at: float = field(default_factory=time.time)  # wall time, for listing
+    starts: Callable[[float], None] | None = None  # the store's request start (``stores.scope``)
+    touched: float = 0.0  # when this process last told the sandbox index it was used (wall seconds)
+    checked: float = 0.0  # when this process last saw the sandbox in a shared index (wall seconds)
 
     @property
     def prefix(self) -> str:
         """The path prefix that names this world in a URL ("" for the default one)."""
         return "" if self.name == DEFAULT_WORLD else f"/sandboxes/{self.name}"
 
-    def touch(self, now: float) -> None:
-        self.last_used = now
-        self.last_used_at = time.time()
+    def begin(self) -> None:
+        """A request for this world starts: let its store answer the usual questions at once."""
+        if self.starts is not None:
+            self.starts(self.clock.host_time())
 
     def reset(self) -> None:
         """Back to the configured start: no campaigns, empty journal, fresh counters, the

@@ -1,9 +1,7 @@
-"""Where campaigns and their events live, behind a small interface.
+"""The ``memory:`` backend (the default): every world's state in this process, gone when it stops.
 
-Every write is one atomic step per campaign: a transition replaces the campaign and
-appends its event together, guarded by the version the caller read (compare-and-set), so a
-shared store (Redis) can implement the same contract later. Callers get copies and never
-touch the underlying dicts.
+Each store is a dict guarded by one lock, so every operation is atomic and sees a consistent
+state; nothing is shared with another process, hence one worker only.
 """
 
 from __future__ import annotations
@@ -12,76 +10,24 @@ import bisect
 import heapq
 import itertools
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
 
-Campaign = dict[str, Any]
-Event = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Record:
-    """A campaign as read, with the version a later write must name and its history's length."""
-
-    campaign: Campaign
-    version: int
-    event_count: int = 0
-
-
-class StaleVersion(Exception):
-    """The campaign changed (or vanished) since the caller read it."""
-
-
-class StoreFull(Exception):
-    """The store holds as many campaigns as it may (its ``capacity``)."""
-
-    def __init__(self, capacity: int) -> None:
-        super().__init__(f"the store holds {capacity} campaigns, its capacity")
-        self.capacity = capacity
-
-
-class CampaignStore(Protocol):
-    def insert(self, campaign_id: str, campaign: Campaign, events: Iterable[Event] = ()) -> Record:
-        """Store a new campaign; StaleVersion if the id is taken, StoreFull at capacity."""
-        ...
-
-    def get(self, campaign_id: str) -> Record | None: ...
-
-    def replace(self, campaign_id: str, expected_version: int, campaign: Campaign, event: Event | None) -> Record:
-        """Write ``campaign`` (and append ``event``) only if still at ``expected_version``."""
-        ...
-
-    def delete(self, campaign_id: str) -> bool: ...
-
-    def count(self) -> int:
-        """How many campaigns are stored."""
-        ...
-
-    def events(self, campaign_id: str, offset: int = 0, limit: int | None = None) -> tuple[list[Event], int] | None:
-        """A page of the campaign's history, oldest first, and its length; None if no such campaign."""
-        ...
-
-    def page(
-        self,
-        status_field: str,
-        statuses: frozenset[str] | None,
-        offset: int,
-        limit: int,
-        match: Callable[[Campaign], bool] | None = None,
-    ) -> tuple[list[Campaign], int]:
-        """Campaigns in creation order, filtered by status (and ``match``): one page and the total."""
-        ...
-
-    def reset(self) -> None: ...
-
-    def snapshot(self) -> list[dict[str, Any]]:
-        """Every campaign with its version and events, in creation order (one consistent moment)."""
-        ...
-
-    def restore(self, entries: Iterable[dict[str, Any]]) -> None:
-        """Replace everything with ``entries`` as ``snapshot`` wrote them."""
-        ...
+from campaign_mock.server.domain.timers import TimerQueue
+from campaign_mock.server.stores.base import (
+    Campaign,
+    Event,
+    Record,
+    SandboxIndex,
+    StaleVersion,
+    StoreFull,
+    WorldSpec,
+    WorldStores,
+    clone,
+)
+from campaign_mock.server.traffic.concurrency import ConcurrencyGate, ConcurrencyLimit, Gate
+from campaign_mock.server.traffic.journal import RequestJournal
+from campaign_mock.server.traffic.ratelimit import Limiter, Window, make_limiter
 
 
 @dataclass
@@ -89,15 +35,6 @@ class _Entry:
     campaign: Campaign
     version: int
     events: list[Event]
-
-
-def clone(value: Any) -> Any:
-    """A copy of a JSON value (dicts, lists, scalars): much cheaper than copy.deepcopy."""
-    if isinstance(value, dict):
-        return {key: clone(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [clone(item) for item in value]
-    return value
 
 
 class InMemoryCampaignStore:
@@ -140,7 +77,7 @@ class InMemoryCampaignStore:
         self._sequence_of, self._id_of, self._by_status = {}, {}, {}
 
     # -- the store -------------------------------------------------------------------------
-    def insert(self, campaign_id: str, campaign: Campaign, events: Iterable[Event] = ()) -> Record:
+    def insert(self, campaign_id: str, campaign: Campaign, events: Iterable[Event] = (), version: int = 1) -> Record:
         stored = clone(campaign)
         with self._lock:
             if campaign_id in self._entries:
@@ -148,9 +85,9 @@ class InMemoryCampaignStore:
             if self._capacity is not None and len(self._entries) >= self._capacity:
                 raise StoreFull(self._capacity)
             history = clone(list(events))
-            self._entries[campaign_id] = _Entry(stored, 1, history)
+            self._entries[campaign_id] = _Entry(stored, version, history)
             self._index(campaign_id, stored)
-        return Record(clone(stored), 1, len(history))
+        return Record(clone(stored), version, len(history))
 
     def get(self, campaign_id: str) -> Record | None:
         with self._lock:
@@ -230,24 +167,88 @@ class InMemoryCampaignStore:
         with self._lock:
             self._clear()
 
-    def snapshot(self) -> list[dict[str, Any]]:
+
+class MemorySandboxIndex:
+    """The sandboxes of this process, with when each was last used."""
+
+    def __init__(self) -> None:
+        self._last_used: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def add(self, name: str, now: float) -> bool:
         with self._lock:
-            return [
-                {"id": campaign_id, "version": entry.version, "campaign": entry.campaign, "events": entry.events}
-                for campaign_id, entry in clone_entries(self._entries).items()
-            ]
+            new = name not in self._last_used
+            self._last_used[name] = now
+            return new
 
-    def restore(self, entries: Iterable[dict[str, Any]]) -> None:
-        copied = clone(list(entries))
+    def remove(self, name: str) -> bool:
         with self._lock:
-            self._clear()
-            for entry in copied:
-                campaign_id = str(entry["id"])
-                self._entries[campaign_id] = _Entry(
-                    dict(entry["campaign"]), int(entry["version"]), list(entry["events"])
-                )
-                self._index(campaign_id, self._entries[campaign_id].campaign)
+            return self._last_used.pop(name, None) is not None
+
+    def contains(self, name: str) -> bool:
+        return name in self._last_used
+
+    def names(self) -> list[str]:
+        with self._lock:
+            return sorted(self._last_used)
+
+    def count(self) -> int:
+        return len(self._last_used)
+
+    def touch(self, name: str, now: float) -> None:
+        with self._lock:
+            if name in self._last_used:
+                self._last_used[name] = now
+
+    def last_used(self, name: str) -> float | None:
+        return self._last_used.get(name)
+
+    def idle_since(self, before: float) -> list[str]:
+        with self._lock:
+            return [name for name, used in self._last_used.items() if used < before]
 
 
-def clone_entries(entries: dict[str, _Entry]) -> dict[str, _Entry]:
-    return {key: _Entry(clone(entry.campaign), entry.version, clone(entry.events)) for key, entry in entries.items()}
+def local_gate(bucket: str, limit: ConcurrencyLimit) -> Gate:
+    return ConcurrencyGate(limit)
+
+
+def local_limiter(algorithm: str, windows: Sequence[Window]) -> Limiter:
+    return make_limiter(algorithm, windows)
+
+
+def memory_world(spec: WorldSpec) -> WorldStores:
+    """A world whose every piece of state lives in this process."""
+    return WorldStores(
+        campaigns=InMemoryCampaignStore(spec.status_field, spec.max_campaigns),
+        timers=TimerQueue(),
+        ids=spec.ids.fresh(),
+        clock=None,
+        faults=None,
+        journal=RequestJournal(spec.journal_size, spec.journal_bytes),
+        limiter=local_limiter,
+        gate=local_gate,
+    )
+
+
+class MemoryBackend:
+    kind = "memory"
+    shared = False
+
+    def __init__(self) -> None:
+        self._index = MemorySandboxIndex()
+
+    def describe(self) -> str:
+        return "memory"
+
+    def world(self, name: str, spec: WorldSpec) -> WorldStores:
+        return memory_world(spec)
+
+    def drop(self, name: str) -> None:
+        """Nothing to do: the world's stores go with the world."""
+
+    @property
+    def sandboxes(self) -> SandboxIndex:
+        return self._index
+
+    def close(self) -> None:
+        """Nothing to do."""
