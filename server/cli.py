@@ -33,7 +33,6 @@ from campaign_mock.server.run.config import (
 )
 from campaign_mock.server.run.granian_runner import free_port, require_granian, serve_granian, wait_until_listening
 from campaign_mock.server.run.waitress_runner import create_waitress_server
-from campaign_mock.server.stores.persistence import StateFile, StateFileError
 from campaign_mock.server.traffic.redaction import mask_key_entry
 
 USAGE_ERROR = 2
@@ -130,34 +129,32 @@ def _print_banner(settings: ServeSettings, assembled: Assembled, port: int) -> N
             f"campaign-mock: API key: {DEMO_API_KEY} (the documented demo key; set --api-key for your own)", flush=True
         )
     admin = f"; admin API at {root}/__admin" if settings.admin else ""
+    print(_store_line(settings, assembled), flush=True)
     print(f"campaign-mock: spec at {root}/openapi.yaml, docs at {root}/docs{admin}; Ctrl-C stops", flush=True)
 
 
-def _open_state(settings: ServeSettings, assembled: Assembled) -> StateFile | None:
-    if not settings.state_file:
-        return None
-    runtime = assembled.runtime
-    default = runtime.default  # the state file keeps the default sandbox
-    state = StateFile(settings.state_file, default.service, default.clock, assembled.contract)
-    try:
-        state.check_writable()
-        loaded = state.load()
-    except StateFileError as exc:
-        raise ConfigError(str(exc)) from exc
-    print(f"campaign-mock: loaded {loaded} campaign(s) from {state.path}", flush=True)
-    return state
+def _store_line(settings: ServeSettings, assembled: Assembled) -> str:
+    """Which store keeps the state, what it holds, and how many processes serve it."""
+    store = assembled.store
+    backend = store.backend
+    held = ""
+    if backend.kind != "memory":
+        held = f", {assembled.runtime.default.service.count()} campaign(s) in the default sandbox"
+    workers = f"{settings.workers} worker{'s' if settings.workers > 1 else ''}"
+    line = f"campaign-mock: store {backend.describe()}{held}; {workers}"
+    if store.migrated_from is not None:
+        line += (
+            f"\ncampaign-mock: migrated {len(store.migrating)} campaign(s) from the JSON state file, "
+            f"kept as {store.migrated_from}"
+        )
+    return line
 
 
-def _final_save(state: StateFile | None) -> int:
-    """The last save on the way out: 0, or 1 with one line saying what was not written."""
-    if state is None:
-        return 0
-    try:
-        print(f"campaign-mock: saved {state.stop()} campaign(s) to {state.path}", flush=True)
-    except StateFileError as exc:
-        print(f"campaign-mock: error: {exc}; the writes since the last save are lost", file=sys.stderr, flush=True)
-        return 1
-    return 0
+def _warn_unused(settings: ServeSettings) -> None:
+    if settings.state_interval != ServeSettings.state_interval:
+        logging.getLogger("campaign_mock.config").warning(
+            "state_interval is no longer used: with --state-file (sqlite) every write is committed before its answer"
+        )
 
 
 def _serve_granian(settings: ServeSettings, assembled: Assembled) -> int:
@@ -168,23 +165,12 @@ def _serve_granian(settings: ServeSettings, assembled: Assembled) -> int:
         if wait_until_listening(settings.host, port):
             _print_banner(settings, assembled, port)
 
-    # Read here, before granian forks its worker: a bad state file stops the start with one
-    # line, and the worker inherits the loaded campaigns.
-    state = _open_state(settings, assembled)
-
     def in_worker() -> Callable[[], None] | None:
-        """In granian's worker (threads started before its fork would not survive it): start the
-        state file's saver, announce the port once it answers, save the state file on the way out."""
-        threading.Thread(target=announce, name="campaign-mock:banner", daemon=True).start()
-        if state is None:
-            return None
-        state.start(settings.state_interval)
-        loaded = state
+        """In each granian worker: close the store on the way out."""
+        return assembled.store.backend.close
 
-        def save_on_exit() -> None:
-            _final_save(loaded)
-
-        return save_on_exit
+    # In granian's parent, which serves nothing but outlives the workers: one banner however many.
+    threading.Thread(target=announce, name="campaign-mock:banner", daemon=True).start()
 
     try:
         serve_granian(settings, assembled.app, port, in_worker)
@@ -204,6 +190,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if settings.server == "granian":
         require_granian()
     assembled = assemble(settings)
+    _warn_unused(settings)
     if settings.server == "granian":
         return _serve_granian(settings, assembled)
     try:
@@ -221,9 +208,6 @@ def run_serve(args: argparse.Namespace) -> int:
     # explicitly, because a process started in the background inherits an ignored SIGINT.
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    state = _open_state(settings, assembled)
-    if state is not None:
-        state.start(settings.state_interval)
     code = 0
     try:
         _print_banner(settings, assembled, int(getattr(server, "effective_port", settings.port)))
@@ -233,7 +217,7 @@ def run_serve(args: argparse.Namespace) -> int:
     finally:
         # waitress lets requests in flight finish (its workers stop after their current task).
         server.close()
-        code = _final_save(state)
+        assembled.store.backend.close()
     print("campaign-mock: stopped", flush=True)
     return code
 

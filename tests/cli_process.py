@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 URL_LINE = re.compile(r"at (http://\S+)")
@@ -43,6 +43,22 @@ class ServeProcess:
         self.process.send_signal(signum)
         out, err = self.process.communicate(timeout=timeout)
         return self.process.returncode, out, err
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes ``pid`` started (Linux /proc)."""
+    listed = [Path(task, "children").read_text().split() for task in Path(f"/proc/{pid}/task").iterdir()]
+    return [int(child) for children in listed for child in children]
+
+
+def hard_kill(served: ServeProcess) -> None:
+    """``kill -9`` the server and, under granian, its workers first (each by its PID, all ours):
+    nothing gets to finish or flush."""
+    for worker in children_of(served.process.pid):
+        with suppress(ProcessLookupError):
+            os.kill(worker, signal.SIGKILL)
+    served.process.kill()
+    served.process.communicate(timeout=10)
 
 
 def _ignore_sigint() -> None:
@@ -80,7 +96,7 @@ def serving(*args: str, as_background_job: bool = False) -> Iterator[ServeProces
             process.kill()
             _, err = process.communicate(timeout=10)
             raise AssertionError(f"campaign-mock serve did not start: {banner} {err}")
-        banner.extend(process.stdout.readline().rstrip("\n") for _ in range(2))
+        banner.extend(process.stdout.readline().rstrip("\n") for _ in range(3))  # keys, store, spec
         yield ServeProcess(process, url, banner)
     finally:
         if process.poll() is None:

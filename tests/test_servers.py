@@ -2,16 +2,18 @@
 
 Each test starts the real CLI on a free loopback port and talks HTTP to it, so neither
 server can drift: lifecycle, auth, limits, faults (a dropped connection too), size limits,
-the admin API, graceful shutdown with the state file, and the conformance kit.
+the admin API, graceful shutdown with a SQLite store, and the conformance kit.
 """
 
 from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -122,9 +124,9 @@ def test_the_admin_api_moves_the_clock_and_the_campaigns_with_it(server: str) ->
     assert later["now"] > start
 
 
-def test_sigterm_lets_a_request_in_flight_finish_and_saves_the_state_file(server: str, tmp_path: Path) -> None:
-    state = tmp_path / "state.json"
-    args = ["--server", server, "--no-request-log", "--state-file", str(state), "--state-interval", "0"]
+def test_sigterm_lets_a_request_in_flight_finish_and_leaves_the_store_whole(server: str, tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    args = ["--server", server, "--no-request-log", "--state-file", str(state)]
     answers: list[int] = []
     with serving(*args) as served:
         requests.post(f"{served.url}/campaigns", json={"name": "Kept"}, headers=AUTH, timeout=5)
@@ -135,13 +137,14 @@ def test_sigterm_lets_a_request_in_flight_finish_and_saves_the_state_file(server
         )
         slow.start()
         time.sleep(0.5)
-        code, out, _ = served.interrupt(timeout=20, signum=signal.SIGTERM)
+        code, _out, _ = served.interrupt(timeout=20, signum=signal.SIGTERM)
         slow.join(timeout=20)
     assert code == 0
     assert answers == [200]
-    assert "saved 1 campaign(s)" in out
-    saved = json.loads(state.read_text())
-    assert [entry["campaign"]["name"] for entry in saved["campaigns"]] == ["Kept"]
+    with closing(sqlite3.connect(state)) as database:
+        assert database.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        documents = [json.loads(row[0]) for row in database.execute("SELECT document FROM campaigns")]
+    assert [campaign["name"] for campaign in documents] == ["Kept"]
 
 
 def test_the_kit_finds_the_mock_conformant_under_each_server(server: str) -> None:
@@ -165,11 +168,15 @@ def test_the_kit_finds_the_mock_conformant_under_each_server(server: str) -> Non
     assert "Result: conformant." in result.stdout
 
 
-def test_several_workers_are_refused_saying_why() -> None:
+def test_several_workers_without_a_shared_store_are_refused_saying_why() -> None:
     result = run_cli("serve", "--server", "granian", "--workers", "2")
     assert result.returncode == 2
-    assert "memory" in result.stderr
-    assert "--threads" in result.stderr
+    assert "--store memory:" in result.stderr
+    assert "--store redis://" in result.stderr
+    waitress = run_cli("serve", "--workers", "2", "--store", "redis://127.0.0.1:1/0")
+    assert waitress.returncode == 2
+    assert "--server granian" in waitress.stderr
+    assert "several `campaign-mock serve`" in waitress.stderr
 
 
 def test_granian_missing_is_a_one_line_error_naming_the_extra(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from campaign_mock.server.run.granian_runner import granian_drop
 from campaign_mock.server.run.keys import check_configured_keys
 from campaign_mock.server.run.servers import waitress_drop
 from campaign_mock.server.run.waitress_runner import ConnectionLimits
+from campaign_mock.server.stores.opening import OpenedStore, StoreError, open_store
 from campaign_mock.server.traffic.faults import parse_rule
 from campaign_mock.server.traffic.traffic import RateLimitOverrides, RateLimitPolicy, policy_from_spec
 from campaign_mock.server.web.app import AppOptions, build_runtime, create_app
@@ -135,6 +136,7 @@ class Assembled:
     runtime: Runtime
     errors: ErrorBoundary  # writes the HTTP server's own refusals in the configured format
     limits: ConnectionLimits
+    store: OpenedStore
 
 
 def assemble(
@@ -144,6 +146,7 @@ def assemble(
     ids: IdGenerator | None = None,
     drop_connection: Callable[[], NoReturn] | None = None,
 ) -> Assembled:
+    settings.check_combination()
     contract = load_checked_contract(settings.spec, settings.lint)
     granian = settings.server == "granian"
     known = {operation.operation_id for operation in contract.operations} | {"*"}
@@ -155,6 +158,8 @@ def assemble(
     check_configured_keys(settings.api_keys, contract)
     keys = settings.api_keys or demo_keys(contract.document) or settings.effective_keys()
     described["api_keys"] = f"{len(keys)} key(s)"
+    store = _opened(settings, contract)
+    described["store"] = store.backend.describe()  # never the URL's password
     options = AppOptions(
         api_keys=keys,
         error_format=configured_error_format(settings, contract),
@@ -180,7 +185,9 @@ def assemble(
     )
     clock = clock or configured_clock(settings)
     ids = ids or ids_for(contract.document)
-    runtime = build_runtime(contract, options, clock=clock, ids=ids)
+    runtime = build_runtime(contract, options, clock=clock, ids=ids, backend=store.backend)
+    _migrate(store, runtime)
+    clock = runtime.default.clock  # the injected one, or one reading a shared store's clock
     app = create_app(contract, options, clock=clock, ids=ids, runtime=runtime)
     errors = ErrorBoundary(options.error_format, clock, invalid_body_status(contract.document))
     limits = ConnectionLimits(
@@ -190,4 +197,24 @@ def assemble(
         max_body_bytes=settings.max_body_bytes,
         max_header_bytes=settings.max_header_bytes,
     )
-    return Assembled(app, contract, list(options.api_keys), clock, runtime, errors, limits)
+    return Assembled(app, contract, list(options.api_keys), clock, runtime, errors, limits, store)
+
+
+def _opened(settings: ServeSettings, contract: Contract) -> OpenedStore:
+    try:
+        return open_store(settings.effective_store(), settings.store_namespace, contract)
+    except StoreError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def _migrate(store: OpenedStore, runtime: Runtime) -> None:
+    """Load an old state file's records into the new SQLite file, all or none."""
+    if store.migrated_from is None:
+        return
+    try:
+        runtime.default.service.restore(store.migrating)
+    except Exception as exc:
+        store.undo_migration()
+        raise ConfigError(
+            f"{store.migrated_from}: could not migrate the JSON state file to SQLite ({exc}); it is left as it was"
+        ) from exc

@@ -7,6 +7,7 @@ name the file, line and column, and what would be accepted instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,7 @@ import yaml
 
 from campaign_mock.contract.timefmt import parse_timestamp
 from campaign_mock.server.domain.clock import check_in_range
+from campaign_mock.server.stores.urls import STORE_VALUES, StoreUrl, parse_store_url
 from campaign_mock.server.traffic.faults import parse_rule
 from campaign_mock.server.traffic.ratelimit import ALGORITHMS, parse_windows
 
@@ -41,16 +43,19 @@ def _integer(low: int, high: int) -> Callable[[Any], int]:
     return check
 
 
-def _one_worker(value: Any) -> int:
-    """Only 1: several processes would each keep their own campaigns, counters and clock."""
-    count = _integer(1, 1_000)(value)
-    if count != 1:
-        raise ValueError(
-            f"{count} workers refused: campaigns, rate-limit counters and the clock live in this process's "
-            "memory, so each worker would answer from its own copy; run one worker (use --threads for more "
-            "concurrency), or several mocks on several ports"
-        )
-    return count
+def _store(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected {STORE_VALUES}, got {value!r}")
+    return parse_store_url(value).text
+
+
+def _namespace(value: Any) -> str:
+    if not isinstance(value, str) or not NAMESPACE.fullmatch(value):
+        raise ValueError(f"expected 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' and '-', got {value!r}")
+    return value
+
+
+NAMESPACE = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
 
 
 def _text(value: Any) -> str:
@@ -240,10 +245,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "workers",
-        _one_worker,
+        _integer(1, 64),
         1,
-        "server processes; only 1, since campaigns live in this process's memory (others would not see them)",
-        values="1",
+        "server processes under granian; above 1 needs a shared store (--store redis://...), since with "
+        "memory: or sqlite: each process would answer from its own state",
+        values="1..64",
     ),
     Setting(
         "threads",
@@ -435,23 +441,39 @@ SETTINGS: tuple[Setting, ...] = (
         values="N",
     ),
     Setting(
+        "store",
+        _store,
+        "memory:",
+        "where the state is kept: memory: (this process), sqlite:PATH (durable, every write committed before "
+        "its answer), redis://HOST:PORT/DB (shared by every process and host naming it)",
+        values=STORE_VALUES,
+    ),
+    Setting(
+        "store_namespace",
+        _namespace,
+        "campaign-mock",
+        "prefix of every Redis key, so several mocks can share one Redis without meeting",
+        values="NAME",
+    ),
+    Setting(
         "state_file",
         _optional_text,
         None,
-        "keep campaigns across restarts in this JSON file (loaded on start, checked against the spec)",
+        "the same as --store sqlite:PATH (an old JSON state file there is migrated on first start)",
         values="PATH",
-        default_text="none: memory only",
+        default_text="none",
     ),
     Setting(
         "state_interval",
         _seconds,
         30.0,
-        "seconds between saves of the state file; 0: only on shutdown",
+        "no longer used (accepted so old configs still start): every write is committed before its answer",
         values="0..3600",
     ),
 )
 PATH_SETTINGS = frozenset({"spec", "state_file"})
-"""Settings that name files: relative to the config file they are written in."""
+"""Settings that name files: relative to the config file they are written in (and the path of
+a ``store: sqlite:PATH``)."""
 BY_KEY = {setting.key: setting for setting in SETTINGS}
 
 
@@ -495,8 +517,37 @@ class ServeSettings:
     sandboxes: str = "auto"
     sandbox_ttl: float = 3600.0
     max_sandboxes: int = 1000
+    store: str = "memory:"
+    store_namespace: str = "campaign-mock"
     state_file: str | None = None
     state_interval: float = 30.0
+
+    def effective_store(self) -> StoreUrl:
+        """The store, with ``state_file`` read as ``sqlite:PATH``."""
+        if self.state_file:
+            return parse_store_url(f"sqlite:{self.state_file}")
+        return parse_store_url(self.store)
+
+    def check_combination(self) -> None:
+        """ConfigError for settings that each parse but cannot go together."""
+        if self.state_file and parse_store_url(self.store).kind != "memory":
+            raise ConfigError(
+                f"--state-file {self.state_file} and --store {self.store} both name a store; give one "
+                "(--state-file PATH is --store sqlite:PATH)"
+            )
+        store = self.effective_store()
+        if self.workers > 1 and self.server != "granian":
+            raise ConfigError(
+                f"--workers {self.workers} is for --server granian; waitress is one process (use --threads for "
+                "concurrency): for replicas, run several `campaign-mock serve` on other ports with the same "
+                "--store redis://..."
+            )
+        if self.workers > 1 and store.kind != "redis":
+            raise ConfigError(
+                f"--workers {self.workers} refused with --store {store.text}: campaigns, rate-limit counters and "
+                "the clock would live in each worker's own memory or file lock, so each would answer from its "
+                "own copy; give a shared store (--store redis://HOST:PORT/0), or run one worker"
+            )
 
     def effective_threads(self) -> int:
         """The request threads: as configured, else what measured best on each server."""
@@ -556,6 +607,10 @@ def read_config_file(path: str) -> dict[str, Any]:
             raise ConfigError(f"{where}: {key}: {exc}") from exc
         if setting.key in PATH_SETTINGS and checked[setting.key] is not None:
             checked[setting.key] = relative_to_file(checked[setting.key], Path(path))
+        if setting.key == "store":
+            store = parse_store_url(checked["store"])
+            if store.kind == "sqlite" and not Path(store.path).is_absolute():
+                checked["store"] = store.text.replace(store.path, str(Path(path).parent / store.path), 1)
     return checked
 
 
@@ -597,4 +652,6 @@ def resolve_settings(config_path: str | None, environ: Mapping[str, str], flags:
             merged[key] = BY_KEY[key].parse(value)
         except ValueError as exc:
             raise ConfigError(f"--{key.replace('_', '-')}: {exc}") from exc
-    return ServeSettings(**merged)
+    settings = ServeSettings(**merged)
+    settings.check_combination()
+    return settings

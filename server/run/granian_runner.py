@@ -1,11 +1,11 @@
 """Serving under granian (``--server granian``), a Rust HTTP server with a WSGI interface.
 
-The same app as under waitress. granian runs the app in one worker process it forks: the
-app is assembled here first (so a bad spec or config fails before anything listens) and the
-worker inherits it; what must live in the worker (the state file's saver thread, the save at
-shutdown) starts there. granian's parent process handles SIGINT and SIGTERM: it stops the
-worker gracefully, letting requests in flight finish, and the worker saves the state file
-as it exits.
+The same app as under waitress. granian runs the app in worker processes it forks (one, or
+``--workers N`` on a shared store): the app is assembled here first (so a bad spec, config or
+store fails before anything listens) and each worker inherits it (redis-py's pool and the
+SQLite connections notice the fork and reconnect). granian's parent process handles SIGINT
+and SIGTERM: it stops the workers gracefully, letting requests in flight finish, and each
+closes its store as it exits.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def serve_granian(
         address=settings.host,
         port=port,
         interface=Interfaces.WSGI,
-        workers=1,
+        workers=settings.workers,
         # Requests in progress at once (granian's own default is 1024); a small one left idle
         # keep-alive clients blocking new ones, hence the default of --max-connections, 1000.
         backpressure=settings.max_connections,
