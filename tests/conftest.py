@@ -17,6 +17,7 @@ from campaign_mock.server.run.assembly import load_checked_contract
 from campaign_mock.server.run.threaded import ThreadedServer
 from campaign_mock.server.web.app import AppOptions, create_app
 from campaign_mock.server.web.error_formats import ErrorFormat, ProblemFormat
+from tests.redis_server import namespace, redis_process, redis_url  # noqa: F401 (fixtures for every test module)
 
 REPO = Path(__file__).resolve().parent.parent
 CANONICAL_SPEC = REPO / "openapi" / "campaigns.yaml"
