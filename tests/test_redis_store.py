@@ -144,6 +144,7 @@ def test_redis_down_answers_503_with_retry_after_then_recovers_by_itself(
         redis_process.start()
         back = requests.post(f"{served.url}/campaigns", json={"name": "After"}, headers=KEY, timeout=10)
         listed = requests.get(f"{served.url}/campaigns", headers=KEY, timeout=10)
+        journal = requests.get(f"{served.url}/__admin/journal", timeout=10).json()  # its script was lost too
         _, _, log = served.interrupt()
     assert [answer.status_code for answer in down] == [503, 503, 503]
     assert all(answer.headers["Retry-After"] == "1" for answer in down)
@@ -154,6 +155,7 @@ def test_redis_down_answers_503_with_retry_after_then_recovers_by_itself(
         201,
         ["After"],
     )  # a Redis without persistence restarts empty
+    assert [entry["operation_id"] for entry in journal["data"]][-2:] == ["listCampaigns", "createCampaign"]
     assert "the Redis store" in log
     assert "failed" in log
     assert "is back" in log

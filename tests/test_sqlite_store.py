@@ -211,6 +211,17 @@ def test_a_store_file_of_another_contract_is_refused_with_one_line(tmp_path: Pat
     assert "holds the campaigns of 'Campaign lifecycle API', not" in _one_line(result.stderr)
 
 
+def test_a_second_server_on_a_file_another_one_serves_is_refused_with_one_line(tmp_path: Path) -> None:
+    state = tmp_path / "mock.db"
+    with serving("--store", f"sqlite:{state}", *SERVE) as served:
+        second = run_cli("serve", "--port", "0", "--store", f"sqlite:{state}")
+        still = requests.get(f"{served.url}/campaigns", headers=KEY, timeout=10)
+        served.interrupt()
+    assert second.returncode == 2
+    assert "another campaign-mock process serves this file" in _one_line(second.stderr)
+    assert still.status_code == 200
+
+
 def test_integer_ids_continue_after_a_restart(tmp_path: Path) -> None:
     state = tmp_path / "altcraft.db"
     add = "/add"  # the banner URL ends in the base path, /api/v1.1/scampaigns

@@ -21,6 +21,7 @@ from typing import Any
 import redis
 
 from campaign_mock.contract.jsontext import json_ascii
+from campaign_mock.server.domain.errors import StoreUnavailable
 from campaign_mock.server.stores.redis_link import RedisLink, text
 from campaign_mock.server.traffic.journal import JournalEntry, matching
 
@@ -63,15 +64,24 @@ class JournalWriter:
                 self._condition.wait_for(lambda: bool(self._queue))
                 batch = [self._queue.popleft() for _ in range(min(BATCH, len(self._queue)))]
             try:
-                pipe = self._link.client.pipeline(transaction=False)
-                for keys, entry, capacity, max_bytes in batch:
-                    self._link.queue(pipe, "JOURNAL_RECORD", keys, [encoded(entry), entry.size(), capacity, max_bytes])
-                pipe.execute()
+                self._send(batch)
+            except redis.exceptions.NoScriptError:  # Redis restarted, or first use: load and send again
+                try:
+                    self._link.load("JOURNAL_RECORD")
+                    self._send(batch)
+                except (redis.RedisError, StoreUnavailable) as exc:
+                    self._link.failed(exc)
             except redis.RedisError as exc:
                 self._link.failed(exc)  # these entries are lost; the requests they tell of are answered
             with self._condition:
                 self._written += len(batch)
                 self._condition.notify_all()
+
+    def _send(self, batch: list[tuple[list[str], JournalEntry, int, int]]) -> None:
+        pipe = self._link.client.pipeline(transaction=False)
+        for keys, entry, capacity, max_bytes in batch:
+            self._link.queue(pipe, "JOURNAL_RECORD", keys, [encoded(entry), entry.size(), capacity, max_bytes])
+        pipe.execute()
 
 
 def encoded(entry: JournalEntry) -> str:

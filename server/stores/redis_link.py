@@ -105,8 +105,14 @@ class RedisLink:
                 return client.execute_command("EVAL", lua.source, len(keys), *keys, *args)  # type: ignore[no-untyped-call]
 
     def queue(self, pipe: Any, script: str, keys: Sequence[str], args: Sequence[Any]) -> None:
-        """Add a script's run to a pipeline (EVAL: a pipeline cannot retry one EVALSHA alone)."""
-        pipe.execute_command("EVAL", self._scripts[script].source, len(keys), *keys, *args)
+        """Add a script's run to a pipeline, by its digest (``load`` it first, and again when the
+        pipeline meets a NoScriptError: a pipeline cannot fall back to EVAL for one command)."""
+        pipe.execute_command("EVALSHA", self._scripts[script].sha, len(keys), *keys, *args)
+
+    def load(self, script: str) -> None:
+        """Send a script's source to Redis, so EVALSHA finds it (at start, and after a restart)."""
+        with self.guard():
+            self._own_client().script_load(self._scripts[script].source)
 
     def call(self, action: Callable[[redis.Redis], T]) -> T:
         with self.guard():

@@ -16,15 +16,17 @@ mock (kill -9) but not of the machine, for about a tenth of the cost per write.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from campaign_mock.contract.integers import whole_number
 from campaign_mock.contract.jsontext import json_ascii
@@ -47,6 +49,7 @@ SCHEMA_VERSION = 1
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SYNCHRONOUS = ("full", "normal")
 BUSY_TIMEOUT_MS = 5000
+OWNER_WAIT_SECONDS = 5.0  # a killed server's worker may take a moment to let go of the file
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -94,6 +97,9 @@ class Database:
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._pid = os.getpid()
+        # The earliest pending timer per sandbox, once read: every request asks whether one is
+        # due, and one process owns the file (see SqliteBackend.open), so the answer can be kept.
+        self._earliest_due: dict[str, float | None] = {}
 
     def connection(self) -> sqlite3.Connection:
         if self._pid != os.getpid():  # forked (granian's worker): a connection must not cross a fork
@@ -106,6 +112,21 @@ class Database:
             connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             self._local.connection = connection
         return connection
+
+    def earliest_due(self, sandbox: str) -> float | None:
+        """When the first pending timer of ``sandbox`` is due (None: none pending)."""
+        kept = self._earliest_due
+        if sandbox in kept:
+            return kept[sandbox]
+        with self._write_lock:  # no write can land between this read and keeping its answer
+            if sandbox not in kept:
+                rows = self.read("SELECT MIN(due) FROM timers WHERE sandbox = ?", (sandbox,))
+                kept[sandbox] = rows[0][0] if rows else None
+            return kept[sandbox]
+
+    def timers_changed(self, sandbox: str) -> None:
+        """Drop the kept answer of ``earliest_due``; call it inside the write that changes timers."""
+        self._earliest_due.pop(sandbox, None)
 
     def read(self, sql: str, parameters: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         try:
@@ -234,6 +255,7 @@ class SqliteCampaignStore:
                 return False
             connection.execute("DELETE FROM events WHERE sandbox = ? AND campaign = ?", (self._sandbox, campaign_id))
             connection.execute("DELETE FROM timers WHERE sandbox = ? AND campaign = ?", (self._sandbox, campaign_id))
+            self._db.timers_changed(self._sandbox)
             self._add_to_counter(connection, "campaigns", -1)
             return True
 
@@ -289,12 +311,13 @@ class SqliteCampaignStore:
 
     def reset(self) -> None:
         with self._db.writing() as connection:
-            forget_world(connection, self._sandbox)
+            forget_world(self._db, connection, self._sandbox)
 
 
-def forget_world(connection: sqlite3.Connection, sandbox: str) -> None:
+def forget_world(database: Database, connection: sqlite3.Connection, sandbox: str) -> None:
     for table in WORLD_TABLES:
         connection.execute(f"DELETE FROM {table} WHERE sandbox = ?", (sandbox,))  # noqa: S608 (a fixed name)
+    database.timers_changed(sandbox)
 
 
 class SqliteTimers:
@@ -311,21 +334,24 @@ class SqliteTimers:
                 "ON CONFLICT (sandbox, campaign) DO UPDATE SET due = MIN(due, excluded.due)",
                 (self._sandbox, campaign_id, moment.timestamp()),
             )
+            self._db.timers_changed(self._sandbox)
 
     def pop_due(self, now: datetime) -> list[str]:
         at = now.timestamp()
-        # A read first: every request asks, and a write transaction on each read would cost a commit.
-        if not self._db.read("SELECT 1 FROM timers WHERE sandbox = ? AND due <= ? LIMIT 1", (self._sandbox, at)):
+        earliest = self._db.earliest_due(self._sandbox)
+        if earliest is None or earliest > at:  # nothing due: the common case, without touching the file
             return []
         with self._db.writing() as connection:
             rows = connection.execute(
                 "DELETE FROM timers WHERE sandbox = ? AND due <= ? RETURNING campaign, due", (self._sandbox, at)
             ).fetchall()
+            self._db.timers_changed(self._sandbox)
         return [campaign for campaign, _ in sorted(rows, key=lambda row: row[1])]
 
     def clear(self) -> None:
         with self._db.writing() as connection:
             connection.execute("DELETE FROM timers WHERE sandbox = ?", (self._sandbox,))
+            self._db.timers_changed(self._sandbox)
 
 
 class SqliteSequentialIds:
@@ -408,6 +434,7 @@ class SqliteBackend:
         self._synchronous = synchronous
         self._db = Database(self.path, synchronous)
         self._index = SqliteSandboxIndex(self._db)
+        self._owner: BinaryIO | None = None
 
     def describe(self) -> str:
         extra = "" if self._synchronous == "full" else f"?synchronous={self._synchronous}"
@@ -422,6 +449,7 @@ class SqliteBackend:
             raise SqliteError(f"{self.path}: not a SQLite database; give another path")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._own_file()
             connection = self._db.connection()
             connection.executescript(SCHEMA)
             stored = dict(connection.execute("SELECT key, value FROM meta").fetchall())
@@ -442,6 +470,25 @@ class SqliteBackend:
                 "give another path, or serve the spec it belongs to"
             )
 
+    def _own_file(self) -> None:
+        """Hold an exclusive lock on the file while serving: one process per file, since the clock,
+        faults and counters live in the process (a forked granian worker shares its parent's)."""
+        owner = open(self.path, "a+b")  # noqa: SIM115 (held open until close)
+        deadline = time.monotonic() + OWNER_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._owner = owner
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    owner.close()
+                    raise SqliteError(
+                        f"{self.path}: another campaign-mock process serves this file; stop it, or give another "
+                        "path (one process per SQLite store; to share one state, use --store redis://...)"
+                    ) from None
+                time.sleep(0.1)
+
     def world(self, name: str, spec: WorldSpec) -> WorldStores:
         ids = spec.ids
         if isinstance(ids, SequentialIds):
@@ -459,7 +506,7 @@ class SqliteBackend:
 
     def drop(self, name: str) -> None:
         with self._db.writing() as connection:
-            forget_world(connection, name)
+            forget_world(self._db, connection, name)
 
     @property
     def sandboxes(self) -> SandboxIndex:
@@ -471,3 +518,6 @@ class SqliteBackend:
 
     def close(self) -> None:
         self._db.close()
+        if self._owner is not None:
+            self._owner.close()  # lets go of the lock
+            self._owner = None
