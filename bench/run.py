@@ -38,6 +38,7 @@ class Load:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int = 0
 
 
 def start(command: list[str]) -> tuple[subprocess.Popen[str], str]:
@@ -113,13 +114,16 @@ def wrk(
         env={**os.environ, **(env or {}), "BENCH_THREADS": str(threads)},
     )
     out = result.stdout
+    if "99%" not in out or "requests in" not in out:
+        raise SystemExit(f"bench: wrk gave no figures for {name} at {url}:\n{out}{result.stderr}")
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _milliseconds(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _milliseconds(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _milliseconds(re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    p99 = _milliseconds(re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = (int(non_2xx.group(1)) if non_2xx else 0) + (sum(map(int, sockets.groups())) if sockets else 0)
-    return Load(name, rate, p50, p99, errors)
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return Load(name, rate, p50, p99, errors, total)
 
 
 def rss_mb(pid: int) -> float:
