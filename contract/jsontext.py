@@ -12,11 +12,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 COMPACT = (",", ":")
 
 
 def json_bytes(value: Any, *, compact: bool = True) -> bytes:
-    """``value`` as UTF-8 JSON; strings UTF-8 cannot hold are written as ``\\u`` escapes."""
+    """``value`` as UTF-8 JSON; strings UTF-8 cannot hold are written as ``\\u`` escapes.
+
+    orjson writes the same compact bytes about ten times faster; what it refuses (a lone
+    surrogate, an integer beyond 64 bits, a key that is not a string) goes the slow way."""
+    if compact:
+        try:
+            return orjson.dumps(value)
+        except TypeError:  # orjson.JSONEncodeError is one
+            pass
     separators = COMPACT if compact else None
     try:
         return json.dumps(value, ensure_ascii=False, separators=separators).encode("utf-8")

@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from campaign_mock.contract.lifecycle import Lifecycle
 from campaign_mock.contract.operations import Contract
 from campaign_mock.contract.schemas import campaign_schema_pointer, event_schema_pointer
 from campaign_mock.contract.timefmt import parse_timestamp
 from campaign_mock.server.domain.campaigns import UPDATE_EVENT
 from campaign_mock.server.domain.errors import InvalidBody
+from campaign_mock.server.web.fast_validation import FastValidator
 from campaign_mock.server.web.validation import SchemaCompiler
 
 MAX_REPORTED = 10
@@ -66,7 +65,9 @@ class RecordChecks:
         self._history(events, str(state), f"{where}/events")
 
     @staticmethod
-    def _against(validator: Draft202012Validator, value: Any, where: str, what: str) -> None:
+    def _against(validator: FastValidator, value: Any, where: str, what: str) -> None:
+        if validator.is_valid(value):
+            return
         errors = sorted(validator.iter_errors(value), key=lambda e: [str(p) for p in e.absolute_path])
         if errors:
             entries = [

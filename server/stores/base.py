@@ -179,8 +179,8 @@ class Backend(Protocol):
 
 def clone(value: Any) -> Any:
     """A copy of a JSON value (dicts, lists, scalars): much cheaper than copy.deepcopy."""
-    if isinstance(value, dict):
-        return {key: clone(item) for key, item in value.items()}
+    if isinstance(value, dict):  # scalars are shared, not visited: a campaign is mostly scalars
+        return {key: clone(item) if isinstance(item, dict | list) else item for key, item in value.items()}
     if isinstance(value, list):
-        return [clone(item) for item in value]
+        return [clone(item) if isinstance(item, dict | list) else item for item in value]
     return value

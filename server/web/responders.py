@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import falcon
@@ -23,7 +23,7 @@ from campaign_mock.server.web.handlers import Handler, Reply
 from campaign_mock.server.web.middleware import SANDBOX_PREFIX, headers_of
 from campaign_mock.server.web.options import AppOptions
 from campaign_mock.server.web.reading import read_body, read_directly
-from campaign_mock.server.web.validation import OperationValidator, parse_query
+from campaign_mock.server.web.validation import OperationValidator, ValidRequest, parse_query
 from campaign_mock.server.web.xmlbodies import is_xml, render_xml
 from campaign_mock.server.worlds.runtime import Runtime
 from campaign_mock.server.worlds.world import World
@@ -126,7 +126,14 @@ class OperationResponder:
             request = self._validator.check(path, query, headers, body)
             reply = self._handler(
                 world.service,
-                replace(request, tenant=tenant, body=self._members.without(request.body), prefix=world.prefix),
+                ValidRequest(  # built anew, not dataclasses.replace: that was 5% of a read
+                    request.path,
+                    request.query,
+                    request.headers,
+                    self._members.without(request.body),
+                    tenant,
+                    world.prefix,
+                ),
             )
             write_reply(resp, reply, xml=req.context.answer_xml)
 

@@ -21,6 +21,7 @@ from campaign_mock.contract.timefmt import is_timestamp
 from campaign_mock.server.domain.errors import InvalidBody, InvalidRequest, MalformedBody, UnsupportedMediaType
 from campaign_mock.server.web.bodies import RequestBody, media_type_of
 from campaign_mock.server.web.coercion import coerce
+from campaign_mock.server.web.fast_validation import FastValidator
 from campaign_mock.server.web.xmlbodies import is_xml, typed
 
 SPEC_URI = "urn:campaign-mock:spec"
@@ -38,10 +39,10 @@ class SchemaCompiler:
         self._document = document
         self._registry: Registry[Any] = Registry().with_resource(SPEC_URI, DRAFT202012.create_resource(document))
 
-    def validator(self, schema: Mapping[str, Any]) -> Draft202012Validator:
-        return Draft202012Validator(schema, registry=self._registry, format_checker=FORMATS)
+    def validator(self, schema: Mapping[str, Any]) -> FastValidator:
+        return FastValidator(schema, Draft202012Validator(schema, registry=self._registry, format_checker=FORMATS))
 
-    def at(self, pointer: str) -> Draft202012Validator:
+    def at(self, pointer: str) -> FastValidator:
         return self.validator(self.inlined(pointer))
 
     def inlined(self, pointer: str) -> dict[str, Any]:
@@ -239,7 +240,7 @@ class OperationValidator:
         document = body.tree()
         if media_type in self._xml_schemas:
             document = typed(document, self._xml_schemas[media_type])
-        errors = list(validator.iter_errors(document))
+        errors = [] if validator.is_valid(document) else list(validator.iter_errors(document))
         if errors:
             entries = _error_entries(errors, "body")
             raise InvalidBody(_summary(entries, "body"), extra={"errors": entries})
