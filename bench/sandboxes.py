@@ -36,12 +36,12 @@ def rss_bytes() -> int:
         return int(statm.read().split()[1]) * 4096
 
 
-def caller(app: Any, method: str, path: str, body: bytes = b"") -> Callable[[], tuple[int, bytes]]:
+def caller(app: Any, method: str, path: str, body: bytes = b"", query: str = "") -> Callable[[], tuple[int, bytes]]:
     """A function that sends one request to the WSGI app and answers its status and body."""
     base = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
-        "QUERY_STRING": "",
+        "QUERY_STRING": query,
         "SERVER_NAME": "bench",
         "SERVER_PORT": "80",
         "SERVER_PROTOCOL": "HTTP/1.1",
