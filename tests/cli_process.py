@@ -32,6 +32,17 @@ def run_cli(*args: str, timeout: float = 60.0, cwd: Path | None = None) -> subpr
     )
 
 
+def quick_check(url: str) -> subprocess.CompletedProcess[str]:
+    """``campaign-mock check`` of the mock served at ``url``, with few examples and a short timer
+    step: the whole kit, quick enough to run against every server and store."""
+    spec = f"{url}/openapi.yaml"
+    return run_cli(
+        *("check", "--spec", spec, "--base-url", url, "--api-key", "demo-key"),
+        *("--max-examples", "5", "--timer-step", "0.6"),
+        timeout=240,
+    )
+
+
 class ServeProcess:
     def __init__(self, process: subprocess.Popen[str], url: str, banner: list[str]) -> None:
         self.process = process

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_process import run_cli, serving
+from tests.cli_process import quick_check, serving
 
 
 def _store_args(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> list[str]:
@@ -27,20 +27,7 @@ def test_the_kit_finds_the_mock_conformant_on_each_store(
     kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     with serving(*_store_args(kind, tmp_path, request), "--no-request-log") as served:
-        result = run_cli(
-            "check",
-            "--spec",
-            f"{served.url}/openapi.yaml",
-            "--base-url",
-            served.url,
-            "--api-key",
-            "demo-key",
-            "--max-examples",
-            "5",
-            "--timer-step",
-            "0.6",
-            timeout=240,
-        )
+        result = quick_check(served.url)
         served.interrupt()
     assert result.returncode == 0, result.stdout[-3000:]
     assert "Result: conformant." in result.stdout

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.cli_process import cli_command, run_cli, serving
+from tests.cli_process import cli_command, quick_check, run_cli, serving
 
 SERVERS = ("waitress", "granian")
 AUTH = {"Authorization": "Bearer demo-key"}
@@ -149,20 +149,7 @@ def test_sigterm_lets_a_request_in_flight_finish_and_leaves_the_store_whole(serv
 
 def test_the_kit_finds_the_mock_conformant_under_each_server(server: str) -> None:
     with serving("--server", server, "--no-request-log") as served:
-        result = run_cli(
-            "check",
-            "--spec",
-            f"{served.url}/openapi.yaml",
-            "--base-url",
-            served.url,
-            "--api-key",
-            "demo-key",
-            "--max-examples",
-            "5",
-            "--timer-step",
-            "0.6",
-            timeout=240,
-        )
+        result = quick_check(served.url)
         served.interrupt()
     assert result.returncode == 0, result.stdout[-3000:]
     assert "Result: conformant." in result.stdout
