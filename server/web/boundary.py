@@ -19,7 +19,7 @@ import falcon
 from campaign_mock.contract.jsontext import json_bytes
 from campaign_mock.server.domain.clock import Clock
 from campaign_mock.server.domain.errors import ApiError, InternalError, InvalidBody, StoreUnavailable
-from campaign_mock.server.web.dropping import DroppingBody
+from campaign_mock.server.web.dropping import HEAD_SETTLE_SECONDS, DroppingBody
 from campaign_mock.server.web.error_formats import ErrorFormat
 from campaign_mock.server.web.middleware import world_of
 from campaign_mock.server.web.xmlbodies import render_xml
@@ -96,7 +96,7 @@ class ErrorBoundary:
             # granian lets go of a request whose body never came.
             resp.content_length = len(body)
             resp.data = None
-            resp.stream = DroppingBody(self._abort, after_start=True)
+            resp.stream = DroppingBody(self._abort, after_start=True, settle=HEAD_SETTLE_SECONDS)
 
     def render(self, error: ApiError, xml: bool = False, clock: Clock | None = None) -> tuple[str, bytes]:
         """(Content-Type, body) of ``error`` in the configured format (XML where the request asked
