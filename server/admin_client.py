@@ -87,6 +87,19 @@ class AdminClient:
     def clear_journal(self) -> None:
         self._call("DELETE", "/journal")
 
+    def client_report(
+        self,
+        *,
+        rules: list[str] | tuple[str, ...] = (),
+        duplicate_window: float | None = None,
+        examples: int | None = None,
+    ) -> dict[str, Any]:
+        """What the client under test did wrong, per rule (``GET /__admin/client-report``);
+        ``rules`` turns optional rules on (``write-without-if-match``)."""
+        query = {"rules": ",".join(rules) or None, "duplicate_window": duplicate_window, "examples": examples}
+        report: dict[str, Any] = self._call("GET", "/client-report", query=query)
+        return report
+
     def clock(self) -> dict[str, Any]:
         state: dict[str, Any] = self._call("GET", "/clock")
         return state
@@ -126,3 +139,31 @@ class AdminClient:
 
     def drop_sandbox(self, name: str) -> None:
         self._call("DELETE", f"/sandboxes/{urllib.parse.quote(name, safe='')}")
+
+
+class ClientNotClean(AssertionError):
+    """The client under test broke rules of the contract; the message lists them."""
+
+
+def broken_rules(report: dict[str, Any], allow: list[str] | tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The report's rules that found something, less those in ``allow`` (each a rule id)."""
+    known = {rule["id"] for rule in report["rules"]}
+    unknown = sorted(set(allow) - known)
+    if unknown:
+        raise ValueError(f"allow: unknown rule(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return [rule for rule in report["rules"] if rule["count"] and rule["id"] not in allow]
+
+
+def describe_broken(rules: list[dict[str, Any]]) -> str:
+    """The broken rules as a person reads them in a failed test: rule, advice, the requests."""
+    lines = [f"the client broke {len(rules)} rule(s) of the contract:"]
+    for rule in rules:
+        lines.append(f"- {rule['id']}: {rule['count']} request(s). {rule['title']}.")
+        lines.append(f"  Instead: {rule['advice']}")
+        lines.extend(
+            f"  #{entry['id']} {entry['method']} {entry['path']} -> {entry['status']}: {entry['why']}"
+            for entry in rule["entries"]
+        )
+        if rule["count"] > len(rule["entries"]):
+            lines.append(f"  ... and {rule['count'] - len(rule['entries'])} more")
+    return "\n".join(lines)

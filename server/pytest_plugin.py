@@ -6,6 +6,7 @@ Installed with campaign-mock (entry point ``pytest11``), so in any project:
         client = MyClient(campaign_mock.base_url, campaign_mock.api_key)
         ...
         assert campaign_mock.admin.journal(method="POST", path="/campaigns/*/pause")
+        campaign_mock.assert_clean_client()  # no request broke the contract or its rules
 
 ``campaign_mock`` is a sandbox of its own for each pytest-xdist worker (or each test, with
 ``--campaign-mock-sandbox test`` or ``@pytest.mark.campaign_mock_sandbox``), reset before
@@ -23,10 +24,11 @@ import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pytest
 
-from campaign_mock.server.admin_client import AdminClient
+from campaign_mock.server.admin_client import AdminClient, ClientNotClean, broken_rules, describe_broken
 from campaign_mock.server.run.assembly import assemble
 from campaign_mock.server.run.config import ServeSettings
 from campaign_mock.server.run.threaded import ThreadedServer
@@ -48,6 +50,22 @@ class RunningMock:
     def auth_headers(self) -> dict[str, str]:
         """``Authorization: Bearer KEY`` (for specs with bearer auth)."""
         return {"Authorization": f"Bearer {self.api_key}"}
+
+    def client_report(self, rules: list[str] | tuple[str, ...] = (), **options: Any) -> dict[str, Any]:
+        """What the client under test did wrong in this sandbox so far, per rule
+        (``GET /__admin/client-report``; ``rules`` turns optional rules on)."""
+        return self.admin.client_report(rules=rules, **options)
+
+    def assert_clean_client(
+        self, allow: list[str] | tuple[str, ...] = (), rules: list[str] | tuple[str, ...] = (), **options: Any
+    ) -> dict[str, Any]:
+        """Fail the test, listing each broken rule with its requests and what to do instead,
+        unless every rule found nothing (rules in ``allow`` may find something). The report."""
+        report = self.client_report(rules, **options)
+        broken = broken_rules(report, allow)
+        if broken:
+            raise ClientNotClean(describe_broken(broken))
+        return report
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

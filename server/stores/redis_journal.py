@@ -98,6 +98,9 @@ def encoded(entry: JournalEntry) -> str:
             "operation_id": entry.operation_id,
             "fault": entry.fault,
             "body_bytes": entry.body_bytes,
+            "error_code": entry.error_code,
+            "retry_after": entry.retry_after,
+            "wall": entry.wall,
         }
     )
 
@@ -118,6 +121,9 @@ def decoded(stored: bytes | str) -> JournalEntry:
         operation_id=held["operation_id"],
         fault=held["fault"],
         body_bytes=held["body_bytes"],
+        error_code=held.get("error_code"),  # .get: entries written by a mock before these members
+        retry_after=held.get("retry_after"),
+        wall=held.get("wall", 0.0),
         id=int(number),
     )
 

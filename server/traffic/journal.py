@@ -42,6 +42,9 @@ class JournalEntry:
     operation_id: str | None
     fault: str | None
     body_bytes: int = 0  # the body's whole size, when ``body`` holds only its start
+    error_code: str | None = None  # the error's code (``invalid-transition``, ...) when the answer was one
+    retry_after: str | None = None  # the answer's Retry-After header, when it had one
+    wall: float = 0.0  # wall time (epoch seconds) it arrived: the mock's clock may stand still
     id: int = 0
 
     def size(self) -> int:
@@ -64,6 +67,8 @@ class JournalEntry:
             "duration_ms": round(self.duration_ms, 3),
             "operation_id": self.operation_id,
             "fault": self.fault,
+            "error_code": self.error_code,
+            "retry_after": self.retry_after,
         }
 
 

@@ -1,5 +1,5 @@
-"""The admin API (``openapi/admin.yaml``): reset, seed, journal, clock, faults, config, and the
-sandboxes themselves.
+"""The admin API (``openapi/admin.yaml``): reset, seed, journal, client report, clock, faults,
+config, and the sandboxes themselves.
 
 Handlers are looked up by the admin spec's ``x-operation.action``; each is given the world
 of its request (``/sandboxes/NAME/__admin/...`` steers that sandbox, ``/__admin/...`` the
@@ -15,8 +15,9 @@ from typing import Any
 
 from campaign_mock.contract.timefmt import format_timestamp, parse_timestamp
 from campaign_mock.server.domain.clock import ClockRangeError, check_in_range
-from campaign_mock.server.domain.errors import Conflict, InvalidBody, NotFound
+from campaign_mock.server.domain.errors import Conflict, InvalidBody, InvalidRequest, NotFound
 from campaign_mock.server.domain.records import RecordChecks
+from campaign_mock.server.traffic.client_report import ReportOptions, build_report
 from campaign_mock.server.traffic.faults import parse_rule
 from campaign_mock.server.web.handlers import Reply
 from campaign_mock.server.web.validation import ValidRequest
@@ -25,6 +26,7 @@ from campaign_mock.server.worlds.runtime import Runtime
 from campaign_mock.server.worlds.world import DEFAULT_WORLD, World
 
 AdminHandler = Callable[[World, ValidRequest], Reply]
+ALL_ENTRIES = 1 << 30  # the journal is bounded (--journal-size); the report reads all it holds
 
 
 def _clock_state(world: World) -> dict[str, Any]:
@@ -95,6 +97,20 @@ def admin_handlers(runtime: Runtime, records: RecordChecks) -> dict[str, AdminHa
             method=query.get("method"), path=query.get("path"), status=query.get("status"), limit=int(query["limit"])
         )
         return Reply(200, {"total": total, "data": [entry.as_dict(runtime.redactor) for entry in entries]})
+
+    def client_report(world: World, request: ValidRequest) -> Reply:
+        query = request.query
+        try:
+            options = ReportOptions.asking_for(
+                [name for name in str(query.get("rules") or "").split(",") if name],
+                duplicate_window_seconds=float(query["duplicate_window"]),
+                examples=int(query["examples"]),
+            )
+        except ValueError as exc:
+            raise InvalidRequest(f"rules: {exc}") from exc
+        entries, total = world.journal.entries(limit=ALL_ENTRIES)
+        report = build_report(entries, total, runtime.contract, runtime.redactor, options)
+        return Reply(200, report.as_dict(runtime.redactor))
 
     def clear_journal(world: World, request: ValidRequest) -> Reply:
         world.journal.clear()
@@ -172,6 +188,7 @@ def admin_handlers(runtime: Runtime, records: RecordChecks) -> dict[str, AdminHa
         "seed": seed,
         "journal": journal,
         "clear-journal": clear_journal,
+        "client-report": client_report,
         "get-clock": get_clock,
         "set-clock": set_clock,
         "advance-clock": advance_clock,

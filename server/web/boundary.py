@@ -84,6 +84,7 @@ class ErrorBoundary:
         if isinstance(error, InvalidBody):
             error.status = self._invalid_body_status
         resp.status = error.status
+        req.context.error_code = error.code  # for the journal: the client report tells errors apart by it
         world = world_of(req)
         clock = world.clock if world is not None else self._clock
         content_type, body = self.render(error, xml=bool(req.context.get("answer_xml")), clock=clock)

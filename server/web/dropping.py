@@ -8,7 +8,6 @@ The app stays server-agnostic: each HTTP server says how it drops (``server.serv
 from __future__ import annotations
 
 import time
-
 from collections.abc import Callable, Iterator
 from typing import NoReturn
 

@@ -113,10 +113,12 @@ class RequestLog:
             return
         # The answer (a 503 already, or one being written) matters more than its journal entry.
         with suppress(StoreUnavailable):
-            self._journal(req, world, status, fault, elapsed)
+            self._journal(req, resp, world, status, fault, elapsed)
 
     @staticmethod
-    def _journal(req: falcon.Request, world: World, status: int | None, fault: str | None, elapsed: float) -> None:
+    def _journal(
+        req: falcon.Request, resp: falcon.Response, world: World, status: int | None, fault: str | None, elapsed: float
+    ) -> None:
         body, body_bytes = kept_body(req.context.get("raw_body"))
         world.journal.record(
             JournalEntry(
@@ -131,5 +133,8 @@ class RequestLog:
                 operation_id=req.context.get("operation_id"),
                 fault=fault,
                 body_bytes=body_bytes,
+                error_code=req.context.get("error_code"),
+                retry_after=resp.get_header("Retry-After"),
+                wall=time.time(),
             )
         )

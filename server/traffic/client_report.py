@@ -1,0 +1,406 @@
+"""The client report: what the client under test did wrong, read from a world's journal.
+
+A stand-in for a vendor API is there to test the *client*. The mock sees every request and
+knows the contract, so it can say which requests broke the contract or the vendor's rules,
+each with the journal entries that show it and one line on what a correct client does
+instead. Rules read the contract (operation kinds, ``deprecated``, an ``If-Match``
+parameter), never a path or a state name.
+
+The report covers the journal as it stands: bounded (``--journal-size``), newest kept, so it
+tells of the last requests only, and says how many it read. Timing rules compare both the
+mock's clock and the wall clock, and flag a request only when it came too early on both: a
+test may freeze the mock's clock, or advance it instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from campaign_mock.contract.operations import Contract, Operation
+from campaign_mock.contract.timefmt import format_timestamp
+from campaign_mock.server.traffic.journal import JournalEntry
+from campaign_mock.server.traffic.redaction import Redactor, mask
+
+DEFAULT_DUPLICATE_WINDOW_SECONDS = 2.0
+DEFAULT_EXAMPLES = 20
+IDEMPOTENCY_HEADER = "idempotency-key"
+REFUSED_BY_CONTRACT = frozenset({400, 413, 414, 415, 422, 431})
+NON_IDEMPOTENT_KINDS = frozenset({"create", "transition"})
+WRITE_KINDS = frozenset({"update", "transition", "delete"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One thing a correct client does not do; ``advice`` says what it does instead."""
+
+    id: str
+    title: str
+    advice: str
+    optional: bool = False  # off unless asked for (``rules=ID``)
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "invalid-request",
+        "Requests the contract refuses (invalid body, parameters or content type)",
+        "Build each request from the operation's schemas: every required member and parameter, in its "
+        "declared type and format, with a Content-Type the operation accepts.",
+    ),
+    Rule(
+        "unknown-route",
+        "Requests to a path or method the contract does not have",
+        "Call only the paths and methods the spec documents: check the base URL (and sandbox prefix) and the spelling.",
+    ),
+    Rule(
+        "bad-credentials",
+        "Requests with missing or wrong credentials (401, 403)",
+        "Send the credential the spec's security scheme names, with a key the server knows and the scopes it needs.",
+    ),
+    Rule(
+        "forbidden-transition",
+        "Actions the lifecycle forbids in the campaign's state (409)",
+        "Read the campaign's status (or handle the 409) and send only the actions its state allows; "
+        "x-lifecycle in the spec lists them.",
+    ),
+    Rule(
+        "update-of-terminal",
+        "Updates of campaigns whose state refuses them (409)",
+        "Stop writing to a campaign once its state is final; read its status before an update.",
+    ),
+    Rule(
+        "ignored-retry-after",
+        "Requests sent before a Retry-After the client was given had passed",
+        "After a 429 or 503 with Retry-After, wait that many seconds before the next request.",
+    ),
+    Rule(
+        "repeated-429",
+        "Retries faster than the limit allows: a 429 after a 429 for the same operation, no success between",
+        "Back off on a 429 (Retry-After, else exponentially) instead of retrying at once.",
+    ),
+    Rule(
+        "duplicate-write",
+        "A create or an action sent again, alike, shortly after it succeeded",
+        "Do not resend a write that succeeded; when its answer was lost, read the resource first, "
+        "or send an Idempotency-Key.",
+    ),
+    Rule(
+        "write-without-if-match",
+        "Writes without If-Match where the operation accepts one (a race was possible)",
+        "Send If-Match with the ETag you last read, so a concurrent change is refused (412) instead of overwritten.",
+        optional=True,
+    ),
+    Rule(
+        "deprecated-operation",
+        "Requests to operations the spec marks deprecated",
+        "Move to the operation the spec names as the replacement of the deprecated one.",
+    ),
+)
+RULES_BY_ID: Mapping[str, Rule] = {rule.id: rule for rule in RULES}
+
+
+@dataclass(frozen=True)
+class OperationFacts:
+    """What the rules need to know of one operation."""
+
+    kind: str
+    deprecated: bool
+    accepts_if_match: bool
+
+
+def operation_facts(contract: Contract) -> dict[str, OperationFacts]:
+    def facts(operation: Operation) -> OperationFacts:
+        raw = (contract.document.get("paths") or {}).get(operation.path, {}).get(operation.method.lower(), {})
+        if_match = any(parameter.name.lower() == "if-match" for parameter in operation.parameters_in("header"))
+        return OperationFacts(operation.kind, raw.get("deprecated") is True, if_match)
+
+    return {operation.operation_id: facts(operation) for operation in contract.operations}
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    enabled: frozenset[str] = frozenset(rule.id for rule in RULES if not rule.optional)
+    duplicate_window_seconds: float = DEFAULT_DUPLICATE_WINDOW_SECONDS
+    examples: int = DEFAULT_EXAMPLES
+
+    @classmethod
+    def asking_for(cls, optional: Iterable[str], **settings: Any) -> ReportOptions:
+        """The default rules, and the optional ones named (each must be a rule id)."""
+        named = set(optional)
+        unknown = sorted(named - set(RULES_BY_ID))
+        if unknown:
+            raise ValueError(f"unknown rule(s) {', '.join(unknown)}; known: {', '.join(RULES_BY_ID)}")
+        return cls(enabled=cls().enabled | frozenset(named), **settings)
+
+
+@dataclass
+class Finding:
+    """A rule's verdict on one entry, and why (the detail a person reads)."""
+
+    rule: str
+    entry: JournalEntry
+    why: str
+    client: str
+
+
+@dataclass(frozen=True)
+class Client:
+    """Who sent a request, as far as its credential tells: a label that shows no secret."""
+
+    key: str
+    label: str
+
+
+def client_of(entry: JournalEntry, redactor: Redactor) -> Client:
+    """The credential the request carried, masked, with a short digest to tell keys apart."""
+    sent = [(f"{name.title()}: ", value) for name, value in entry.headers.items() if name.lower() in redactor.headers]
+    sent += [(f"?{name}=", value) for name, value in parse_qsl(entry.query) if name in redactor.query]
+    if not sent:
+        return Client("anonymous", "anonymous")
+    where, value = sent[0]
+    digest = hashlib.blake2s(value.encode("utf-8", errors="replace"), digest_size=3).hexdigest()
+    shown = redactor.header_value("authorization", value) if where == "Authorization: " else mask(value)
+    return Client(digest, f"{where}{shown} [{digest}]")
+
+
+def _earlier_than(entry: JournalEntry, since: JournalEntry, seconds: float) -> bool:
+    """Whether ``entry`` came less than ``seconds`` after ``since`` on both clocks (an entry
+    without wall time, from an older mock, is judged by the mock's clock alone)."""
+    mock_early = (entry.at - since.at).total_seconds() < seconds
+    wall_early = not (entry.wall and since.wall) or entry.wall - since.wall < seconds
+    return mock_early and wall_early
+
+
+def _retry_after_seconds(entry: JournalEntry) -> float | None:
+    if entry.retry_after is None or entry.status not in (429, 503):
+        return None
+    try:
+        return max(0.0, float(entry.retry_after))
+    except ValueError:
+        return None  # an HTTP date: the mock never sends one
+
+
+Check = Callable[[list[tuple[JournalEntry, Client]]], list[Finding]]
+
+
+def _per_entry(
+    rule: str, verdict: Callable[[JournalEntry, OperationFacts | None], str | None], facts: Mapping[str, OperationFacts]
+) -> Check:
+    def check(entries: list[tuple[JournalEntry, Client]]) -> list[Finding]:
+        found = []
+        for entry, client in entries:
+            why = verdict(entry, facts.get(entry.operation_id or ""))
+            if why:
+                found.append(Finding(rule, entry, why, client.label))
+        return found
+
+    return check
+
+
+def _answered(entry: JournalEntry) -> bool:
+    """An answer of the mock's own: not a dropped connection nor an injected error."""
+    return entry.status is not None and entry.fault != "error"
+
+
+def _refused_by_contract(entry: JournalEntry, facts: OperationFacts | None) -> str | None:
+    if facts is None or not _answered(entry) or entry.status not in REFUSED_BY_CONTRACT:
+        return None
+    return f"answered {entry.status} ({entry.error_code or 'refused'})"
+
+
+def _unknown_route(entry: JournalEntry, facts: OperationFacts | None) -> str | None:
+    if entry.operation_id is None and entry.status in (404, 405):
+        return f"no operation is {entry.method} {entry.path}"
+    return None
+
+
+def _bad_credentials(entry: JournalEntry, facts: OperationFacts | None) -> str | None:
+    if _answered(entry) and entry.status in (401, 403):
+        return f"answered {entry.status} ({entry.error_code or 'refused'})"
+    return None
+
+
+def _conflict_of(kind: str) -> Callable[[JournalEntry, OperationFacts | None], str | None]:
+    def verdict(entry: JournalEntry, facts: OperationFacts | None) -> str | None:
+        if facts is not None and facts.kind == kind and _answered(entry) and entry.status == 409:
+            return f"answered 409 ({entry.error_code or 'conflict'})"
+        return None
+
+    return verdict
+
+
+def _deprecated(entry: JournalEntry, facts: OperationFacts | None) -> str | None:
+    if facts is not None and facts.deprecated:
+        return f"{entry.operation_id} is deprecated"
+    return None
+
+
+def _without_if_match(entry: JournalEntry, facts: OperationFacts | None) -> str | None:
+    if facts is None or facts.kind not in WRITE_KINDS or not facts.accepts_if_match:
+        return None
+    if any(name.lower() == "if-match" for name in entry.headers):
+        return None
+    return f"{entry.operation_id} sent without If-Match"
+
+
+def _ignored_retry_after(entries: list[tuple[JournalEntry, Client]]) -> list[Finding]:
+    """A request sent while a Retry-After given to the same client was still running."""
+    found: list[Finding] = []
+    told: dict[str, tuple[JournalEntry, float]] = {}  # client -> the last answer with Retry-After
+    for entry, client in entries:
+        given = told.get(client.key)
+        if given is not None and _earlier_than(entry, given[0], given[1]):
+            waited = entry.at.timestamp() - given[0].at.timestamp()
+            found.append(
+                Finding(
+                    "ignored-retry-after",
+                    entry,
+                    f"sent {waited:.2f} s (mock clock) after entry {given[0].id} "
+                    f"said Retry-After: {given[0].retry_after}",
+                    client.label,
+                )
+            )
+        seconds = _retry_after_seconds(entry)
+        if seconds is not None:
+            told[client.key] = (entry, seconds)
+    return found
+
+
+def _repeated_429(entries: list[tuple[JournalEntry, Client]]) -> list[Finding]:
+    found: list[Finding] = []
+    refused: dict[tuple[str, str | None], JournalEntry] = {}  # (client, operation) -> the 429 that began the run
+    for entry, client in entries:
+        key = (client.key, entry.operation_id)
+        if entry.status == 429:
+            first = refused.get(key)
+            if first is not None:
+                found.append(
+                    Finding(
+                        "repeated-429", entry, f"another 429 after entry {first.id}, no success between", client.label
+                    )
+                )
+            else:
+                refused[key] = entry
+        elif entry.status is not None and entry.status < 400:
+            refused.pop(key, None)
+    return found
+
+
+def _duplicate_writes(facts: Mapping[str, OperationFacts], window: float) -> Check:
+    def check(entries: list[tuple[JournalEntry, Client]]) -> list[Finding]:
+        found: list[Finding] = []
+        succeeded: dict[tuple[str, str, str, bytes], JournalEntry] = {}
+        for entry, client in entries:
+            kind = facts.get(entry.operation_id or "")
+            if kind is None or kind.kind not in NON_IDEMPOTENT_KINDS or entry.status is None:
+                continue
+            if any(name.lower() == IDEMPOTENCY_HEADER for name in entry.headers):
+                continue
+            key = (client.key, entry.method, entry.path, entry.body or b"")
+            earlier = succeeded.get(key)
+            if earlier is not None and _earlier_than(entry, earlier, window):
+                found.append(
+                    Finding(
+                        "duplicate-write",
+                        entry,
+                        f"the same {entry.operation_id} as entry {earlier.id}, which had succeeded ({earlier.status})",
+                        client.label,
+                    )
+                )
+            if 200 <= entry.status < 300:
+                succeeded[key] = entry
+        return found
+
+    return check
+
+
+def _checks(facts: Mapping[str, OperationFacts], options: ReportOptions) -> dict[str, Check]:
+    return {
+        "invalid-request": _per_entry("invalid-request", _refused_by_contract, facts),
+        "unknown-route": _per_entry("unknown-route", _unknown_route, facts),
+        "bad-credentials": _per_entry("bad-credentials", _bad_credentials, facts),
+        "forbidden-transition": _per_entry("forbidden-transition", _conflict_of("transition"), facts),
+        "update-of-terminal": _per_entry("update-of-terminal", _conflict_of("update"), facts),
+        "ignored-retry-after": _ignored_retry_after,
+        "repeated-429": _repeated_429,
+        "duplicate-write": _duplicate_writes(facts, options.duplicate_window_seconds),
+        "write-without-if-match": _per_entry("write-without-if-match", _without_if_match, facts),
+        "deprecated-operation": _per_entry("deprecated-operation", _deprecated, facts),
+    }
+
+
+@dataclass
+class ClientReport:
+    """Per rule, the entries that broke it; ``clients``: requests and 429s per credential."""
+
+    options: ReportOptions
+    entries_read: int
+    journal_total: int
+    findings: dict[str, list[Finding]] = field(default_factory=dict)
+    clients: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def clean(self) -> bool:
+        return not any(self.findings.values())
+
+    def as_dict(self, redactor: Redactor) -> dict[str, Any]:
+        return {
+            "clean": self.clean,
+            "entries_read": self.entries_read,
+            "journal_total": self.journal_total,
+            "duplicate_window_seconds": self.options.duplicate_window_seconds,
+            "rules": [self._rule(rule, redactor) for rule in RULES],
+            "clients": list(self.clients.values()),
+        }
+
+    def _rule(self, rule: Rule, redactor: Redactor) -> dict[str, Any]:
+        found = self.findings.get(rule.id, [])
+        return {
+            "id": rule.id,
+            "title": rule.title,
+            "advice": rule.advice,
+            "optional": rule.optional,
+            "enabled": rule.id in self.options.enabled,
+            "count": len(found),
+            "entries": [_shown(finding, redactor) for finding in found[: self.options.examples]],
+        }
+
+
+def _shown(finding: Finding, redactor: Redactor) -> dict[str, Any]:
+    entry = finding.entry
+    return {
+        "id": entry.id,
+        "at": format_timestamp(entry.at),
+        "method": entry.method,
+        "path": entry.path,
+        "query": redactor.query_string(entry.query),
+        "status": entry.status,
+        "operation_id": entry.operation_id,
+        "client": finding.client,
+        "why": finding.why,
+    }
+
+
+def build_report(
+    newest_first: Sequence[JournalEntry],
+    journal_total: int,
+    contract: Contract,
+    redactor: Redactor,
+    options: ReportOptions | None = None,
+) -> ClientReport:
+    """Run every enabled rule over the journal's entries (given newest first, as journals answer)."""
+    options = options or ReportOptions()
+    oldest_first = [(entry, client_of(entry, redactor)) for entry in reversed(newest_first)]
+    checks = _checks(operation_facts(contract), options)
+    report = ClientReport(options, len(oldest_first), journal_total)
+    for rule in RULES:
+        if rule.id in options.enabled:
+            report.findings[rule.id] = checks[rule.id](oldest_first)
+    for entry, client in oldest_first:
+        seen = report.clients.setdefault(client.key, {"client": client.label, "requests": 0, "refused_429": 0})
+        seen["requests"] += 1
+        seen["refused_429"] += entry.status == 429
+    return report
