@@ -1,4 +1,4 @@
-"""Headless Chromium for the browser tests (Debian's chromium; .ci/run installs it)."""
+"""Headless Chromium for the browser tests (Debian's chromium and chromedriver; .ci/run installs both)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -28,7 +30,7 @@ FLAGS = [
 
 
 def require_chromium() -> None:
-    if CHROMIUM is None:
+    if CHROMIUM is None or CHROMEDRIVER is None:
         if os.environ.get("CI"):
             pytest.fail("Chromium is missing in CI: .ci/run installs it (apt-get install chromium chromium-driver)")
         pytest.skip("Chromium is not installed: apt-get install chromium chromium-driver (as root) to run this test")
@@ -62,3 +64,25 @@ def served_folder(folder: Path) -> Iterator[str]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(10)
+
+
+@contextmanager
+def browser(width: int = 1400, height: int = 1200) -> Iterator[Any]:
+    """Headless Chromium driven through Debian's chromedriver (Selenium), closed after the block.
+    Both binaries are given by path, so Selenium never looks for or downloads a driver."""
+    from selenium import webdriver  # noqa: PLC0415 (a test dependency, only needed here)
+    from selenium.webdriver.chrome.service import Service  # noqa: PLC0415
+
+    require_chromium()
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (*FLAGS, f"--window-size={width},{height}"):
+        options.add_argument(flag)
+    with tempfile.TemporaryDirectory() as profile:
+        options.add_argument(f"--user-data-dir={profile}")
+        driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
+        try:
+            driver.set_page_load_timeout(30)
+            yield driver
+        finally:
+            driver.quit()

@@ -368,3 +368,30 @@ def test_config_faults_apply_from_the_start_and_come_back_after_reset() -> None:
         assert requests.get(url, headers=headers, timeout=10).status_code == 200
         admin.reset()
         assert requests.get(url, headers=headers, timeout=10).status_code == 502
+
+
+def test_stored_campaigns_are_listed_newest_first_with_their_latest_events_and_counts_per_state(
+    campaign_mock: RunningMock, http: requests.Session
+) -> None:
+    base = campaign_mock.base_url
+    first, second = create(http, base, name="First"), create(http, base, name="Second")
+    for action in ("activate", "pause", "resume"):
+        assert http.post(f"{base}/campaigns/{first['id']}/{action}", json={}, timeout=10).status_code == 200
+    view = requests.get(
+        f"{campaign_mock.server_url}/sandboxes/{campaign_mock.sandbox}/__admin/campaigns",
+        params={"limit": 5, "events": 2},
+        timeout=10,
+    ).json()
+    assert view["total"] == 2
+    assert [campaign["id"] for campaign in view["data"]] == [second["id"], first["id"]]
+    assert [event["action"] for event in view["data"][1]["events"]] == ["pause", "resume"]
+    assert view["data"][1]["events_total"] == 3
+    assert view["by_status"]["active"] == 1
+    assert view["by_status"]["draft"] == 1
+    assert sum(view["by_status"].values()) == 2
+
+
+def test_listing_stored_campaigns_by_an_unknown_state_names_the_states(campaign_mock: RunningMock) -> None:
+    answer = requests.get(f"{campaign_mock.admin.base_url}/__admin/campaigns", params={"status": "nope"}, timeout=10)
+    assert answer.status_code == 400
+    assert "'nope' is not a state of the lifecycle; states: draft" in answer.json()["detail"]

@@ -46,6 +46,8 @@ def test_the_wheel_holds_one_top_level_package_with_every_module_and_spec(wheel:
             assert f"campaign_mock/{module.relative_to(REPO).as_posix()}" in names, module
     for spec in (REPO / "openapi").rglob("*.yaml"):
         assert f"campaign_mock/{spec.relative_to(REPO).as_posix()}" in names, spec
+    for page in (REPO / "server").rglob("*.html"):
+        assert f"campaign_mock/{page.relative_to(REPO).as_posix()}" in names, page
     entry_points = zipfile.ZipFile(wheel).read(f"campaign_mock-{__version__}.dist-info/entry_points.txt").decode()
     assert "campaign-mock = campaign_mock.server.cli:main" in entry_points
     assert "campaign_mock = campaign_mock.server.pytest_plugin" in entry_points
@@ -85,6 +87,9 @@ def test_the_fixture_serves_the_mock(campaign_mock):
     assert created.status_code == 201
     assert campaign_mock.api_key == "user-key"
     assert len(campaign_mock.admin.journal(method="POST")) == 1
+    campaign_mock.assert_clean_client()
+    page = requests.get(f"{campaign_mock.server_url}/__admin/ui", timeout=10)
+    assert page.status_code == 200 and "campaign-mock" in page.text
 """
 
 

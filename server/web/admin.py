@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from campaign_mock.contract.timefmt import format_timestamp, parse_timestamp
+from campaign_mock.server.domain.campaigns import ID_FIELD
 from campaign_mock.server.domain.clock import ClockRangeError, check_in_range
 from campaign_mock.server.domain.errors import Conflict, InvalidBody, InvalidRequest, NotFound
 from campaign_mock.server.domain.records import RecordChecks
@@ -68,6 +69,30 @@ def _set_faults(runtime: Runtime, world: World, body: dict[str, Any]) -> None:
     world.faults.replace(rules, int(body.get("seed", 0)))
 
 
+def _campaigns_view(world: World, query: dict[str, Any]) -> dict[str, Any]:
+    """The newest campaigns (each with the end of its history) and the count in every state:
+    what a person watching the mock wants, in one call."""
+    service = world.service
+    lifecycle = service.lifecycle
+    wanted = frozenset([str(query["status"])]) if query.get("status") else None
+    if wanted and not wanted <= set(lifecycle.states):
+        raise InvalidRequest(
+            f"status: {query['status']!r} is not a state of the lifecycle; states: {', '.join(lifecycle.states)}"
+        )
+    limit, offset, history = int(query["limit"]), int(query["offset"]), int(query["events"])
+    _, total = service.page(wanted, 0, 0)
+    start = max(0, total - offset - limit)
+    page, _ = service.page(wanted, start, max(0, min(limit, total - offset)))
+    shown = []
+    for campaign in reversed(page):
+        campaign_id = str(campaign[ID_FIELD])
+        _, length = service.events(campaign_id, 0, 0)
+        events, _ = service.events(campaign_id, max(0, length - history), history)
+        shown.append({**campaign, "events": events, "events_total": length})
+    by_status = {state: service.page(frozenset([state]), 0, 0)[1] for state in lifecycle.states}
+    return {"total": total, "by_status": by_status, "data": shown}
+
+
 def _sandbox(runtime: Runtime, world: World) -> dict[str, Any]:
     return {
         "name": world.name,
@@ -90,6 +115,9 @@ def admin_handlers(runtime: Runtime, records: RecordChecks) -> dict[str, AdminHa
             records.check(campaign, events, f"/campaigns/{index}")
             prepared.append((campaign, events))
         return Reply(201, {"data": world.service.store_seeds(prepared)})
+
+    def list_campaigns(world: World, request: ValidRequest) -> Reply:
+        return Reply(200, _campaigns_view(world, request.query))
 
     def journal(world: World, request: ValidRequest) -> Reply:
         query = request.query
@@ -153,6 +181,7 @@ def admin_handlers(runtime: Runtime, records: RecordChecks) -> dict[str, AdminHa
                 "rate_limit": runtime.policy.describe(),
                 "faults": world.faults.describe(),
                 "clock": _clock_state(world),
+                "operations": [operation.operation_id for operation in runtime.contract.operations],
             },
         )
 
@@ -186,6 +215,7 @@ def admin_handlers(runtime: Runtime, records: RecordChecks) -> dict[str, AdminHa
     return {
         "reset": reset,
         "seed": seed,
+        "list-campaigns": list_campaigns,
         "journal": journal,
         "clear-journal": clear_journal,
         "client-report": client_report,

@@ -9,6 +9,7 @@ answered 500 in that same format.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import falcon
@@ -34,6 +35,7 @@ from campaign_mock.server.web.effective_spec import (
     render_yaml,
 )
 from campaign_mock.server.web.handlers import build_handler
+from campaign_mock.server.web.live_page import LivePage
 from campaign_mock.server.web.middleware import ADMIN_PREFIX, InputLimits, RequestLog, SandboxRouter
 from campaign_mock.server.web.options import DEFAULT_MAX_BODY_BYTES, AppOptions
 from campaign_mock.server.web.responders import (
@@ -52,6 +54,7 @@ from campaign_mock.server.worlds.world import DEFAULT_WORLD
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "AppOptions", "build_runtime", "create_app"]
 
 ADMIN_KINDS = frozenset({"admin"})
+LIVE_PAGE_ACTION = "ui"  # a page, not an API call: served as HTML, without the key (it holds no data)
 
 
 def _mount_api(app: falcon.App[falcon.Request, falcon.Response], runtime: Runtime, options: AppOptions) -> None:
@@ -87,8 +90,11 @@ def _mount_admin(app: falcon.App[falcon.Request, falcon.Response], runtime: Runt
     validators = compile_validators(served, operations)
     authenticator = Authenticator(served, [options.admin_key]) if options.admin_key else None
     handlers = admin_handlers(runtime, RecordChecks(runtime.contract))
-    by_path: dict[str, dict[str, AdminResponder]] = defaultdict(dict)
+    by_path: dict[str, dict[str, Callable[..., None]]] = defaultdict(dict)
     for operation in operations:
+        if operation.action == LIVE_PAGE_ACTION:
+            by_path[operation.path][operation.method] = LivePage().on_get
+            continue
         handler = handlers[str(operation.action)]
         by_path[operation.path][operation.method] = AdminResponder(
             operation, authenticator, validators[operation.operation_id], handler, options.max_body_bytes

@@ -19,7 +19,8 @@ from campaign_mock.server.worlds.world import World
 access_log = logging.getLogger("campaign_mock.access")
 
 ADMIN_PREFIX = "/__admin"
-NOT_JOURNALED = (ADMIN_PREFIX, "/docs", "/openapi.")  # control and documentation, not API traffic
+# Control, documentation and a browser's own asking for an icon: not the client's API traffic.
+NOT_JOURNALED = (ADMIN_PREFIX, "/docs", "/openapi.", "/favicon.ico")
 
 
 def raw_headers(req: falcon.Request) -> Mapping[str, str]:
