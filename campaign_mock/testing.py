@@ -13,8 +13,8 @@ campaign-mock adds (entry point ``pytest11``); this module gathers the names aro
 
 from __future__ import annotations
 
-from campaign_mock.server.admin_client import AdminClient, AdminError
+from campaign_mock.server.admin_client import AdminClient, AdminError, ClientNotClean
 from campaign_mock.server.pytest_plugin import DEFAULT_TEST_KEY, RunningMock
 from campaign_mock.server.run.config import ServeSettings
 
-__all__ = ["DEFAULT_TEST_KEY", "AdminClient", "AdminError", "RunningMock", "ServeSettings"]
+__all__ = ["DEFAULT_TEST_KEY", "AdminClient", "AdminError", "ClientNotClean", "RunningMock", "ServeSettings"]

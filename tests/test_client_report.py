@@ -15,11 +15,12 @@ import pytest
 import requests
 import yaml
 
-from campaign_mock.server.admin_client import AdminClient, AdminError, ClientNotClean
+from campaign_mock.server.admin_client import AdminClient, AdminError
 from campaign_mock.server.pytest_plugin import RunningMock
 from campaign_mock.server.run.assembly import assemble
 from campaign_mock.server.run.config import ServeSettings
 from campaign_mock.server.run.threaded import ThreadedServer
+from campaign_mock.testing import ClientNotClean
 from tests.cli_process import serving
 from tests.conftest import CANONICAL_SPEC
 

@@ -36,10 +36,10 @@ def wait_for(driver: Any, condition: Any, what: str) -> Any:
 
 
 def text_of(driver: Any, css: str) -> str:
-    from selenium.webdriver.common.by import By  # noqa: PLC0415
-
-    found = driver.find_elements(By.CSS_SELECTOR, css)
-    return str(found[0].text) if found else ""
+    """The text of the first element ``css`` selects, read in one step in the page (it redraws
+    its tables every round, so a handle found a moment ago may be gone)."""
+    script = "const found = document.querySelector(arguments[0]); return found ? found.innerText : '';"
+    return str(driver.execute_script(script, css)).strip()
 
 
 def click(driver: Any, css: str) -> None:
