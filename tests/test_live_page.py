@@ -73,6 +73,13 @@ def test_the_page_shows_a_campaign_created_over_the_api_and_its_clock_button_act
     assert text_of(page, '#by-status [data-state="active"]') == "active 1"
     assert campaign_mock.admin.clock()["now"] == "2026-12-01T10:00:00Z"
 
+    page.execute_script("document.getElementById('clock-set-value').value = '2026-12-01T18:00:00Z';")
+    click(page, "#clock-set")  # past end_at: the end timer completes it
+    wait_for(page, lambda driver: text_of(driver, row) == "completed", "the campaign completed at the set time")
+    click(page, "#clock-unfreeze")
+    wait_for(page, lambda driver: text_of(driver, "#clock-frozen") == "(running)", "the clock running")
+    assert campaign_mock.admin.clock()["frozen"] is False
+
 
 def test_a_fault_set_from_the_page_meets_the_next_api_call(campaign_mock: RunningMock, page: Any) -> None:
     from selenium.webdriver.common.by import By  # noqa: PLC0415
