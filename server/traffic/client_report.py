@@ -29,6 +29,7 @@ DEFAULT_DUPLICATE_WINDOW_SECONDS = 2.0
 DEFAULT_EXAMPLES = 20
 IDEMPOTENCY_HEADER = "idempotency-key"
 REFUSED_BY_CONTRACT = frozenset({400, 413, 414, 415, 422, 431})
+REFUSED_BEFORE_ROUTING = frozenset({414, 431})  # over the query or header limits: no operation known yet
 NON_IDEMPOTENT_KINDS = frozenset({"create", "transition"})
 WRITE_KINDS = frozenset({"update", "transition", "delete"})
 
@@ -206,8 +207,10 @@ def _answered(entry: JournalEntry) -> bool:
 
 
 def _refused_by_contract(entry: JournalEntry, facts: OperationFacts | None) -> str | None:
-    if facts is None or not _answered(entry) or entry.status not in REFUSED_BY_CONTRACT:
+    if not _answered(entry) or entry.status not in REFUSED_BY_CONTRACT:
         return None
+    if facts is None and entry.status not in REFUSED_BEFORE_ROUTING:
+        return None  # no operation: unknown-route's, not this rule's
     return f"answered {entry.status} ({entry.error_code or 'refused'})"
 
 
