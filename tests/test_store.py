@@ -104,15 +104,27 @@ def test_a_transition_moves_the_campaign_its_version_its_event_and_the_index_tog
     assert world.campaigns.page("status", frozenset({"draft"}), 0, 10)[1] == 0
 
 
-def test_reads_are_copies_the_caller_cannot_change_the_store_through(backend: Backend) -> None:
+def test_a_read_is_a_snapshot_no_later_write_nor_the_writers_own_input_changes(backend: Backend) -> None:
+    """Copy on write: what a write is given is copied in, and a read keeps what it read; the
+    memory store hands out its stored objects read-only (no caller changes what it reads)."""
     world = _world(backend)
-    world.campaigns.insert("c", {"id": "c", "status": "draft", "settings": {"daily_limit": 5}})
-    record = world.campaigns.get("c")
-    assert record is not None
-    record.campaign["settings"]["daily_limit"] = 99
+    given = {"id": "c", "status": "draft", "settings": {"daily_limit": 5}}
+    world.campaigns.insert("c", given)
+    given["settings"]["daily_limit"] = 99
+    read = world.campaigns.get("c")
+    assert read is not None
+    assert read.campaign["settings"]["daily_limit"] == 5
+    moved = {"id": "c", "status": "active", "settings": {"daily_limit": 7}}
+    event = {"action": "activate", "from": "draft", "to": "active"}
+    world.campaigns.replace("c", read.version, moved, event)
+    moved["settings"]["daily_limit"] = 1
+    event["to"] = "paused"
+    assert read.campaign["status"] == "draft"
+    assert read.campaign["settings"]["daily_limit"] == 5
     again = world.campaigns.get("c")
     assert again is not None
-    assert again.campaign["settings"]["daily_limit"] == 5
+    assert again.campaign["settings"]["daily_limit"] == 7
+    assert world.campaigns.events("c") == ([{"action": "activate", "from": "draft", "to": "active"}], 1)
 
 
 def test_a_taken_id_and_a_full_store_are_refused(backend: Backend) -> None:

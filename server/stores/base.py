@@ -27,7 +27,8 @@ Event = dict[str, Any]
 
 @dataclass(frozen=True)
 class Record:
-    """A campaign as read, with the version a later write must name and its history's length."""
+    """A campaign as read, with the version a later write must name and its history's length.
+    Read-only: the memory store hands out the stored objects themselves (copy on write)."""
 
     campaign: Campaign
     version: int

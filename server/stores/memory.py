@@ -2,6 +2,12 @@
 
 Each store is a dict guarded by one lock, so every operation is atomic and sees a consistent
 state; nothing is shared with another process, hence one worker only.
+
+Copy on write: what comes in is cloned once, a stored campaign or event is never changed in
+place (a write puts a new one in its slot), and reads hand out the stored objects themselves,
+read-only. Callers build new dicts instead of changing what they read (the domain does:
+``{**record.campaign, ...}``, ``merge_patch``). Cloning on every read as well was 13% of a
+pause or resume and 8% of a read in-process.
 """
 
 from __future__ import annotations
@@ -87,14 +93,14 @@ class InMemoryCampaignStore:
             history = clone(list(events))
             self._entries[campaign_id] = _Entry(stored, version, history)
             self._index(campaign_id, stored)
-        return Record(clone(stored), version, len(history))
+        return Record(stored, version, len(history))
 
     def get(self, campaign_id: str) -> Record | None:
         with self._lock:
             entry = self._entries.get(campaign_id)
             if entry is None:
                 return None
-            return Record(clone(entry.campaign), entry.version, len(entry.events))
+            return Record(entry.campaign, entry.version, len(entry.events))
 
     def replace(self, campaign_id: str, expected_version: int, campaign: Campaign, event: Event | None) -> Record:
         stored = clone(campaign)
@@ -110,8 +116,8 @@ class InMemoryCampaignStore:
             entry.campaign = stored
             entry.version += 1
             if event is not None:
-                entry.events.append(dict(event))
-            return Record(clone(stored), entry.version, len(entry.events))
+                entry.events.append(clone(event))
+            return Record(stored, entry.version, len(entry.events))
 
     def count(self) -> int:
         with self._lock:
@@ -131,7 +137,7 @@ class InMemoryCampaignStore:
             if entry is None:
                 return None
             end = None if limit is None else offset + limit
-            return clone(entry.events[offset:end]), len(entry.events)
+            return entry.events[offset:end], len(entry.events)
 
     def page(
         self,
@@ -161,7 +167,7 @@ class InMemoryCampaignStore:
             else:
                 matching = [i for i, e in self._entries.items() if e.campaign.get(status_field) in statuses]
                 ids, total = matching[offset : offset + limit], len(matching)
-            return [clone(self._entries[campaign_id].campaign) for campaign_id in ids], total
+            return [self._entries[campaign_id].campaign for campaign_id in ids], total
 
     def reset(self) -> None:
         with self._lock:
