@@ -141,6 +141,7 @@ class ParameterGroup:
             }
         )
         self._defaults = {p.name: p.schema["default"] for p in parameters if "default" in p.schema}
+        self._any_required = any(p.required for p in parameters)
 
     @staticmethod
     def _json_types(compiler: SchemaCompiler, parameter: Parameter) -> tuple[bool, list[str]]:
@@ -174,6 +175,8 @@ class ParameterGroup:
                 )
             else:
                 values[parameter.name] = coerce(given[0], types)
+        if not values and not problems and not self._any_required:
+            return dict(self._defaults)  # nothing given, nothing required: nothing to check
         if not problems and self._validator.is_valid(values):
             return {**self._defaults, **values}
         if not problems:
