@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
+from typing import Any
 
 import pytest
 import redis
@@ -213,3 +214,30 @@ def test_a_password_in_the_store_url_is_never_shown() -> None:
     assert result.returncode == 2
     assert "sekrit" not in result.stderr
     assert "cannot reach the Redis store redis://:***@127.0.0.1:1/0" in result.stderr
+
+
+def test_the_journal_writer_outlives_a_batch_it_cannot_write(redis_url: str, namespace: str) -> None:
+    """A batch that fails with something other than a Redis error (redis-py raised an
+    AttributeError once, on a connection closed under it) loses its entries, never the writer
+    thread: the next entry is written, and reads do not wait out their timeout."""
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from campaign_mock.server.stores.redis_journal import JournalWriter, RedisJournal  # noqa: PLC0415
+    from campaign_mock.server.stores.redis_link import RedisLink, connect  # noqa: PLC0415
+    from campaign_mock.server.traffic.journal import JournalEntry  # noqa: PLC0415
+
+    def entry(headers: Any) -> JournalEntry:
+        moment = datetime(2026, 12, 1, tzinfo=UTC)
+        return JournalEntry(moment, "GET", "/campaigns", "", 200, headers, None, 1.0, "listCampaigns", None)
+
+    link = RedisLink(redis_url, connect(redis_url))
+    journal = RedisJournal(link, JournalWriter(link), f"{{{namespace}:default}}", 100, 1 << 20)
+    journal.record(entry(headers=[("not", "a", "mapping")]))  # dict() of it raises ValueError in the writer
+    time.sleep(0.2)
+    journal.record(entry(headers={"Accept": "*/*"}))
+    started = time.monotonic()
+    entries, total = journal.entries()
+    assert time.monotonic() - started < 2
+    assert total == 1
+    assert entries[0].headers == {"Accept": "*/*"}
+    link.client.close()

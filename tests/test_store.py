@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,14 +109,14 @@ def test_a_read_is_a_snapshot_no_later_write_nor_the_writers_own_input_changes(b
     """Copy on write: what a write is given is copied in, and a read keeps what it read; the
     memory store hands out its stored objects read-only (no caller changes what it reads)."""
     world = _world(backend)
-    given = {"id": "c", "status": "draft", "settings": {"daily_limit": 5}}
+    given: dict[str, Any] = {"id": "c", "status": "draft", "settings": {"daily_limit": 5}}
     world.campaigns.insert("c", given)
     given["settings"]["daily_limit"] = 99
     read = world.campaigns.get("c")
     assert read is not None
     assert read.campaign["settings"]["daily_limit"] == 5
-    moved = {"id": "c", "status": "active", "settings": {"daily_limit": 7}}
-    event = {"action": "activate", "from": "draft", "to": "active"}
+    moved: dict[str, Any] = {"id": "c", "status": "active", "settings": {"daily_limit": 7}}
+    event: dict[str, Any] = {"action": "activate", "from": "draft", "to": "active"}
     world.campaigns.replace("c", read.version, moved, event)
     moved["settings"]["daily_limit"] = 1
     event["to"] = "paused"

@@ -12,6 +12,7 @@ when a process is killed are lost: the journal tells what happened, it is not da
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections import deque
@@ -26,6 +27,7 @@ from campaign_mock.server.stores.redis_link import RedisLink, text
 from campaign_mock.server.traffic.journal import JournalEntry, matching
 
 FLUSH_TIMEOUT_SECONDS = 5.0
+log = logging.getLogger("campaign_mock.store")
 BATCH = 256
 
 
@@ -64,18 +66,27 @@ class JournalWriter:
                 self._condition.wait_for(lambda: bool(self._queue))
                 batch = [self._queue.popleft() for _ in range(min(BATCH, len(self._queue)))]
             try:
+                self._deliver(batch)
+            except Exception:  # the writer outlives any batch, or every later read would wait its timeout
+                log.exception("journal entries lost: writing %d of them to Redis failed", len(batch))
+            finally:
+                with self._condition:
+                    self._written += len(batch)
+                    self._condition.notify_all()
+
+    def _deliver(self, batch: list[tuple[list[str], JournalEntry, int, int]]) -> None:
+        """Send ``batch``; on a Redis failure its entries are lost (the requests they tell of
+        are answered) and the link is marked down."""
+        try:
+            self._send(batch)
+        except redis.exceptions.NoScriptError:  # Redis restarted, or first use: load and send again
+            try:
+                self._link.load("JOURNAL_RECORD")
                 self._send(batch)
-            except redis.exceptions.NoScriptError:  # Redis restarted, or first use: load and send again
-                try:
-                    self._link.load("JOURNAL_RECORD")
-                    self._send(batch)
-                except (redis.RedisError, StoreUnavailable) as exc:
-                    self._link.failed(exc)
-            except redis.RedisError as exc:
-                self._link.failed(exc)  # these entries are lost; the requests they tell of are answered
-            with self._condition:
-                self._written += len(batch)
-                self._condition.notify_all()
+            except (redis.RedisError, StoreUnavailable) as exc:
+                self._link.failed(exc)
+        except redis.RedisError as exc:
+            self._link.failed(exc)
 
     def _send(self, batch: list[tuple[list[str], JournalEntry, int, int]]) -> None:
         pipe = self._link.client.pipeline(transaction=False)
