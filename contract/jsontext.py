@@ -43,3 +43,13 @@ def json_ascii(value: Any) -> str:
     """``value`` as compact JSON in ASCII (``\\u`` escapes for the rest): always storable, as
     text in SQLite or bytes in Redis, whatever strings it holds."""
     return json.dumps(value, separators=COMPACT)
+
+
+def parse_json(text: str | bytes) -> Any:
+    """JSON this program stored, parsed: by orjson (several times the standard library's speed
+    on a campaign), else by the standard library, which also takes what orjson refuses (a lone
+    surrogate escape, an integer beyond 64 bits)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)

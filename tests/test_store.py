@@ -185,3 +185,37 @@ def test_a_rate_limit_counts_alike_on_every_backend_at_any_fraction_of_a_second(
         assert allowed == [True] * 10 + [False] * 2, (step, allowed)
         later = limiter.hit(f"bucket-{step}", moment + timedelta(seconds=1.001))
         assert later.allowed
+
+
+def test_the_sqlite_read_cache_keeps_no_read_that_a_delete_overtook_and_no_older_version() -> None:
+    from campaign_mock.server.stores.base import Record  # noqa: PLC0415
+    from campaign_mock.server.stores.read_cache import ReadCache  # noqa: PLC0415
+
+    cache = ReadCache(capacity=2)
+    began = cache.generation("s")
+    cache.forget("s", "c")  # a delete committed while the read was under way
+    cache.offer("s", "c", Record({"id": "c"}, 1), began)
+    assert cache.get("s", "c") is None
+    cache.written("s", "c", Record({"id": "c", "v": 3}, 3))
+    cache.offer("s", "c", Record({"id": "c", "v": 2}, 2), cache.generation("s"))  # a slower read of v2
+    assert cache.get("s", "c") == Record({"id": "c", "v": 3}, 3)
+    cache.written("s", "d", Record({"id": "d"}, 1))
+    cache.written("s", "e", Record({"id": "e"}, 1))  # past capacity: the oldest goes
+    assert (cache.get("s", "c"), cache.get("s", "e")) == (None, Record({"id": "e"}, 1))
+    cache.forget("s")
+    assert cache.get("s", "d") is None
+
+
+def test_sqlite_reads_after_a_restart_come_from_the_file(tmp_path: Path) -> None:
+    first = SqliteBackend(str(tmp_path / "state.db"))
+    first.open("spec")
+    world = _world(first)
+    world.campaigns.insert("c", {"id": "c", "status": "draft"})
+    world.campaigns.replace("c", 1, {"id": "c", "status": "active"}, None)
+    first.close()
+    again = SqliteBackend(str(tmp_path / "state.db"))
+    again.open("spec")
+    read = _world(again).campaigns.get("c")
+    again.close()
+    assert read is not None
+    assert (read.campaign["status"], read.version) == ("active", 2)

@@ -17,7 +17,6 @@ mock (kill -9) but not of the machine, for about a tenth of the cost per write.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import sqlite3
 import threading
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from campaign_mock.contract.integers import whole_number
-from campaign_mock.contract.jsontext import json_ascii
+from campaign_mock.contract.jsontext import json_ascii, parse_json
 from campaign_mock.server.domain.errors import StoreUnavailable
 from campaign_mock.server.domain.ids import IdGenerator, SequentialIds
 from campaign_mock.server.stores.base import (
@@ -43,6 +42,7 @@ from campaign_mock.server.stores.base import (
     WorldStores,
 )
 from campaign_mock.server.stores.memory import local_gate, local_limiter
+from campaign_mock.server.stores.read_cache import ReadCache
 from campaign_mock.server.traffic.journal import RequestJournal
 
 SCHEMA_VERSION = 1
@@ -166,11 +166,14 @@ def unavailable(path: Path, exc: sqlite3.Error) -> StoreUnavailable:
 
 
 class SqliteCampaignStore:
-    def __init__(self, database: Database, sandbox: str, status_field: str, capacity: int | None) -> None:
+    def __init__(
+        self, database: Database, sandbox: str, status_field: str, capacity: int | None, cache: ReadCache
+    ) -> None:
         self._db = database
         self._sandbox = sandbox
         self._status_field = status_field
         self._capacity = capacity
+        self._cache = cache
 
     def _counter(self, connection: sqlite3.Connection, name: str) -> int:
         row = connection.execute(
@@ -208,9 +211,15 @@ class SqliteCampaignStore:
                 "INSERT INTO events (sandbox, campaign, number, document) VALUES (?, ?, ?, ?)",
                 [(self._sandbox, campaign_id, number, json_ascii(event)) for number, event in enumerate(history)],
             )
-        return Record(json.loads(json_ascii(campaign)), version, len(history))
+        record = Record(parse_json(json_ascii(campaign)), version, len(history))
+        self._cache.written(self._sandbox, campaign_id, record)
+        return record
 
     def get(self, campaign_id: str) -> Record | None:
+        cached = self._cache.get(self._sandbox, campaign_id)
+        if cached is not None:
+            return cached
+        generation = self._cache.generation(self._sandbox)
         rows = self._db.read(
             "SELECT document, version, event_count FROM campaigns WHERE sandbox = ? AND id = ?",
             (self._sandbox, campaign_id),
@@ -218,7 +227,9 @@ class SqliteCampaignStore:
         if not rows:
             return None
         document, version, event_count = rows[0]
-        return Record(json.loads(document), int(version), int(event_count))
+        record = Record(parse_json(document), int(version), int(event_count))
+        self._cache.offer(self._sandbox, campaign_id, record, generation)
+        return record
 
     def replace(self, campaign_id: str, expected_version: int, campaign: Campaign, event: Event | None) -> Record:
         document = json_ascii(campaign)
@@ -244,7 +255,9 @@ class SqliteCampaignStore:
                     "INSERT INTO events (sandbox, campaign, number, document) VALUES (?, ?, ?, ?)",
                     (self._sandbox, campaign_id, event_count - 1, json_ascii(event)),
                 )
-        return Record(json.loads(document), version, event_count)
+        record = Record(parse_json(document), version, event_count)
+        self._cache.written(self._sandbox, campaign_id, record)
+        return record
 
     def delete(self, campaign_id: str) -> bool:
         with self._db.writing() as connection:
@@ -257,7 +270,8 @@ class SqliteCampaignStore:
             connection.execute("DELETE FROM timers WHERE sandbox = ? AND campaign = ?", (self._sandbox, campaign_id))
             self._db.timers_changed(self._sandbox)
             self._add_to_counter(connection, "campaigns", -1)
-            return True
+        self._cache.forget(self._sandbox, campaign_id)
+        return True
 
     def count(self) -> int:
         rows = self._db.read("SELECT value FROM counters WHERE sandbox = ? AND name = 'campaigns'", (self._sandbox,))
@@ -273,7 +287,7 @@ class SqliteCampaignStore:
             "SELECT document FROM events WHERE sandbox = ? AND campaign = ? ORDER BY number LIMIT ? OFFSET ?",
             (self._sandbox, campaign_id, -1 if limit is None else limit, offset),
         )
-        return [json.loads(document) for (document,) in rows], int(counted[0][0])
+        return [parse_json(document) for (document,) in rows], int(counted[0][0])
 
     def page(
         self,
@@ -294,9 +308,9 @@ class SqliteCampaignStore:
                 [*parameters, limit, offset],
             )
             total = self._db.read(f"SELECT COUNT(*) FROM campaigns WHERE {where}", parameters)[0][0]  # noqa: S608
-            return [json.loads(document) for (document,) in rows], int(total)
+            return [parse_json(document) for (document,) in rows], int(total)
         everything = (
-            json.loads(document)
+            parse_json(document)
             for (document,) in self._db.read(
                 f"SELECT document FROM campaigns WHERE {where} ORDER BY seq",  # noqa: S608
                 parameters,
@@ -312,6 +326,7 @@ class SqliteCampaignStore:
     def reset(self) -> None:
         with self._db.writing() as connection:
             forget_world(self._db, connection, self._sandbox)
+        self._cache.forget(self._sandbox)
 
 
 def forget_world(database: Database, connection: sqlite3.Connection, sandbox: str) -> None:
@@ -434,6 +449,7 @@ class SqliteBackend:
         self._synchronous = synchronous
         self._db = Database(self.path, synchronous)
         self._index = SqliteSandboxIndex(self._db)
+        self._cache = ReadCache()  # reads skip SQLite: one process holds the file (see read_cache)
         self._owner: BinaryIO | None = None
 
     def describe(self) -> str:
@@ -494,7 +510,7 @@ class SqliteBackend:
         if isinstance(ids, SequentialIds):
             ids = SqliteSequentialIds(self._db, name, ids.prefix)
         return WorldStores(
-            campaigns=SqliteCampaignStore(self._db, name, spec.status_field, spec.max_campaigns),
+            campaigns=SqliteCampaignStore(self._db, name, spec.status_field, spec.max_campaigns, self._cache),
             timers=SqliteTimers(self._db, name),
             ids=ids,
             clock=None,
@@ -507,6 +523,7 @@ class SqliteBackend:
     def drop(self, name: str) -> None:
         with self._db.writing() as connection:
             forget_world(self._db, connection, name)
+        self._cache.forget(name)
 
     @property
     def sandboxes(self) -> SandboxIndex:
