@@ -452,4 +452,7 @@ class RedisBackend:
         return self._index
 
     def close(self) -> None:
+        # Entries still queued go out first (bounded wait): closing the pool under the writer
+        # made redis-py fail mid-pipeline and lost them.
+        self._journal_writer.flush()
         self._link.client.close()
