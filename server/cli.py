@@ -128,7 +128,7 @@ def _print_banner(settings: ServeSettings, assembled: Assembled, port: int) -> N
         print(
             f"campaign-mock: API key: {DEMO_API_KEY} (the documented demo key; set --api-key for your own)", flush=True
         )
-    admin = f"; admin API at {root}/__admin" if settings.admin else ""
+    admin = f"; admin API at {root}/__admin, live page at {root}/__admin/ui" if settings.admin else ""
     print(_store_line(settings, assembled), flush=True)
     print(f"campaign-mock: spec at {root}/openapi.yaml, docs at {root}/docs{admin}; Ctrl-C stops", flush=True)
 
