@@ -27,7 +27,7 @@ from campaign_mock.server.worlds.runtime import Runtime
 from campaign_mock.server.worlds.world import DEFAULT_WORLD, World
 
 AdminHandler = Callable[[World, ValidRequest], Reply]
-ALL_ENTRIES = 1 << 30  # the journal is bounded (--journal-size); the report reads all it holds
+REPORT_ENTRIES = 10_000  # the newest the client report reads: about 0.1 s of rules (12 ms per 1,000 here)
 
 
 def _clock_state(world: World) -> dict[str, Any]:
@@ -136,7 +136,7 @@ def admin_handlers(runtime: Runtime, records: RecordChecks) -> dict[str, AdminHa
             )
         except ValueError as exc:
             raise InvalidRequest(f"rules: {exc}") from exc
-        entries, total = world.journal.entries(limit=ALL_ENTRIES)
+        entries, total = world.journal.entries(limit=REPORT_ENTRIES)
         report = build_report(entries, total, runtime.contract, runtime.redactor, options)
         return Reply(200, report.as_dict(runtime.redactor))
 
