@@ -86,8 +86,11 @@ def _campaigns_view(world: World, query: dict[str, Any]) -> dict[str, Any]:
     shown = []
     for campaign in reversed(page):
         campaign_id = str(campaign[ID_FIELD])
-        _, length = service.events(campaign_id, 0, 0)
-        events, _ = service.events(campaign_id, max(0, length - history), history)
+        try:
+            _, length = service.events(campaign_id, 0, 0)
+            events, _ = service.events(campaign_id, max(0, length - history), history)
+        except NotFound:
+            continue  # deleted since the page was read
         shown.append({**campaign, "events": events, "events_total": length})
     by_status = {state: service.page(frozenset([state]), 0, 0)[1] for state in lifecycle.states}
     return {"total": total, "by_status": by_status, "data": shown}
