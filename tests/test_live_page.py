@@ -138,3 +138,26 @@ def test_the_page_loads_nothing_from_elsewhere_and_holds_no_data() -> None:
     assert "default-src 'none'" in answer.headers["Content-Security-Policy"]
     assert "connect-src 'self'" in answer.headers["Content-Security-Policy"]
     assert not re.search(r"(src|href)=[\"'](https?:)?//", answer.text)
+
+
+def test_choosing_a_sandbox_on_the_page_shows_that_sandboxs_campaigns(campaign_mock: RunningMock, page: Any) -> None:
+    from selenium.webdriver.common.by import By  # noqa: PLC0415
+    from selenium.webdriver.support.ui import Select  # noqa: PLC0415
+
+    other = f"{campaign_mock.sandbox}-seen"
+    campaign_mock.admin.for_sandbox(None).create_sandbox(other)
+    try:
+        made = requests.post(
+            f"{campaign_mock.server_url}/sandboxes/{other}/campaigns",
+            json={"name": "In the other sandbox"},
+            headers=campaign_mock.auth_headers,
+            timeout=10,
+        ).json()
+        listed = "return [...document.querySelectorAll('#sandbox option')].map((option) => option.value);"
+        wait_for(page, lambda driver: other in driver.execute_script(listed), "the other sandbox in the chooser")
+        Select(page.find_element(By.ID, "sandbox")).select_by_value(other)
+        row = f'tr[data-id="{made["id"]}"]'
+        wait_for(page, lambda driver: "In the other sandbox" in text_of(driver, row), "the other sandbox's campaign")
+        assert f"sandbox {other}" in text_of(page, "#status-line")
+    finally:
+        campaign_mock.admin.for_sandbox(None).drop_sandbox(other)
