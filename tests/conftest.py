@@ -9,10 +9,12 @@ from typing import Any
 
 import falcon.testing
 import pytest
+import requests
 
 from campaign_mock.contract.operations import Contract
 from campaign_mock.server.domain.clock import ControllableClock
 from campaign_mock.server.domain.ids import RandomIds, SequentialIds
+from campaign_mock.server.pytest_plugin import RunningMock
 from campaign_mock.server.run.assembly import load_checked_contract
 from campaign_mock.server.run.threaded import ThreadedServer
 from campaign_mock.server.web.app import AppOptions, create_app
@@ -80,3 +82,19 @@ def create(client: falcon.testing.TestClient, **fields: Any) -> dict[str, Any]:
     assert result.status_code == 201, result.text
     body: dict[str, Any] = result.json
     return body
+
+
+@pytest.fixture
+def http(campaign_mock: RunningMock) -> Iterator[requests.Session]:
+    """A session to the ``campaign_mock`` fixture's sandbox, sending its credentials."""
+    with requests.Session() as session:
+        session.headers.update(campaign_mock.auth_headers)
+        yield session
+
+
+def create_over_http(http: requests.Session, base: str, **fields: Any) -> dict[str, Any]:
+    """Create a campaign at ``base`` (name defaults to 'Admin test') and return it; asserts the 201."""
+    answer = http.post(f"{base}/campaigns", json={"name": "Admin test", **fields}, timeout=10)
+    assert answer.status_code == 201, answer.text
+    created: dict[str, Any] = answer.json()
+    return created

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -13,22 +12,9 @@ from campaign_mock.server.pytest_plugin import RunningMock
 from campaign_mock.server.run.assembly import assemble
 from campaign_mock.server.run.config import ServeSettings
 from campaign_mock.server.run.threaded import ThreadedServer
+from tests.conftest import create_over_http
 
 HOUR = 3600
-
-
-@pytest.fixture
-def http(campaign_mock: RunningMock) -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.headers.update(campaign_mock.auth_headers)
-        yield session
-
-
-def create(http: requests.Session, base: str, **fields: object) -> dict[str, object]:
-    answer = http.post(f"{base}/campaigns", json={"name": "Admin test", **fields}, timeout=10)
-    assert answer.status_code == 201, answer.text
-    body: dict[str, object] = answer.json()
-    return body
 
 
 def test_the_frozen_clock_drives_scheduled_to_active_to_completed(
@@ -36,7 +22,7 @@ def test_the_frozen_clock_drives_scheduled_to_active_to_completed(
 ) -> None:
     admin, base = campaign_mock.admin, campaign_mock.base_url
     assert admin.set_clock(now="2026-12-01T09:00:00Z", frozen=True) == {"now": "2026-12-01T09:00:00Z", "frozen": True}
-    campaign = create(http, base, start_at="2026-12-01T10:00:00Z", end_at="2026-12-01T12:00:00Z")
+    campaign = create_over_http(http, base, start_at="2026-12-01T10:00:00Z", end_at="2026-12-01T12:00:00Z")
     url = f"{base}/campaigns/{campaign['id']}"
     assert http.post(f"{url}/activate", timeout=10).json()["status"] == "scheduled"
     assert http.get(url, timeout=10).json()["status"] == "scheduled"
@@ -238,7 +224,7 @@ def test_the_journal_records_api_traffic_newest_first_and_filters(
     campaign_mock: RunningMock, http: requests.Session
 ) -> None:
     base = campaign_mock.base_url
-    campaign = create(http, base)
+    campaign = create_over_http(http, base)
     http.post(f"{base}/campaigns/{campaign['id']}/pause", timeout=10)
     http.get(f"{base}/campaigns/nope", timeout=10)
     campaign_mock.admin.clock()
@@ -260,7 +246,7 @@ def test_a_fault_of_all_503s_on_reads_answers_503_in_the_error_format_until_clea
     campaign_mock: RunningMock, http: requests.Session
 ) -> None:
     base = campaign_mock.base_url
-    campaign = create(http, base)
+    campaign = create_over_http(http, base)
     plan = campaign_mock.admin.set_faults([{"operation": "getCampaign", "error_rate": 1.0, "error_status": 503}])
     assert plan["faults"][0]["operation"] == "getCampaign"
     for _ in range(5):
@@ -302,7 +288,7 @@ def test_faults_are_validated_against_the_served_operations(campaign_mock: Runni
 
 
 def test_reset_forgets_campaigns_journal_and_runtime_faults(campaign_mock: RunningMock, http: requests.Session) -> None:
-    create(http, campaign_mock.base_url)
+    create_over_http(http, campaign_mock.base_url)
     campaign_mock.admin.set_faults([{"operation": "*", "latency_ms": 1}])
     campaign_mock.admin.set_clock(now="2031-01-01T00:00:00Z", frozen=True)
     campaign_mock.admin.reset()
@@ -374,7 +360,7 @@ def test_stored_campaigns_are_listed_newest_first_with_their_latest_events_and_c
     campaign_mock: RunningMock, http: requests.Session
 ) -> None:
     base = campaign_mock.base_url
-    first, second = create(http, base, name="First"), create(http, base, name="Second")
+    first, second = create_over_http(http, base, name="First"), create_over_http(http, base, name="Second")
     for action in ("activate", "pause", "resume"):
         assert http.post(f"{base}/campaigns/{first['id']}/{action}", json={}, timeout=10).status_code == 200
     view = requests.get(

@@ -23,16 +23,9 @@ from campaign_mock.server.run.config import ServeSettings
 from campaign_mock.server.run.threaded import ThreadedServer
 from campaign_mock.testing import ClientNotClean
 from tests.cli_process import serving
-from tests.conftest import CANONICAL_SPEC
+from tests.conftest import CANONICAL_SPEC, create_over_http
 
 KEY = "demo-key"
-
-
-@pytest.fixture
-def http(campaign_mock: RunningMock) -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.headers.update(campaign_mock.auth_headers)
-        yield session
 
 
 def broken(report: dict[str, Any]) -> dict[str, int]:
@@ -43,16 +36,9 @@ def entries_of(report: dict[str, Any], rule_id: str) -> list[dict[str, Any]]:
     return next(rule["entries"] for rule in report["rules"] if rule["id"] == rule_id)
 
 
-def create(http: requests.Session, base: str, name: str = "Report", **fields: Any) -> dict[str, Any]:
-    answer = http.post(f"{base}/campaigns", json={"name": name, **fields}, timeout=10)
-    assert answer.status_code == 201, answer.text
-    created: dict[str, Any] = answer.json()
-    return created
-
-
 def test_a_careful_client_is_clean(campaign_mock: RunningMock, http: requests.Session) -> None:
     base = campaign_mock.base_url
-    campaign = create(http, base)
+    campaign = create_over_http(http, base)
     url = f"{base}/campaigns/{campaign['id']}"
     tag = http.get(url, timeout=10).headers["ETag"]
     updated = http.patch(url, json={"name": "Renamed"}, headers={"If-Match": tag}, timeout=10)
@@ -100,7 +86,7 @@ def test_missing_and_wrong_keys_are_bad_credentials(campaign_mock: RunningMock) 
 
 
 def test_pausing_a_draft_is_a_forbidden_transition(campaign_mock: RunningMock, http: requests.Session) -> None:
-    campaign = create(http, campaign_mock.base_url)
+    campaign = create_over_http(http, campaign_mock.base_url)
     assert (
         http.post(f"{campaign_mock.base_url}/campaigns/{campaign['id']}/pause", json={}, timeout=10).status_code == 409
     )
@@ -112,7 +98,7 @@ def test_pausing_a_draft_is_a_forbidden_transition(campaign_mock: RunningMock, h
 def test_renaming_a_canceled_campaign_is_an_update_of_a_terminal_one(
     campaign_mock: RunningMock, http: requests.Session
 ) -> None:
-    url = f"{campaign_mock.base_url}/campaigns/{create(http, campaign_mock.base_url)['id']}"
+    url = f"{campaign_mock.base_url}/campaigns/{create_over_http(http, campaign_mock.base_url)['id']}"
     assert http.post(f"{url}/cancel", json={}, timeout=10).status_code == 200
     assert http.patch(url, json={"name": "Too late"}, timeout=10).status_code == 409
     assert broken(campaign_mock.client_report()) == {"update-of-terminal": 1}
@@ -121,9 +107,9 @@ def test_renaming_a_canceled_campaign_is_an_update_of_a_terminal_one(
 def test_a_create_sent_twice_after_its_success_is_a_duplicate_write(
     campaign_mock: RunningMock, http: requests.Session
 ) -> None:
-    create(http, campaign_mock.base_url, "Twice")
-    create(http, campaign_mock.base_url, "Twice")
-    create(http, campaign_mock.base_url, "Other")  # not alike: no duplicate
+    create_over_http(http, campaign_mock.base_url, name="Twice")
+    create_over_http(http, campaign_mock.base_url, name="Twice")
+    create_over_http(http, campaign_mock.base_url, name="Other")  # not alike: no duplicate
     report = campaign_mock.client_report()
     assert broken(report) == {"duplicate-write": 1}
     assert campaign_mock.client_report(duplicate_window=0)["clean"] is True
@@ -146,7 +132,7 @@ def test_an_idempotency_key_makes_a_repeated_create_deliberate(
 def test_writes_without_if_match_are_reported_only_when_asked(
     campaign_mock: RunningMock, http: requests.Session
 ) -> None:
-    url = f"{campaign_mock.base_url}/campaigns/{create(http, campaign_mock.base_url)['id']}"
+    url = f"{campaign_mock.base_url}/campaigns/{create_over_http(http, campaign_mock.base_url)['id']}"
     assert http.patch(url, json={"name": "Blind"}, timeout=10).status_code == 200
     assert campaign_mock.client_report()["clean"] is True
     report = campaign_mock.client_report(rules=["write-without-if-match"])

@@ -27,8 +27,8 @@ from campaign_mock.server.stores.redis_link import RedisLink, text
 from campaign_mock.server.traffic.journal import JournalEntry, matching
 
 FLUSH_TIMEOUT_SECONDS = 5.0
-log = logging.getLogger("campaign_mock.store")
 BATCH = 256
+log = logging.getLogger("campaign_mock.store")
 
 
 class JournalWriter:

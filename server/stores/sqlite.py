@@ -192,6 +192,7 @@ class SqliteCampaignStore:
     def insert(self, campaign_id: str, campaign: Campaign, events: Iterable[Event] = (), version: int = 1) -> Record:
         history = list(events)
         status = str(campaign.get(self._status_field))
+        document = json_ascii(campaign)
         with self._db.writing() as connection:
             taken = connection.execute(
                 "SELECT 1 FROM campaigns WHERE sandbox = ? AND id = ?", (self._sandbox, campaign_id)
@@ -205,13 +206,13 @@ class SqliteCampaignStore:
             connection.execute(
                 "INSERT INTO campaigns (sandbox, id, seq, status, version, event_count, document) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (self._sandbox, campaign_id, sequence, status, version, len(history), json_ascii(campaign)),
+                (self._sandbox, campaign_id, sequence, status, version, len(history), document),
             )
             connection.executemany(
                 "INSERT INTO events (sandbox, campaign, number, document) VALUES (?, ?, ?, ?)",
                 [(self._sandbox, campaign_id, number, json_ascii(event)) for number, event in enumerate(history)],
             )
-        record = Record(parse_json(json_ascii(campaign)), version, len(history))
+        record = Record(parse_json(document), version, len(history))
         self._cache.written(self._sandbox, campaign_id, record)
         return record
 

@@ -113,6 +113,8 @@ class OperationFacts:
 
 
 def operation_facts(contract: Contract) -> dict[str, OperationFacts]:
+    """What the rules need of each operation of ``contract``, by operationId."""
+
     def facts(operation: Operation) -> OperationFacts:
         raw = (contract.document.get("paths") or {}).get(operation.path, {}).get(operation.method.lower(), {})
         if_match = any(parameter.name.lower() == "if-match" for parameter in operation.parameters_in("header"))
@@ -157,14 +159,22 @@ class Client:
 
 def client_of(entry: JournalEntry, redactor: Redactor) -> Client:
     """The credential the request carried, masked, with a short digest to tell keys apart."""
-    sent = [(f"{name.title()}: ", value) for name, value in entry.headers.items() if name.lower() in redactor.headers]
-    sent += [(f"?{name}=", value) for name, value in parse_qsl(entry.query) if name in redactor.query]
+    sent = [
+        (f"{name.title()}: ", value, redactor.header_value(name, value))
+        for name, value in entry.headers.items()
+        if name.lower() in redactor.headers
+    ]
+    sent += [(f"?{name}=", value, mask(value)) for name, value in parse_qsl(entry.query) if name in redactor.query]
     if not sent:
         return Client("anonymous", "anonymous")
-    where, value = sent[0]
+    where, value, shown = sent[0]
     digest = hashlib.blake2s(value.encode("utf-8", errors="replace"), digest_size=3).hexdigest()
-    shown = redactor.header_value("authorization", value) if where == "Authorization: " else mask(value)
     return Client(digest, f"{where}{shown} [{digest}]")
+
+
+def _carried(entry: JournalEntry, header: str) -> bool:
+    """Whether the request sent ``header`` (any case; ``header`` in lower case)."""
+    return any(name.lower() == header for name in entry.headers)
 
 
 def _earlier_than(entry: JournalEntry, since: JournalEntry, seconds: float) -> bool:
@@ -185,11 +195,10 @@ def _retry_after_seconds(entry: JournalEntry) -> float | None:
 
 
 Check = Callable[[list[tuple[JournalEntry, Client]]], list[Finding]]
+Verdict = Callable[[JournalEntry, OperationFacts | None], str | None]  # why an entry breaks a rule, or None
 
 
-def _per_entry(
-    rule: str, verdict: Callable[[JournalEntry, OperationFacts | None], str | None], facts: Mapping[str, OperationFacts]
-) -> Check:
+def _per_entry(rule: str, verdict: Verdict, facts: Mapping[str, OperationFacts]) -> Check:
     def check(entries: list[tuple[JournalEntry, Client]]) -> list[Finding]:
         found = []
         for entry, client in entries:
@@ -226,7 +235,7 @@ def _bad_credentials(entry: JournalEntry, facts: OperationFacts | None) -> str |
     return None
 
 
-def _conflict_of(kind: str) -> Callable[[JournalEntry, OperationFacts | None], str | None]:
+def _conflict_of(kind: str) -> Verdict:
     def verdict(entry: JournalEntry, facts: OperationFacts | None) -> str | None:
         if facts is not None and facts.kind == kind and _answered(entry) and entry.status == 409:
             return f"answered 409 ({entry.error_code or 'conflict'})"
@@ -244,7 +253,7 @@ def _deprecated(entry: JournalEntry, facts: OperationFacts | None) -> str | None
 def _without_if_match(entry: JournalEntry, facts: OperationFacts | None) -> str | None:
     if facts is None or facts.kind not in WRITE_KINDS or not facts.accepts_if_match:
         return None
-    if any(name.lower() == "if-match" for name in entry.headers):
+    if _carried(entry, "if-match"):
         return None
     return f"{entry.operation_id} sent without If-Match"
 
@@ -300,7 +309,7 @@ def _duplicate_writes(facts: Mapping[str, OperationFacts], window: float) -> Che
             kind = facts.get(entry.operation_id or "")
             if kind is None or kind.kind not in NON_IDEMPOTENT_KINDS or entry.status is None:
                 continue
-            if any(name.lower() == IDEMPOTENCY_HEADER for name in entry.headers):
+            if _carried(entry, IDEMPOTENCY_HEADER):
                 continue
             key = (client.key, entry.method, entry.path, entry.body or b"")
             earlier = succeeded.get(key)
@@ -320,19 +329,24 @@ def _duplicate_writes(facts: Mapping[str, OperationFacts], window: float) -> Che
     return check
 
 
+PER_ENTRY: Mapping[str, Verdict] = {
+    "invalid-request": _refused_by_contract,
+    "unknown-route": _unknown_route,
+    "bad-credentials": _bad_credentials,
+    "forbidden-transition": _conflict_of("transition"),
+    "update-of-terminal": _conflict_of("update"),
+    "write-without-if-match": _without_if_match,
+    "deprecated-operation": _deprecated,
+}
+
+
 def _checks(facts: Mapping[str, OperationFacts], options: ReportOptions) -> dict[str, Check]:
-    return {
-        "invalid-request": _per_entry("invalid-request", _refused_by_contract, facts),
-        "unknown-route": _per_entry("unknown-route", _unknown_route, facts),
-        "bad-credentials": _per_entry("bad-credentials", _bad_credentials, facts),
-        "forbidden-transition": _per_entry("forbidden-transition", _conflict_of("transition"), facts),
-        "update-of-terminal": _per_entry("update-of-terminal", _conflict_of("update"), facts),
-        "ignored-retry-after": _ignored_retry_after,
-        "repeated-429": _repeated_429,
-        "duplicate-write": _duplicate_writes(facts, options.duplicate_window_seconds),
-        "write-without-if-match": _per_entry("write-without-if-match", _without_if_match, facts),
-        "deprecated-operation": _per_entry("deprecated-operation", _deprecated, facts),
-    }
+    """One check per rule: those that judge each entry alone, and those that follow a sequence."""
+    checks = {rule: _per_entry(rule, verdict, facts) for rule, verdict in PER_ENTRY.items()}
+    checks["ignored-retry-after"] = _ignored_retry_after
+    checks["repeated-429"] = _repeated_429
+    checks["duplicate-write"] = _duplicate_writes(facts, options.duplicate_window_seconds)
+    return checks
 
 
 @dataclass
@@ -390,14 +404,15 @@ def _shown(finding: Finding, redactor: Redactor) -> dict[str, Any]:
 def build_report(
     newest_first: Sequence[JournalEntry],
     journal_total: int,
-    contract: Contract,
+    facts: Mapping[str, OperationFacts],
     redactor: Redactor,
     options: ReportOptions | None = None,
 ) -> ClientReport:
-    """Run every enabled rule over the journal's entries (given newest first, as journals answer)."""
+    """Run every enabled rule over the journal's entries (given newest first, as journals
+    answer); ``facts``: ``operation_facts`` of the served contract, read once at start."""
     options = options or ReportOptions()
     oldest_first = [(entry, client_of(entry, redactor)) for entry in reversed(newest_first)]
-    checks = _checks(operation_facts(contract), options)
+    checks = _checks(facts, options)
     report = ClientReport(options, len(oldest_first), journal_total)
     for rule in RULES:
         if rule.id in options.enabled:

@@ -18,7 +18,7 @@ from campaign_mock.server.domain.campaigns import ID_FIELD
 from campaign_mock.server.domain.clock import ClockRangeError, check_in_range
 from campaign_mock.server.domain.errors import Conflict, InvalidBody, InvalidRequest, NotFound
 from campaign_mock.server.domain.records import RecordChecks
-from campaign_mock.server.traffic.client_report import ReportOptions, build_report
+from campaign_mock.server.traffic.client_report import ReportOptions, build_report, operation_facts
 from campaign_mock.server.traffic.faults import parse_rule
 from campaign_mock.server.web.handlers import Reply
 from campaign_mock.server.web.validation import ValidRequest
@@ -106,6 +106,7 @@ def _sandbox(runtime: Runtime, world: World) -> dict[str, Any]:
 
 def admin_handlers(runtime: Runtime, records: RecordChecks) -> dict[str, AdminHandler]:
     """One handler per admin action; ``records`` checks seeded campaigns against the contract."""
+    facts = operation_facts(runtime.contract)  # the client report's view of the contract, read once
 
     def reset(world: World, request: ValidRequest) -> Reply:
         world.reset()
@@ -140,7 +141,7 @@ def admin_handlers(runtime: Runtime, records: RecordChecks) -> dict[str, AdminHa
         except ValueError as exc:
             raise InvalidRequest(f"rules: {exc}") from exc
         entries, total = world.journal.entries(limit=REPORT_ENTRIES)
-        report = build_report(entries, total, runtime.contract, runtime.redactor, options)
+        report = build_report(entries, total, facts, runtime.redactor, options)
         return Reply(200, report.as_dict(runtime.redactor))
 
     def clear_journal(world: World, request: ValidRequest) -> Reply:

@@ -26,5 +26,3 @@ class LivePage:
         resp.cache_control = ["no-store"]
         resp.set_header("Content-Security-Policy", PAGE_POLICY)
         resp.data = self._body
-
-    on_head = on_get
