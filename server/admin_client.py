@@ -15,6 +15,8 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from campaign_mock.server.web.guard import MARKER_HEADER
+
 ADMIN_PREFIX = "/__admin"
 
 
@@ -48,7 +50,8 @@ class AdminClient:
         given = {name: value for name, value in (query or {}).items() if value is not None}
         if given:
             url += "?" + urllib.parse.urlencode(given)
-        headers = {"Accept": "application/json"}
+        # The marker shows the admin API this is no browser form sent cross-site (``web.guard``).
+        headers = {"Accept": "application/json", MARKER_HEADER: "admin-client"}
         data = None
         if body is not None:
             data = json.dumps(body).encode("utf-8")

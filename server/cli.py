@@ -79,7 +79,9 @@ def _add_serve(commands: Any) -> None:
                 option, dest=setting.key, action="store_const", const=setting.switch, help=_help(setting)
             )
         elif setting.repeat:
-            serve.add_argument(option, dest=setting.key, action="append", metavar="KEY", help=_help(setting))
+            serve.add_argument(
+                option, dest=setting.key, action="append", metavar=setting.key.upper()[:-1], help=_help(setting)
+            )
         else:
             serve.add_argument(option, dest=setting.key, metavar=_metavar(setting), help=_help(setting))
     serve.set_defaults(run=run_serve)

@@ -19,6 +19,7 @@ from campaign_mock.server.run.assembly import load_checked_contract
 from campaign_mock.server.run.threaded import ThreadedServer
 from campaign_mock.server.web.app import AppOptions, create_app
 from campaign_mock.server.web.error_formats import ErrorFormat, ProblemFormat
+from campaign_mock.server.web.guard import MARKER_HEADER
 from tests.redis_server import namespace, redis_process, redis_url  # noqa: F401 (fixtures for every test module)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,6 +42,12 @@ def clock() -> ControllableClock:
 ClientFactory = Callable[..., falcon.testing.TestClient]
 
 
+def local_client(app: falcon.App[falcon.Request, falcon.Response]) -> falcon.testing.TestClient:
+    """An in-process client that talks as a local one does: ``Host: localhost`` (falcon's own
+    default host is not one the mock answers for) and the admin API's no-browser marker."""
+    return falcon.testing.TestClient(app, headers={"Host": "localhost", MARKER_HEADER: "tests"})
+
+
 @pytest.fixture
 def make_client(contract: Contract, clock: ControllableClock) -> ClientFactory:
     """A falcon.testing client over a fresh app; options may be overridden per test."""
@@ -56,7 +63,7 @@ def make_client(contract: Contract, clock: ControllableClock) -> ClientFactory:
             **options,
         )
         app = create_app(contract, settings, clock=clock, ids=SequentialIds())
-        return falcon.testing.TestClient(app)
+        return local_client(app)
 
     return build
 

@@ -20,7 +20,7 @@ from campaign_mock.server.run.config import ServeSettings
 from campaign_mock.server.traffic.journal import MAX_BODY_BYTES, JournalEntry, RequestJournal
 from campaign_mock.server.web.bodies import RequestBody
 from campaign_mock.server.web.xmlbodies import parse_xml_tree
-from tests.conftest import AUTH, START, ClientFactory, create
+from tests.conftest import AUTH, START, ClientFactory, create, local_client
 
 JSON = {**AUTH, "Content-Type": "application/json"}
 
@@ -86,7 +86,7 @@ def test_every_encoder_writes_a_string_utf8_cannot_hold() -> None:
 
 
 def altcraft() -> falcon.testing.TestClient:
-    return falcon.testing.TestClient(assemble(ServeSettings(spec="altcraft", log_requests=False)).app)
+    return local_client(assemble(ServeSettings(spec="altcraft", log_requests=False)).app)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from campaign_mock.server.run.assembly import assemble
 from campaign_mock.server.run.config import ServeSettings
 from campaign_mock.server.traffic.redaction import Redactor, mask
 from tests.cli_process import run_cli, serving
+from tests.conftest import local_client
 
 LONG_KEY = "sk-live-0123456789abcdef"
 
@@ -38,7 +39,7 @@ def test_a_key_the_contract_would_misread_is_refused_at_start(args: list[str], m
 
 
 def client(spec: str, *keys: str) -> falcon.testing.TestClient:
-    return falcon.testing.TestClient(assemble(ServeSettings(spec=spec, api_keys=list(keys), log_requests=False)).app)
+    return local_client(assemble(ServeSettings(spec=spec, api_keys=list(keys), log_requests=False)).app)
 
 
 def last_entry(mock: falcon.testing.TestClient) -> dict[str, object]:
@@ -85,7 +86,7 @@ def test_a_key_in_the_query_is_masked() -> None:
 
 
 def test_the_admin_config_shows_no_key() -> None:
-    mock = falcon.testing.TestClient(
+    mock = local_client(
         assemble(ServeSettings(api_keys=[LONG_KEY], admin_key="admin-secret-key", log_requests=False)).app
     )
     described = mock.simulate_get("/__admin/config", headers={"Authorization": "Bearer admin-secret-key"})

@@ -15,11 +15,11 @@ from campaign_mock.contract.operations import resolve
 from campaign_mock.server.run.assembly import assemble
 from campaign_mock.server.run.config import ServeSettings
 from campaign_mock.server.run.threaded import ThreadedServer
-from tests.conftest import AUTH, create
+from tests.conftest import AUTH, create, local_client
 
 
 def mock(**settings: Any) -> falcon.testing.TestClient:
-    return falcon.testing.TestClient(assemble(ServeSettings(log_requests=False, **settings)).app)
+    return local_client(assemble(ServeSettings(log_requests=False, **settings)).app)
 
 
 def served(client: falcon.testing.TestClient, path: str = "/openapi.yaml") -> dict[str, Any]:

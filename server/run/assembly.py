@@ -181,6 +181,7 @@ def assemble(
         drop_after_start=granian,
         body_reader=TimedReader(settings.body_timeout) if granian else read_directly,
         sandboxes=SandboxPolicy(settings.sandboxes, settings.sandbox_ttl, settings.max_sandboxes),
+        allowed_hosts=tuple(settings.allowed_hosts),
         described_settings=described,
     )
     clock = clock or configured_clock(settings)

@@ -80,6 +80,19 @@ def _keys(value: Any) -> list[str]:
     return [key.strip() for key in value]
 
 
+def _host_patterns(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [part for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(
+        isinstance(item, str) and HOST_PATTERN.fullmatch(item.strip()) for item in value
+    ):
+        raise ValueError(f"expected host names (NAME, .DOMAIN or *), got {value!r}")
+    return [item.strip().lower() for item in value]
+
+
+HOST_PATTERN = re.compile(r"\*|(\*?\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?|\[[0-9A-Fa-f:.]+\]", re.ASCII)
+
+
 def _choice(*allowed: str) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if value not in allowed:
@@ -434,6 +447,18 @@ SETTINGS: tuple[Setting, ...] = (
         values="SECONDS",
     ),
     Setting(
+        "allowed_hosts",
+        _host_patterns,
+        [],
+        "Host names the mock answers for besides loopback names (localhost, *.localhost) and IP addresses, "
+        "which it always answers (others get 403: a guard against DNS rebinding); repeat the flag for several "
+        "(env and config: a comma-separated list / a list); .example.com allows a domain and its subdomains, "
+        "* any name",
+        values="NAME, .DOMAIN, *",
+        default_text="loopback names and IP addresses only",
+        repeat=True,
+    ),
+    Setting(
         "max_sandboxes",
         _integer(1, 100_000),
         1000,
@@ -517,6 +542,7 @@ class ServeSettings:
     sandboxes: str = "auto"
     sandbox_ttl: float = 3600.0
     max_sandboxes: int = 1000
+    allowed_hosts: list[str] = field(default_factory=list)
     store: str = "memory:"
     store_namespace: str = "campaign-mock"
     state_file: str | None = None

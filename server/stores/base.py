@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from campaign_mock.server.domain.clock import ClockState
 from campaign_mock.server.domain.ids import IdGenerator
@@ -131,12 +131,16 @@ class WorldStores:
     begin: Callable[[float], None] | None = None  # at a request's start, given the host's time (scope.py)
 
 
+AddOutcome = Literal["added", "exists", "full"]
+
+
 class SandboxIndex(Protocol):
     """Which sandboxes exist and when each was last used (wall-clock seconds): in the process,
     or in the store, where every process serving it sees the same list."""
 
-    def add(self, name: str, now: float) -> bool:
-        """Register ``name``; whether it was new."""
+    def add(self, name: str, now: float, limit: int) -> AddOutcome:
+        """Register ``name`` unless ``limit`` names are listed already, in one atomic step (so
+        processes sharing the index cannot overshoot the limit together)."""
         ...
 
     def remove(self, name: str) -> bool: ...

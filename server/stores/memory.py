@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from campaign_mock.server.domain.timers import TimerQueue
 from campaign_mock.server.stores.base import (
+    AddOutcome,
     Campaign,
     Event,
     Record,
@@ -181,11 +182,14 @@ class MemorySandboxIndex:
         self._last_used: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def add(self, name: str, now: float) -> bool:
+    def add(self, name: str, now: float, limit: int) -> AddOutcome:
         with self._lock:
-            new = name not in self._last_used
+            if name in self._last_used:
+                return "exists"
+            if len(self._last_used) >= limit:
+                return "full"
             self._last_used[name] = now
-            return new
+            return "added"
 
     def remove(self, name: str) -> bool:
         with self._lock:

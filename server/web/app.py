@@ -34,6 +34,7 @@ from campaign_mock.server.web.effective_spec import (
     render_json,
     render_yaml,
 )
+from campaign_mock.server.web.guard import AllowedHosts, CrossSiteGuard, HostGuard
 from campaign_mock.server.web.handlers import build_handler
 from campaign_mock.server.web.live_page import LivePage
 from campaign_mock.server.web.middleware import ADMIN_PREFIX, InputLimits, RequestLog, SandboxRouter
@@ -96,8 +97,9 @@ def _mount_admin(app: falcon.App[falcon.Request, falcon.Response], runtime: Runt
             by_path[operation.path][operation.method] = LivePage().on_get
             continue
         handler = handlers[str(operation.action)]
+        validator = validators[operation.operation_id]
         by_path[operation.path][operation.method] = AdminResponder(
-            operation, authenticator, validators[operation.operation_id], handler, options.max_body_bytes
+            operation, authenticator, validator, handler, options.max_body_bytes, runtime.worlds
         )
     for path, responders in by_path.items():
         app.add_route(ADMIN_PREFIX + path, PathResource(responders))
@@ -160,7 +162,9 @@ def create_app(
     the caller needs to reach it, or chose its backend)."""
     runtime = runtime or build_runtime(contract, options, clock=clock, ids=ids)
     middleware: list[Any] = [
+        HostGuard(AllowedHosts.of(options.allowed_hosts)),
         SandboxRouter(runtime.worlds),
+        CrossSiteGuard(),
         RequestLog(options.log_requests),
         InputLimits(options.max_header_bytes, options.max_query_bytes),
     ]

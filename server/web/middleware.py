@@ -10,7 +10,7 @@ from contextlib import suppress
 
 import falcon
 
-from campaign_mock.server.domain.errors import HeadersTooLarge, StoreUnavailable, UriTooLong
+from campaign_mock.server.domain.errors import HeadersTooLarge, NotFound, StoreUnavailable, UriTooLong
 from campaign_mock.server.stores.scope import close_scope, open_scope
 from campaign_mock.server.traffic.journal import JournalEntry, kept_body
 from campaign_mock.server.worlds.registry import Worlds
@@ -66,7 +66,10 @@ def world_of(req: falcon.Request) -> World | None:
 class SandboxRouter:
     """``/sandboxes/NAME/...`` is the same contract in the world NAME: the prefix is taken off
     the path before routing (so routes are compiled once) and the world put on the request,
-    within a request scope its store may answer from (``stores.scope``)."""
+    within a request scope its store may answer from (``stores.scope``). A sandbox that does
+    not exist yet is not made here: only a request whose credentials pass may make one
+    (``settle_world``), so anonymous traffic cannot make or fill sandboxes. The request holds
+    a lease on its world while it runs (a drop waits for it)."""
 
     def __init__(self, worlds: Worlds) -> None:
         self._worlds = worlds
@@ -75,19 +78,46 @@ class SandboxRouter:
         req.context.scope = open_scope()
         path = req.path
         if not path.startswith(SANDBOX_PREFIX):
-            world = self._worlds.default
+            world: World | None = self._worlds.default
         else:
             name, _, rest = path[len(SANDBOX_PREFIX) :].partition("/")
-            world = self._worlds.get(name)
             req.context.sandbox = name
             req.path = "/" + rest
-        req.context.world = world
-        world.begin()
+            world = self._worlds.find(name)
+        if world is not None:
+            _enter(req, self._worlds, world)
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: object, succeeded: bool) -> None:
+        entered = req.context.get("entered")
+        if entered is not None:
+            self._worlds.leave(entered)
         token = req.context.get("scope")
         if token is not None:
             close_scope(token)
+
+
+def _enter(req: falcon.Request, worlds: Worlds, world: World) -> None:
+    req.context.world = world
+    worlds.enter(world)
+    req.context.entered = world
+    world.begin()
+
+
+def settle_world(req: falcon.Request, worlds: Worlds, authenticated: bool) -> World:
+    """The request's world, made now when it names a sandbox that does not exist yet and the
+    request proved its credentials (a valid API key, or the admin key) from this site."""
+    world = world_of(req)
+    if world is not None:
+        return world
+    name = str(req.context.get("sandbox"))
+    if not authenticated or req.context.get("cross_site"):
+        raise NotFound(
+            f"No sandbox {name!r}. A sandbox is made by its first request with valid credentials "
+            f"(an API key of the served contract, or the admin key), or by PUT /__admin/sandboxes/{name}."
+        )
+    world = worlds.open(name)
+    _enter(req, worlds, world)
+    return world
 
 
 class RequestLog:

@@ -39,4 +39,5 @@ class AppOptions:
     drop_after_start: bool = False  # granian answers 500 unless the body has started
     body_reader: BodyReader = read_directly  # granian: a TimedReader (server.reading)
     sandboxes: SandboxPolicy = field(default_factory=SandboxPolicy)
+    allowed_hosts: Sequence[str] = ()  # Host names answered besides loopback names and IP addresses
     described_settings: Mapping[str, Any] = field(default_factory=dict)

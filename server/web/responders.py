@@ -13,18 +13,19 @@ import falcon
 
 from campaign_mock.contract.jsontext import json_bytes
 from campaign_mock.contract.operations import Operation
-from campaign_mock.server.domain.errors import InjectedFault
+from campaign_mock.server.domain.errors import InjectedFault, NotFound
 from campaign_mock.server.web.admin import AdminHandler
 from campaign_mock.server.web.auth import Authenticator, Credentials
 from campaign_mock.server.web.bodies import RequestBody, media_type_of, readable_member
 from campaign_mock.server.web.boundary import phrase
 from campaign_mock.server.web.dropping import DROP_DECLARED_LENGTH, DroppingBody
 from campaign_mock.server.web.handlers import Handler, Reply
-from campaign_mock.server.web.middleware import SANDBOX_PREFIX, headers_of
+from campaign_mock.server.web.middleware import SANDBOX_PREFIX, headers_of, settle_world, world_of
 from campaign_mock.server.web.options import AppOptions
 from campaign_mock.server.web.reading import read_body, read_directly
 from campaign_mock.server.web.validation import OperationValidator, ValidRequest, parse_query
 from campaign_mock.server.web.xmlbodies import is_xml, render_xml
+from campaign_mock.server.worlds.registry import Worlds
 from campaign_mock.server.worlds.runtime import Runtime
 from campaign_mock.server.worlds.world import World
 
@@ -114,7 +115,7 @@ class OperationResponder:
         credentials = Credentials(headers, query, self._members.token_in(body))
         key = self._authenticator.authenticate(self._operation, credentials)
         tenant = self._authenticator.tenant_of(key)
-        world: World = req.context.world
+        world = settle_world(req, self._runtime.worlds, authenticated=key is not None)
         traffic = world.traffic
         resp.set_headers(traffic.admit(self._operation, key))
         with traffic.slot(self._operation, key):
@@ -178,20 +179,30 @@ class AdminResponder:
         validator: OperationValidator,
         handler: AdminHandler,
         max_body_bytes: int,
+        worlds: Worlds,
     ) -> None:
         self._operation = operation
         self._authenticator = authenticator
         self._validator = validator
         self._handler = handler
         self._max_body_bytes = max_body_bytes
+        self._worlds = worlds
+        self._fleet_wide = operation.extension.get("scope") == "fleet"
 
     def __call__(self, req: falcon.Request, resp: falcon.Response, **path: str) -> None:
         headers = headers_of(req)
         query = parse_query(req.query_string)
         if self._authenticator is not None:
             self._authenticator.authenticate(self._operation, Credentials(headers, query))
+        sandbox = req.context.get("sandbox")
+        if self._fleet_wide and sandbox:
+            raise NotFound(
+                f"{self._operation.operation_id} steers the whole server: call it at /__admin{self._operation.path}, "
+                f"not under /sandboxes/{sandbox}/ (a sandbox's admin API sees only its own sandbox)."
+            )
+        world = settle_world(req, self._worlds, authenticated=self._authenticator is not None)
         body = RequestBody(req.content_type, read_body(req, self._max_body_bytes, read_directly))
-        write_reply(resp, self._handler(req.context.world, self._validator.check(path, query, headers, body)))
+        write_reply(resp, self._handler(world, self._validator.check(path, query, headers, body)))
 
 
 class PathResource:
@@ -229,6 +240,9 @@ class ServedSpec:
         if rendered is None:
             servers = [{"url": f"{SANDBOX_PREFIX}{sandbox}{self._base_path}", "description": f"sandbox {sandbox}"}]
             rendered = self._render({**self._document, "servers": servers})
+            if world_of(req) is None:  # no such sandbox (yet): anyone may ask, so nothing is kept
+                resp.data = rendered
+                return
             if len(self._per_sandbox) >= MAX_CACHED_SPECS:
                 self._per_sandbox.clear()
             self._per_sandbox[sandbox] = rendered
