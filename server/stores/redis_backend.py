@@ -30,6 +30,7 @@ from campaign_mock.server.domain.clock import ClockReading
 from campaign_mock.server.domain.errors import StoreUnavailable
 from campaign_mock.server.domain.ids import IdGenerator, SequentialIds
 from campaign_mock.server.stores.base import (
+    AddOutcome,
     Campaign,
     Event,
     Record,
@@ -365,8 +366,9 @@ class RedisSandboxIndex:
         self._link = link
         self._key = f"{namespace}:sandboxes"
 
-    def add(self, name: str, now: float) -> bool:
-        return bool(self._link.run("SANDBOX_ADD", [self._key], [name, repr(now)]))
+    def add(self, name: str, now: float, limit: int) -> AddOutcome:
+        outcome = text(self._link.run("SANDBOX_ADD", [self._key], [name, repr(now), limit]))
+        return "added" if outcome == "added" else "full" if outcome == "full" else "exists"
 
     def remove(self, name: str) -> bool:
         return bool(self._link.call(lambda client: client.zrem(self._key, name)))

@@ -240,5 +240,8 @@ return id
 """
 
 SANDBOX_ADD = """
-return redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1])
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 'exists' end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 'full' end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+return 'added'
 """

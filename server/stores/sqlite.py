@@ -32,6 +32,7 @@ from campaign_mock.contract.jsontext import json_ascii, parse_json
 from campaign_mock.server.domain.errors import StoreUnavailable
 from campaign_mock.server.domain.ids import IdGenerator, SequentialIds
 from campaign_mock.server.stores.base import (
+    AddOutcome,
     Campaign,
     Event,
     Record,
@@ -406,13 +407,14 @@ class SqliteSandboxIndex:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def add(self, name: str, now: float) -> bool:
+    def add(self, name: str, now: float, limit: int) -> AddOutcome:
         with self._db.writing() as connection:
-            return bool(
-                connection.execute(
-                    "INSERT INTO sandboxes (name, last_used) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", (name, now)
-                ).rowcount
-            )
+            if connection.execute("SELECT 1 FROM sandboxes WHERE name = ?", (name,)).fetchone():
+                return "exists"
+            if int(connection.execute("SELECT COUNT(*) FROM sandboxes").fetchone()[0]) >= limit:
+                return "full"
+            connection.execute("INSERT INTO sandboxes (name, last_used) VALUES (?, ?)", (name, now))
+            return "added"
 
     def remove(self, name: str) -> bool:
         with self._db.writing() as connection:
