@@ -1,0 +1,144 @@
+"""Nobody outside can change the mock: what a browser page of another site, a rebinding name or an
+anonymous client sends changes nothing and makes nothing. Each over HTTP against a real server."""
+
+from __future__ import annotations
+
+import http.client
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from campaign_mock.server.admin_client import AdminClient
+from tests.test_sandboxes import KEY, create, server, total
+
+
+def raw(root: str, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"") -> tuple[int, Any]:
+    """A request sent exactly as written (no path normalisation, our own Host header)."""
+    parts = urlsplit(root)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+    try:
+        connection.request(method, path, body=body or None, headers=headers or {})
+        answer = connection.getresponse()
+        return answer.status, answer.read()
+    finally:
+        connection.close()
+
+
+def test_a_no_cors_reset_from_another_site_wipes_nothing() -> None:
+    with server() as root:
+        create(root)
+        # What a page on another origin can send without a preflight: a simple POST, no custom headers.
+        for headers in (
+            {"Origin": "http://evil.example", "Content-Type": "text/plain"},
+            {"Sec-Fetch-Site": "cross-site", "Content-Type": "application/json"},
+            {"Origin": "http://localhost:3000", "Sec-Fetch-Site": "same-site", "Content-Type": "application/json"},
+            {"Origin": "null", "Content-Type": "application/json"},
+            {"Content-Type": "application/x-www-form-urlencoded"},
+            {},
+        ):
+            refused = requests.post(f"{root}/__admin/reset", headers=headers, data=b"{}", timeout=10)
+            assert refused.status_code == 403, (headers, refused.text)
+            assert refused.headers["Content-Type"] == "application/problem+json"
+            assert refused.json()["type"].endswith(":cross-site-request")
+        assert total(root) == 1
+
+
+def test_cross_site_pages_change_no_campaign_even_with_a_key_they_know() -> None:
+    with server() as root:
+        campaign = create(root)
+        answer = requests.post(
+            f"{root}/campaigns/{campaign['id']}/cancel",
+            headers={**KEY, "Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+            timeout=10,
+        )
+        assert answer.status_code == 403
+        assert requests.get(f"{root}/campaigns/{campaign['id']}", headers=KEY, timeout=10).json()["status"] == "draft"
+
+
+def test_the_admin_api_still_takes_calls_from_its_own_page_and_from_tools() -> None:
+    with server() as root:
+        create(root)
+        own_page = {"Origin": root, "Sec-Fetch-Site": "same-origin", "X-Campaign-Mock": "live-page"}
+        assert requests.post(f"{root}/__admin/reset", headers=own_page, timeout=10).status_code == 204
+        create(root)
+        as_json = {"Content-Type": "application/json"}
+        assert requests.post(f"{root}/__admin/reset", headers=as_json, timeout=10).status_code == 204
+        AdminClient(root).reset()  # the admin client sends the marker
+        assert total(root) == 0
+        assert requests.get(f"{root}/__admin/config", timeout=10).status_code == 200  # reads need nothing
+
+
+def test_a_rebinding_host_gets_403_in_the_configured_format_and_allowed_hosts_opens_it() -> None:
+    with server() as root:
+        status, body = raw(root, "GET", "/__admin/config", {"Host": "attacker.example"})
+        assert status == 403
+        assert b"host-not-allowed" in body
+        assert b"--allowed-hosts" in body
+        status, _ = raw(root, "GET", "/campaigns", {"Host": "attacker.example:8080", **KEY})
+        assert status == 403
+        for host in ("localhost", "LOCALHOST:8080", "127.0.0.1:1", "[::1]:80", "api.localhost", "10.1.2.3"):
+            status, _ = raw(root, "GET", "/__admin/config", {"Host": host})
+            assert status == 200, host
+    with server(allowed_hosts=["mock.ci", ".fleet.example"]) as root:
+        for host, expected in (("mock.ci:8080", 200), ("a.fleet.example", 200), ("fleet.example", 200), ("x.ci", 403)):
+            status, _ = raw(root, "GET", "/__admin/config", {"Host": host})
+            assert status == expected, host
+
+
+def test_anonymous_requests_make_no_sandbox_and_cannot_fill_the_limit() -> None:
+    with server(max_sandboxes=5) as root:
+        for number in range(60):  # no credentials, a wrong key, unknown paths, <img>-like GETs
+            headers = {"Authorization": "Bearer wrong"} if number % 3 == 0 else {}
+            path = ("campaigns", "nowhere", "openapi.yaml", "__admin/config")[number % 4]
+            answer = requests.get(f"{root}/sandboxes/anon-{number}/{path}", headers=headers, timeout=10)
+            assert answer.status_code in (200, 401, 404), answer.text
+        assert len(AdminClient(root).sandboxes()) == 1  # the default one only
+        for number in range(5):
+            assert requests.get(f"{root}/sandboxes/mine-{number}/campaigns", headers=KEY, timeout=10).status_code == 200
+        names = {sandbox["name"] for sandbox in AdminClient(root).sandboxes()}
+        assert names == {"default", *(f"mine-{number}" for number in range(5))}
+
+
+def test_a_request_from_another_site_makes_no_sandbox_even_with_a_valid_key() -> None:
+    with server() as root:
+        answer = requests.get(
+            f"{root}/sandboxes/from-evil/campaigns", headers={**KEY, "Sec-Fetch-Site": "cross-site"}, timeout=10
+        )
+        assert answer.status_code == 404
+        assert len(AdminClient(root).sandboxes()) == 1
+
+
+def test_the_admin_key_makes_a_sandbox_through_its_admin_api() -> None:
+    with server(admin_key="boss") as root:
+        answer = requests.post(
+            f"{root}/sandboxes/made-by-admin/__admin/reset", headers={"Authorization": "Bearer boss"}, timeout=10
+        )
+        assert answer.status_code == 204
+        assert "made-by-admin" in {sandbox["name"] for sandbox in AdminClient(root, "boss").sandboxes()}
+
+
+@pytest.mark.parametrize("name", [".", "..", "%2E%2E", "%2e", "..."])
+def test_dot_segment_sandbox_names_are_refused_and_leave_the_default_world_alone(name: str) -> None:
+    with server() as root:
+        create(root)
+        status, body = raw(root, "POST", f"/sandboxes/{name}/__admin/reset", {"Content-Type": "application/json"})
+        assert status == 400, body
+        status, _ = raw(root, "GET", f"/sandboxes/{name}/campaigns", KEY)
+        assert status == 400
+        assert total(root) == 1
+
+
+def test_a_sandbox_admin_sees_and_changes_only_its_own_sandbox() -> None:
+    with server() as root:
+        create(f"{root}/sandboxes/victim")
+        create(f"{root}/sandboxes/a")
+        json_type = {"Content-Type": "application/json"}
+        listed = requests.get(f"{root}/sandboxes/a/__admin/sandboxes", timeout=10)
+        dropped = requests.delete(f"{root}/sandboxes/a/__admin/sandboxes/victim", headers=json_type, timeout=10)
+        made = requests.put(f"{root}/sandboxes/a/__admin/sandboxes/other", headers=json_type, timeout=10)
+        assert (listed.status_code, dropped.status_code, made.status_code) == (404, 404, 404)
+        assert "/__admin/sandboxes" in dropped.json()["detail"]
+        assert total(f"{root}/sandboxes/victim") == 1
+        assert {sandbox["name"] for sandbox in AdminClient(root).sandboxes()} == {"default", "victim", "a"}
