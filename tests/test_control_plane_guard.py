@@ -3,6 +3,7 @@ anonymous client sends changes nothing and makes nothing. Each over HTTP against
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 from typing import Any
 from urllib.parse import urlsplit
@@ -142,3 +143,63 @@ def test_a_sandbox_admin_sees_and_changes_only_its_own_sandbox() -> None:
         assert "/__admin/sandboxes" in dropped.json()["detail"]
         assert total(f"{root}/sandboxes/victim") == 1
         assert {sandbox["name"] for sandbox in AdminClient(root).sandboxes()} == {"default", "victim", "a"}
+
+
+def journal_bytes(root: str, sandbox: str) -> tuple[int, int]:
+    """(entries, bytes of body and headers) the sandbox's journal holds, as the admin API shows it."""
+    entries = AdminClient(root).for_sandbox(sandbox).journal(limit=10_000)
+    held = sum(
+        len(entry["body"] or "") + sum(len(name) + len(value) for name, value in entry["headers"].items())
+        for entry in entries
+    )
+    return len(entries), held
+
+
+def test_all_journals_together_stay_within_the_process_budget_and_a_quiet_sandbox_keeps_its_own() -> None:
+    budget = 512 * 1024
+    with server(journal_total_bytes=budget) as root:
+        quiet = f"{root}/sandboxes/quiet"
+        create(quiet)
+        for sandbox in ("n1", "n2", "n3", "n4"):
+            for _ in range(25):  # 100 requests of 60 KB: 6 MB offered, each sandbox's own bound is 16 MiB
+                answer = requests.post(
+                    f"{root}/sandboxes/{sandbox}/campaigns",
+                    json={"name": 1, "pad": "x" * 60_000},
+                    headers=KEY,
+                    timeout=10,
+                )
+                assert answer.status_code in (400, 422)
+        held = [journal_bytes(root, sandbox) for sandbox in ("quiet", "n1", "n2", "n3", "n4")]
+        assert sum(size for _, size in held) <= budget
+        assert held[0][0] == 1  # the quiet sandbox's one request is still there
+
+
+def test_refused_anonymous_requests_cost_the_journal_little() -> None:
+    with server() as root:
+        padding = {f"X-Pad-{number}": "p" * 1000 for number in range(14)}  # 14 KB of headers, no credentials
+        for _ in range(50):
+            assert (
+                requests.post(f"{root}/campaigns", headers=padding, data=b"y" * 50_000, timeout=10).status_code == 401
+            )
+        entries, held = journal_bytes(root, "default")
+        assert entries == 50
+        assert held <= 50 * (32 * 2 * 256 + 1024)  # each kept to 32 headers of 256 characters and 1 KiB of body
+        assert held < 50 * 14_000 / 2
+
+
+def test_two_keys_whose_short_digests_collide_are_two_clients_in_the_report() -> None:
+    seen: dict[str, str] = {}
+    number = 0
+    while True:  # two keys whose 3-byte digests collide (found in a few thousand tries)
+        key = f"k{number:07d}-same"  # one masked label for all: "****same"
+        short = hashlib.blake2s(f"Bearer {key}".encode(), digest_size=3).hexdigest()  # as the report took it
+        if short in seen:
+            pair = (seen[short], key)
+            break
+        seen[short] = key
+        number += 1
+    with server(api_keys=["box-key", *pair]) as root:
+        for key in pair:
+            assert requests.get(f"{root}/campaigns", headers={"Authorization": f"Bearer {key}"}, timeout=10).ok
+        report = requests.get(f"{root}/__admin/client-report", timeout=10).json()
+        assert len(report["clients"]) == 2

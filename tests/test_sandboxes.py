@@ -35,7 +35,8 @@ KEY = {"Authorization": "Bearer box-key"}
 @contextmanager
 def server(**settings: Any) -> Iterator[str]:
     """A real waitress server (the app as ``serve`` assembles it) on a free loopback port; its root URL."""
-    assembled = assemble(ServeSettings(api_keys=["box-key"], log_requests=False, port=0, **settings))
+    settings.setdefault("api_keys", ["box-key"])
+    assembled = assemble(ServeSettings(log_requests=False, port=0, **settings))
     with ThreadedServer(assembled.app, render=assembled.errors.render, limits=assembled.limits) as running:
         yield running.base_url
 

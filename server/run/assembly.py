@@ -171,6 +171,7 @@ def assemble(
         admin_key=settings.admin_key,
         journal_size=settings.journal_size,
         journal_bytes=settings.journal_bytes,
+        journal_total_bytes=settings.journal_total_bytes,
         max_campaigns=settings.max_campaigns,
         max_events=settings.max_events,
         max_header_bytes=settings.max_header_bytes,

@@ -396,6 +396,14 @@ SETTINGS: tuple[Setting, ...] = (
         values="N",
     ),
     Setting(
+        "journal_total_bytes",
+        _integer(64 * 1024, 1 << 36),
+        64 * 1024 * 1024,
+        "bytes the journals of all sandboxes may hold together in this process (memory and SQLite stores); "
+        "past it the oldest entries of the journals holding the most go first",
+        values="N",
+    ),
+    Setting(
         "max_campaigns",
         _integer(1, 100_000_000),
         100_000,
@@ -534,6 +542,7 @@ class ServeSettings:
     fault_seed: int = 0
     journal_size: int = 1000
     journal_bytes: int = 16 * 1024 * 1024
+    journal_total_bytes: int = 64 * 1024 * 1024
     max_campaigns: int = 100_000
     max_events: int = 1000
     max_connections: int = 1000

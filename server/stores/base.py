@@ -18,7 +18,7 @@ from campaign_mock.server.domain.clock import ClockState
 from campaign_mock.server.domain.ids import IdGenerator
 from campaign_mock.server.traffic.concurrency import ConcurrencyLimit, Gate
 from campaign_mock.server.traffic.faults import FaultState
-from campaign_mock.server.traffic.journal import Journal
+from campaign_mock.server.traffic.journal import Journal, JournalBudget
 from campaign_mock.server.traffic.ratelimit import Limiter, Window
 
 Campaign = dict[str, Any]
@@ -114,6 +114,7 @@ class WorldSpec:
     journal_size: int
     journal_bytes: int
     ids: IdGenerator  # the kind of ids the contract asks for; the backend decides where the counter lives
+    journal_budget: JournalBudget | None = None  # the bytes all of this process's journals share
 
 
 @dataclass(frozen=True)

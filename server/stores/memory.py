@@ -234,7 +234,7 @@ def memory_world(spec: WorldSpec) -> WorldStores:
         ids=spec.ids.fresh(),
         clock=None,
         faults=None,
-        journal=RequestJournal(spec.journal_size, spec.journal_bytes),
+        journal=RequestJournal(spec.journal_size, spec.journal_bytes, spec.journal_budget),
         limiter=local_limiter,
         gate=local_gate,
     )

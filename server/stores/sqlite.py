@@ -518,7 +518,7 @@ class SqliteBackend:
             ids=ids,
             clock=None,
             faults=None,
-            journal=RequestJournal(spec.journal_size, spec.journal_bytes),
+            journal=RequestJournal(spec.journal_size, spec.journal_bytes, spec.journal_budget),
             limiter=local_limiter,
             gate=local_gate,
         )

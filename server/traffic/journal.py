@@ -13,6 +13,7 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import threading
+import weakref
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from campaign_mock.server.traffic.redaction import NO_REDACTION, Redactor
 MAX_BODY_BYTES = 64 * 1024
 ENTRY_OVERHEAD_BYTES = 600  # the entry object, its strings and the deque slot, roughly
 DEFAULT_JOURNAL_BYTES = 16 * 1024 * 1024
+DEFAULT_JOURNAL_TOTAL_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -78,11 +80,23 @@ def body_text(raw: bytes | None) -> str | None:
     return raw.decode("utf-8", errors="replace")
 
 
-def kept_body(raw: bytes | None) -> tuple[bytes | None, int]:
+def kept_body(raw: bytes | None, limit: int = MAX_BODY_BYTES) -> tuple[bytes | None, int]:
     """(the start of the body that the journal keeps, the body's whole size)."""
     if raw is None:
         return None, 0
-    return raw[:MAX_BODY_BYTES], len(raw)
+    return raw[:limit], len(raw)
+
+
+REFUSED_BODY_BYTES = 1024
+REFUSED_HEADERS = 32
+REFUSED_HEADER_CHARS = 256
+
+
+def trimmed_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """What the journal keeps of an uncredentialed request's headers: the first 32, each cut at
+    256 characters (14 KB of headers on each of 1,000 refused requests is 14 MB otherwise)."""
+    kept = itertools.islice(headers.items(), REFUSED_HEADERS)
+    return {name[:REFUSED_HEADER_CHARS]: value[:REFUSED_HEADER_CHARS] for name, value in kept}
 
 
 class Journal(Protocol):
@@ -115,14 +129,74 @@ def matching(
     ]
 
 
+class JournalBudget:
+    """The bytes every journal of this process may hold together, whatever the number of
+    sandboxes: without it each sandbox's own bound adds up (20 sandboxes of 16 MiB took the
+    process from 74 to 400 MB). Past the budget the oldest entries go first from a journal
+    that holds more than its fair share (the one recording, or else the largest), so a busy
+    sandbox cannot empty a quiet one's journal."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._held: dict[int, tuple[weakref.ref[RequestJournal], int]] = {}  # id -> (journal, bytes)
+        self._total = 0
+        self._lock = threading.Lock()
+
+    @property
+    def total(self) -> int:
+        return self._total
+
+    def settle(self, journal: RequestJournal, holds: int) -> None:
+        """``journal`` now holds ``holds`` bytes: evict what the budget cannot keep. Called with
+        no journal lock held (evicting takes the victim's)."""
+        with self._lock:
+            _, before = self._held.get(id(journal), (None, 0))
+            self._held[id(journal)] = (weakref.ref(journal), holds)
+            self._total += holds - before
+            while self._total > self.max_bytes:
+                victim = journal if holds * len(self._held) > self._total else self._largest()
+                if victim is None:
+                    break
+                freed, holds_now = victim.evict_oldest()
+                if freed == 0:
+                    break
+                self._held[id(victim)] = (weakref.ref(victim), holds_now)
+                self._total -= freed
+                if victim is journal:
+                    holds = holds_now
+
+    def forget_id(self, key: int) -> None:
+        """A journal is gone (its sandbox dropped): its bytes no longer count."""
+        with self._lock:
+            _, held = self._held.pop(key, (None, 0))
+            self._total -= held
+
+    def _largest(self) -> RequestJournal | None:
+        largest: RequestJournal | None = None
+        most = 0
+        for key, (reference, held) in list(self._held.items()):
+            journal = reference()
+            if journal is None:
+                self._total -= held
+                del self._held[key]
+            elif held > most:
+                largest, most = journal, held
+        return largest
+
+
 class RequestJournal:
-    def __init__(self, capacity: int = 1000, max_bytes: int = DEFAULT_JOURNAL_BYTES) -> None:
+    def __init__(
+        self, capacity: int = 1000, max_bytes: int = DEFAULT_JOURNAL_BYTES, budget: JournalBudget | None = None
+    ) -> None:
         self._entries: deque[tuple[JournalEntry, int]] = deque()  # each with its size
         self._capacity = capacity
         self._max_bytes = max_bytes
         self._bytes = 0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._budget = budget
+        if budget is not None:
+            weakref.finalize(self, budget.forget_id, id(self))
 
     def record(self, entry: JournalEntry) -> None:
         size = entry.size()
@@ -132,6 +206,18 @@ class RequestJournal:
             self._bytes += size
             while self._entries and (len(self._entries) > self._capacity or self._bytes > self._max_bytes):
                 self._bytes -= self._entries.popleft()[1]
+            holds = self._bytes
+        if self._budget is not None:
+            self._budget.settle(self, holds)
+
+    def evict_oldest(self) -> tuple[int, int]:
+        """Drop the oldest entry: (bytes freed, bytes held after)."""
+        with self._lock:
+            if not self._entries:
+                return 0, 0
+            freed = self._entries.popleft()[1]
+            self._bytes -= freed
+            return freed, self._bytes
 
     @property
     def bytes_held(self) -> int:
@@ -151,3 +237,5 @@ class RequestJournal:
         with self._lock:
             self._entries.clear()
             self._bytes = 0
+        if self._budget is not None:
+            self._budget.settle(self, 0)

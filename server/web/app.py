@@ -128,6 +128,7 @@ def build_runtime(
         max_events=options.max_events,
         journal_size=options.journal_size,
         journal_bytes=options.journal_bytes,
+        journal_total_bytes=options.journal_total_bytes,
     )
     default = factory.make(DEFAULT_WORLD, clock, ids, own_clock=True)
     return Runtime(

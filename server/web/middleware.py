@@ -12,7 +12,13 @@ import falcon
 
 from campaign_mock.server.domain.errors import HeadersTooLarge, NotFound, StoreUnavailable, UriTooLong
 from campaign_mock.server.stores.scope import close_scope, open_scope
-from campaign_mock.server.traffic.journal import JournalEntry, kept_body
+from campaign_mock.server.traffic.journal import (
+    MAX_BODY_BYTES,
+    REFUSED_BODY_BYTES,
+    JournalEntry,
+    kept_body,
+    trimmed_headers,
+)
 from campaign_mock.server.worlds.registry import Worlds
 from campaign_mock.server.worlds.world import World
 
@@ -150,7 +156,11 @@ class RequestLog:
     def _journal(
         req: falcon.Request, resp: falcon.Response, world: World, status: int | None, fault: str | None, elapsed: float
     ) -> None:
-        body, body_bytes = kept_body(req.context.get("raw_body"))
+        # A request refused before its credentials passed (or before any route took it) is kept
+        # small: anyone can send those, and each sandbox's journal holds up to --journal-bytes.
+        whole = bool(req.context.get("credentialed"))
+        body, body_bytes = kept_body(req.context.get("raw_body"), MAX_BODY_BYTES if whole else REFUSED_BODY_BYTES)
+        headers = raw_headers(req) if whole else trimmed_headers(raw_headers(req))
         world.journal.record(
             JournalEntry(
                 at=world.clock.now(),
@@ -158,7 +168,7 @@ class RequestLog:
                 path=req.path,
                 query=req.query_string,
                 status=status,
-                headers=raw_headers(req),  # a dict of its own, built for this request
+                headers=headers,  # a dict of its own, built for this request
                 body=body,
                 duration_ms=elapsed,
                 operation_id=req.context.get("operation_id"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from campaign_mock.server.traffic.faults import FaultRule
-from campaign_mock.server.traffic.journal import DEFAULT_JOURNAL_BYTES
+from campaign_mock.server.traffic.journal import DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_TOTAL_BYTES
 from campaign_mock.server.traffic.traffic import RateLimitPolicy
 from campaign_mock.server.web.dropping import drop_connection
 from campaign_mock.server.web.error_formats import ErrorFormat, ProblemFormat
@@ -29,6 +29,7 @@ class AppOptions:
     admin_key: str | None = None
     journal_size: int = 1000
     journal_bytes: int = DEFAULT_JOURNAL_BYTES
+    journal_total_bytes: int = DEFAULT_JOURNAL_TOTAL_BYTES
     max_campaigns: int = 100_000
     max_events: int = 1000
     log_requests: bool = True

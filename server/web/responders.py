@@ -115,6 +115,7 @@ class OperationResponder:
         credentials = Credentials(headers, query, self._members.token_in(body))
         key = self._authenticator.authenticate(self._operation, credentials)
         tenant = self._authenticator.tenant_of(key)
+        req.context.credentialed = True  # the journal keeps this request whole
         world = settle_world(req, self._runtime.worlds, authenticated=key is not None)
         traffic = world.traffic
         resp.set_headers(traffic.admit(self._operation, key))
@@ -194,6 +195,7 @@ class AdminResponder:
         query = parse_query(req.query_string)
         if self._authenticator is not None:
             self._authenticator.authenticate(self._operation, Credentials(headers, query))
+        req.context.credentialed = True
         sandbox = req.context.get("sandbox")
         if self._fleet_wide and sandbox:
             raise NotFound(

@@ -17,6 +17,7 @@ from campaign_mock.server.domain.ids import IdGenerator, numeric_ids
 from campaign_mock.server.domain.tenancy import tenancy_of
 from campaign_mock.server.stores.base import Backend, WorldSpec
 from campaign_mock.server.traffic.faults import FaultPlan, FaultRule
+from campaign_mock.server.traffic.journal import DEFAULT_JOURNAL_TOTAL_BYTES, JournalBudget
 from campaign_mock.server.traffic.traffic import RateLimitPolicy, TrafficControl
 from campaign_mock.server.worlds.world import World
 
@@ -34,6 +35,7 @@ class WorldFactory:
         max_events: int | None,
         journal_size: int,
         journal_bytes: int,
+        journal_total_bytes: int = DEFAULT_JOURNAL_TOTAL_BYTES,
     ) -> None:
         self._contract = contract
         self._backend = backend
@@ -43,6 +45,7 @@ class WorldFactory:
         self._max_campaigns = max_campaigns
         self._max_events = max_events
         self._journal = (journal_size, journal_bytes)
+        self._journal_budget = JournalBudget(journal_total_bytes)  # one for every world of this process
         create = contract.one_of_kind("create")
         self._defaults: Mapping[str, Any] = (create.extension.get("defaults") if create else None) or {}
         tenancy = tenancy_of(contract.document)
@@ -53,7 +56,9 @@ class WorldFactory:
         the default world) unless the backend keeps the clock elsewhere; otherwise a fresh one
         like it is made."""
         lifecycle = self._contract.lifecycle
-        spec = WorldSpec(lifecycle.status_field, self._max_campaigns, *self._journal, ids=ids)
+        spec = WorldSpec(
+            lifecycle.status_field, self._max_campaigns, *self._journal, ids=ids, journal_budget=self._journal_budget
+        )
         stores = self._backend.world(name, spec)
         if stores.clock is not None:
             clock = clock.fresh(state=stores.clock)
