@@ -172,3 +172,23 @@ class InternalError(ApiError):
     status = 500
     title = "Internal server error"
     code = "internal-error"
+
+
+class DiskFull(InsufficientStorage):
+    """The disk under the store is full: 507 as for a reached bound, but it passes once space is
+    freed (writes resume by themselves), so it says when to try again. Its code is the one a full
+    Redis answers with too."""
+
+    code = "store-full"
+    retry_after_seconds = 5
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"Retry-After": str(self.retry_after_seconds)})
+
+
+class StoreDamaged(StoreUnavailable):
+    """The store's file is damaged (corrupt pages, not a database any more): 503 like any store
+    failure, but without Retry-After, since it does not pass by itself (someone must restore it)."""
+
+    def __init__(self, detail: str) -> None:
+        ApiError.__init__(self, detail)

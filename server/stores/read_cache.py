@@ -4,9 +4,10 @@ Coherent because one process holds a store file (``sqlite``'s lock: a second ``s
 is refused) and every write of it goes through this process's store, which tells the cache
 after its commit. Reads fill it too, but only when nothing was deleted or reset since the
 read began (a generation per sandbox), and a record never replaces a newer version of
-itself. Records are shared, read-only, as the memory store's are (copy on write). Bounded:
-past ``capacity`` the oldest entry goes. A read from SQLite was about a third of a
-getCampaign's time in-process.
+itself. A write whose transaction fails (a full disk, an I/O error) raises before it tells the
+cache, so the cache never holds a write that was undone. Records are shared, read-only, as the
+memory store's are (copy on write). Bounded: past ``capacity`` the oldest entry goes. A read
+from SQLite was about a third of a getCampaign's time in-process.
 """
 
 from __future__ import annotations
