@@ -176,8 +176,15 @@ def test_an_old_json_state_file_is_migrated_once_and_kept_aside(tmp_path: Path) 
         (_state([_record("cmp_1", "draft"), _record("cmp_1", "draft")]), "campaign id 'cmp_1' is stored twice"),
         (_state([_record("cmp_1", "paused", ACTIVATED)]), "the history ends in 'active', yet the campaign is 'paused'"),
         ({"format": "something-else"}, 'not a campaign-mock state file (no "format": "campaign-mock-state")'),
+        (
+            _state([_record("cmp_1", "draft"), {**_record("cmp_2", "draft"), "events": [{"reason": "\ud800"}]}]),
+            "campaign 'cmp_2': the string at /campaigns/1/events/0/reason holds a lone surrogate",
+        ),
     ],
-    ids=["another spec", "unknown status", "missing status", "duplicate ids", "impossible history", "not ours"],
+    ids=[
+        *("another spec", "unknown status", "missing status", "duplicate ids", "impossible history", "not ours"),
+        "a lone surrogate, which the API refuses",
+    ],
 )
 def test_a_state_file_the_contract_forbids_stops_the_start_with_one_line_and_is_left_alone(
     tmp_path: Path, document: dict[str, Any], message: str
@@ -188,6 +195,19 @@ def test_a_state_file_the_contract_forbids_stops_the_start_with_one_line_and_is_
     assert result.returncode == 2
     assert message in _one_line(result.stderr)
     assert json.loads(state.read_text()) == document, "the file must not be changed"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["mock.json"]
+
+
+def test_a_migration_that_fails_names_the_state_file_where_it_is_again(tmp_path: Path) -> None:
+    state = tmp_path / "mock.json"
+    document = _state([_record("cmp_1", "draft"), _record("cmp_2", "draft")])
+    state.write_text(json.dumps(document))
+    result = run_cli("serve", "--port", "0", "--state-file", str(state), "--max-campaigns", "1")
+    assert result.returncode == 2
+    line = _one_line(result.stderr)
+    assert f"{state}: could not migrate the JSON state file to SQLite" in line
+    assert "pre-sqlite" not in line, "the message must name the file where it is now"
+    assert json.loads(state.read_text()) == document
     assert sorted(path.name for path in tmp_path.iterdir()) == ["mock.json"]
 
 

@@ -216,7 +216,7 @@ def _migrate(store: OpenedStore, runtime: Runtime) -> None:
     try:
         runtime.default.service.restore(store.migrating)
     except Exception as exc:
-        store.undo_migration()
+        restored = store.undo_migration()
         raise ConfigError(
-            f"{store.migrated_from}: could not migrate the JSON state file to SQLite ({exc}); it is left as it was"
+            f"{restored}: could not migrate the JSON state file to SQLite ({exc}); it is back there, unchanged"
         ) from exc

@@ -2,7 +2,9 @@
 
 Everything that can go wrong is found as one line: a file that cannot be read, one written
 for another spec, a record the contract forbids (an unknown or missing status, a history the
-lifecycle could not produce), an id twice.
+lifecycle could not produce), an id twice, a string the API would refuse: a lone surrogate
+(``"\ud800"``) parses as JSON but is no Unicode text, so a request holding one is a 400
+(``server.web.bodies``), and a migrated one would be served as if it had been accepted.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from campaign_mock.contract.jsontext import printable
 from campaign_mock.contract.operations import Contract
 from campaign_mock.server.domain.errors import ApiError
 from campaign_mock.server.domain.records import RecordChecks
@@ -41,7 +44,8 @@ def looks_like_state_file(path: Path) -> bool:
 def read_state_file(path: Path, contract: Contract) -> list[dict[str, Any]]:
     """The checked records ({id, version, campaign, events}) of an old state file."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        document = json.loads(text)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise StateFileError(f"{path}: cannot read the state file: {exc}") from exc
     if not isinstance(document, dict) or document.get("format") != FORMAT:
@@ -60,6 +64,8 @@ def read_state_file(path: Path, contract: Contract) -> list[dict[str, Any]]:
     campaigns = document.get("campaigns")
     if not isinstance(campaigns, list) or not all(_is_entry(entry) for entry in campaigns):
         raise StateFileError(f'{path}: "campaigns" must be a list of {{id, version, campaign, events}}')
+    if "\\u" in text:  # only an escape can spell a lone surrogate: strict UTF-8 holds none
+        _refuse_lone_surrogates(path, document)
     _check_records(path, contract, campaigns)
     return campaigns
 
@@ -78,6 +84,45 @@ def _check_records(path: Path, contract: Contract, campaigns: list[dict[str, Any
             checks.check(entry["campaign"], entry["events"], f"/campaigns/{index}")
         except ApiError as problem:
             raise StateFileError(f"{path}: campaign {campaign_id!r}: {problem.detail}") from problem
+
+
+def _refuse_lone_surrogates(path: Path, document: Any) -> None:
+    """StateFileError naming the first string (or member name) that is not Unicode text."""
+    stack: list[tuple[Any, str]] = [(document, "")]
+    while stack:
+        node, pointer = stack.pop()
+        if isinstance(node, dict):
+            for key, child in node.items():
+                where = f"{pointer}/{printable(key)}"
+                if not _is_unicode(key):
+                    _lone_surrogate(path, document, where, "member name")
+                stack.append((child, where))
+        elif isinstance(node, list):
+            stack.extend((child, f"{pointer}/{index}") for index, child in enumerate(node))
+        elif isinstance(node, str) and not _is_unicode(node):
+            _lone_surrogate(path, document, pointer, "string")
+
+
+def _lone_surrogate(path: Path, document: Any, pointer: str, what: str) -> None:
+    campaign = ""
+    parts = pointer.split("/")
+    if len(parts) > 2 and parts[1] == "campaigns" and parts[2].isdigit():
+        entry = document["campaigns"][int(parts[2])]
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str) and _is_unicode(entry["id"]):
+            campaign = f"campaign {entry['id']!r}: "
+    raise StateFileError(
+        f"{path}: {campaign}the {what} at {pointer} holds a lone surrogate (a \\uD800-\\uDFFF escape without its "
+        "pair), which is no Unicode text and which the API refuses (400); write the character itself, or both "
+        "halves of the pair"
+    )
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_entry(entry: Any) -> bool:

@@ -36,15 +36,16 @@ class OpenedStore:
     migrating: list[dict[str, Any]] = field(default_factory=list)  # old state-file records to load
     migrated_from: Path | None = None  # where the old state file was moved
 
-    def undo_migration(self) -> None:
-        """Put the old state file back (the migration failed; nothing is lost)."""
+    def undo_migration(self) -> Path | None:
+        """Put the old state file back (the migration failed; nothing is lost); where it is now."""
         if self.migrated_from is None:
-            return
+            return None
         target = Path(str(self.migrated_from).removesuffix(MIGRATED_SUFFIX))
         self.backend.close()
         for leftover in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):
             leftover.unlink(missing_ok=True)
         os.replace(self.migrated_from, target)
+        return target
 
 
 def open_store(store: StoreUrl, namespace: str, contract: Contract) -> OpenedStore:
