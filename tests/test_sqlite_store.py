@@ -21,6 +21,7 @@ import requests
 from tests.cli_process import hard_kill, run_cli, serving
 
 KEY = {"Authorization": "Bearer state-key"}
+ADMIN_TOOL = {"X-Campaign-Mock": "1"}  # what a state-changing admin call from a tool carries (web.guard)
 SERVE = ("--api-key", "state-key", "--no-request-log")
 
 
@@ -280,7 +281,7 @@ def test_sandboxes_made_on_request_survive_a_restart(tmp_path: Path) -> None:
     state = tmp_path / "mock.db"
     args = ("--store", f"sqlite:{state}", "--sandboxes", "explicit", *SERVE)
     with serving(*args) as served:
-        assert requests.put(f"{served.url}/__admin/sandboxes/team-a", timeout=10).status_code == 201
+        assert requests.put(f"{served.url}/__admin/sandboxes/team-a", headers=ADMIN_TOOL, timeout=10).status_code == 201
         requests.post(f"{served.url}/sandboxes/team-a/campaigns", json={"name": "Boxed"}, headers=KEY, timeout=10)
         served.interrupt()
     with serving(*args) as served:
