@@ -39,10 +39,12 @@ class RedisProcess:
     """One redis-server with no persistence, in its own folder; ``stop`` and ``start`` again
     on the same port stand for an outage and a restart."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *settings: str) -> None:
+        """``settings``: more redis-server flags, as ``--maxmemory 2mb`` (later ones win)."""
         self.binary = redis_server_binary()
         self.folder = folder
         self.port = free_port()
+        self.settings = settings
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -65,6 +67,7 @@ class RedisProcess:
                 str(self.folder),
                 "--loglevel",
                 "warning",
+                *self.settings,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

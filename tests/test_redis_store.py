@@ -145,6 +145,8 @@ def test_redis_down_answers_503_with_retry_after_then_recovers_by_itself(
         ]
         took = time.monotonic() - started
         redis_process.start()
+        lost = requests.get(f"{served.url}/campaigns", headers=KEY, timeout=10)  # it restarted empty
+        requests.post(f"{served.url}/__admin/reset", headers={"X-Campaign-Mock": "1"}, timeout=10)
         back = requests.post(f"{served.url}/campaigns", json={"name": "After"}, headers=KEY, timeout=10)
         listed = requests.get(f"{served.url}/campaigns", headers=KEY, timeout=10)
         journal = requests.get(f"{served.url}/__admin/journal", timeout=10).json()  # its script was lost too
@@ -154,10 +156,9 @@ def test_redis_down_answers_503_with_retry_after_then_recovers_by_itself(
     assert all(answer.headers["Content-Type"] == "application/problem+json" for answer in down)
     assert all(answer.json()["status"] == 503 and "Redis" in answer.json()["detail"] for answer in down)
     assert took < 10, f"three answers took {took:.1f} s while Redis was down"
-    assert (back.status_code, [c["name"] for c in listed.json()["data"]]) == (
-        201,
-        ["After"],
-    )  # a Redis without persistence restarts empty
+    assert lost.status_code == 503  # a Redis without persistence restarts empty: lost, until a reset
+    assert "lost the state" in lost.json()["detail"]
+    assert (back.status_code, [c["name"] for c in listed.json()["data"]]) == (201, ["After"])
     assert [entry["operation_id"] for entry in journal["data"]][-2:] == ["listCampaigns", "createCampaign"]
     assert "the Redis store" in log
     assert "failed" in log

@@ -168,6 +168,29 @@ class StoreUnavailable(ApiError):
         super().__init__(detail, headers={"Retry-After": str(self.retry_after_seconds)})
 
 
+class StoreLost(StoreUnavailable):
+    """The store answers but no longer holds the state it held (Redis restarted empty, was
+    flushed, or evicted keys): serving what is left would show an empty or partial world and
+    issue ids again, so the mock answers this until an admin reset starts afresh."""
+
+    code = "store-state-lost"
+    retry_after_seconds = 5
+
+
+class StoreOutcomeUnknown(StoreUnavailable):
+    """A write reached the store and no answer came back: it may or may not have been applied,
+    and the client must read before it writes again."""
+
+    code = "store-outcome-unknown"
+
+
+class StoreOutOfSpace(InsufficientStorage):
+    """The store refused a write because it is full (Redis over its maxmemory); nothing of the
+    write was kept."""
+
+    code = "store-full"
+
+
 class InternalError(ApiError):
     status = 500
     title = "Internal server error"

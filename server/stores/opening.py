@@ -1,6 +1,7 @@
 """From a store URL to an open backend, checked before anything listens: a file that cannot be
-used, a Redis that does not answer, a missing extra, each one line; an old JSON state file
-at a ``sqlite:`` path is migrated (its campaigns checked against the contract first).
+used, a Redis that does not answer, may evict keys or is full, a store written for another
+contract, a missing extra, each one line; an old JSON state file at a ``sqlite:`` path is
+migrated (its campaigns checked against the contract first).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from campaign_mock.contract.operations import Contract
-from campaign_mock.server.domain.errors import StoreUnavailable
+from campaign_mock.server.domain.errors import InsufficientStorage, StoreUnavailable
 from campaign_mock.server.stores.base import Backend
 from campaign_mock.server.stores.legacy_state import (
     StateFileError,
@@ -53,7 +54,7 @@ def open_store(store: StoreUrl, namespace: str, contract: Contract) -> OpenedSto
         return OpenedStore(MemoryBackend())
     if store.kind == "sqlite":
         return _open_sqlite(store, contract)
-    return _open_redis(store, namespace)
+    return _open_redis(store, namespace, contract)
 
 
 def _open_sqlite(store: StoreUrl, contract: Contract) -> OpenedStore:
@@ -81,24 +82,35 @@ def _open_sqlite(store: StoreUrl, contract: Contract) -> OpenedStore:
     return OpenedStore(backend, migrating, moved)
 
 
-def _open_redis(store: StoreUrl, namespace: str) -> OpenedStore:
+def _open_redis(store: StoreUrl, namespace: str, contract: Contract) -> OpenedStore:
     try:
         from campaign_mock.server.stores.redis_backend import (  # noqa: PLC0415 (an optional extra)
             RedisBackend,
             RedisOptions,
         )
         from campaign_mock.server.stores.redis_link import shown_url  # noqa: PLC0415
+        from campaign_mock.server.stores.redis_namespace import RedisRefused  # noqa: PLC0415
     except ImportError:
         raise StoreError(
             f"--store {store.text} needs redis-py, which the 'redis' extra installs: {REDIS_EXTRA_HINT}"
         ) from None
     backend = RedisBackend(RedisOptions(store.text, namespace))
+    shown = shown_url(store.text)
     try:
-        backend.ping()
+        backend.open(contract_title(contract))
+    except RedisRefused as exc:
+        backend.close()
+        raise StoreError(str(exc)) from exc
+    except InsufficientStorage as exc:
+        backend.close()
+        raise StoreError(
+            f"the Redis store {shown} is full (used memory over its maxmemory: it refuses writes); free memory "
+            "there or raise its maxmemory, or give another --store"
+        ) from exc
     except StoreUnavailable as exc:
         backend.close()
         cause = exc.__cause__ or exc
         raise StoreError(
-            f"cannot reach the Redis store {shown_url(store.text)}: {cause}; start Redis there or give another --store"
+            f"cannot reach the Redis store {shown}: {cause}; start Redis there or give another --store"
         ) from exc
     return OpenedStore(backend)

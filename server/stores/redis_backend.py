@@ -8,12 +8,21 @@ clock of all, a limit of 10/s is 10/s across workers, and a due timer fires once
 
 Every call has a bounded timeout. Redis down or restarting answers 503 with ``Retry-After``
 (``StoreUnavailable``) and one log line, never a hang or a 500; the next request after it
-returns is served as usual (the connection pool reconnects; scripts are loaded again).
+returns is served as usual (the connection pool reconnects; scripts are loaded again). A Redis
+that came back without the namespace's state is told apart by the namespace marker
+(``redis_namespace``): 503 ``StoreLost`` until an admin reset, never an empty world. At start
+(``open``) a Redis that may evict keys, or a namespace another contract wrote, is refused.
+
+A sandbox's keys are enumerable from its own keys (its fixed keys, a status key per status in
+use, an event list per campaign, rate-limit buckets in its key ring), so dropping or resetting
+it costs in proportion to what it holds, in bounded batches, never a SCAN of the keyspace.
+Concurrency slots are not listed: they expire within two leases by themselves.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import threading
 import time
@@ -42,6 +51,7 @@ from campaign_mock.server.stores.base import (
 )
 from campaign_mock.server.stores.redis_journal import JournalWriter, RedisJournal
 from campaign_mock.server.stores.redis_link import RedisLink, connect, text
+from campaign_mock.server.stores.redis_namespace import DEFAULT_WORLD, Namespace, RedisRefused
 from campaign_mock.server.stores.scope import Primed, prime, primed
 from campaign_mock.server.traffic.concurrency import ConcurrencyLimit, GateFull
 from campaign_mock.server.traffic.faults import DRAWS_PER_DECISION
@@ -56,25 +66,41 @@ WINDOW_KEEP_SECONDS = 86_400  # rate-limit keys outlive their windows by this mu
 GATE_LEASE_SECONDS = 60  # a slot held by a process that died frees itself after this
 GATE_POLL_SECONDS = 0.005
 DEFAULT_NAMESPACE = "campaign-mock"
+FORGET_BATCH = 500  # keys per UNLINK (and per HSCAN/SSCAN step) when a sandbox is dropped or reset
+FIXED_KEYS = ("docs", "status", "ver", "order", "seq", "timers", "page-union")
+WORLD_KEYS = (*FIXED_KEYS, "ids", "clock", "faults", "journal", "journal-bytes", "journal-id", "keyring")
+EVICTING = ("allkeys-", "volatile-")
+log = logging.getLogger("campaign_mock.store")
 
 
 class RedisRequestStart:
-    """The one round trip at a request's start that answers the questions every request asks."""
+    """The one round trip at a request's start that answers the questions every request asks,
+    and checks the world's epoch against the namespace's (no command of its own)."""
 
-    def __init__(self, link: RedisLink, prefix: str) -> None:
+    def __init__(self, link: RedisLink, namespace: Namespace, prefix: str, world: str) -> None:
         self._link = link
+        self._namespace = namespace
         self._prefix = prefix
+        self._world = world
 
     def __call__(self, host_now: float) -> None:
-        offset, frozen, empty, due = self._link.run("BEGIN", [self._prefix + ":clock"], [self._prefix, repr(host_now)])
+        self._link.begin_request()
+        offset, frozen, empty, due, epoch = self._link.run(
+            "BEGIN", [self._prefix + ":clock"], [self._prefix, repr(host_now)], despite_lost=True
+        )
+        self._namespace.check(self._world, offset is not None or epoch is not None, epoch)
         clock = _reading([offset, frozen])
         prime(self._prefix, Primed(clock, None if empty == -1 else bool(empty), None if clock is None else due > 0))
 
 
 class RedisCampaignStore:
-    def __init__(self, link: RedisLink, prefix: str, status_field: str, capacity: int | None) -> None:
+    def __init__(
+        self, link: RedisLink, namespace: Namespace, prefix: str, world: str, status_field: str, capacity: int | None
+    ) -> None:
         self._link = link
+        self._namespace = namespace
         self._prefix = prefix
+        self._world = world
         self._status_field = status_field
         self._capacity = -1 if capacity is None else capacity
 
@@ -85,7 +111,7 @@ class RedisCampaignStore:
         answer = self._link.run(
             "INSERT",
             [self._prefix + ":docs"],
-            [self._prefix, campaign_id, document, status, version, self._capacity, *history],
+            [self._prefix, campaign_id, document, status, version, self._capacity, self._namespace.epoch, *history],
         )
         if answer == -1:
             raise StaleVersion(f"campaign {campaign_id!r} exists already")
@@ -112,6 +138,7 @@ class RedisCampaignStore:
                 document,
                 str(campaign.get(self._status_field)),
                 "" if event is None else json_ascii(event),
+                self._namespace.epoch,
             ],
         )
         if not answer:
@@ -119,7 +146,9 @@ class RedisCampaignStore:
         return Record(json.loads(document), int(answer[0]), int(answer[1]))
 
     def delete(self, campaign_id: str) -> bool:
-        return bool(self._link.run("DELETE", [self._prefix + ":docs"], [self._prefix, campaign_id]))
+        return bool(
+            self._link.run("DELETE", [self._prefix + ":docs"], [self._prefix, campaign_id, self._namespace.epoch])
+        )
 
     def count(self) -> int:
         return int(self._link.call(lambda client: client.hlen(self._prefix + ":docs")))
@@ -158,27 +187,52 @@ class RedisCampaignStore:
         return kept[offset : offset + limit], len(kept)
 
     def reset(self) -> None:
-        fixed = [f"{self._prefix}:{name}" for name in ("docs", "status", "ver", "order", "seq", "timers")]
-        forget_keys(self._link, fixed, [f"{self._prefix}:st:*", f"{self._prefix}:ev:*"])
+        """Forget every campaign. The default sandbox's reset is the namespace's: it starts a new
+        epoch, which is how a namespace that lost its state is served again (``redis_namespace``)."""
+        if self._world == DEFAULT_WORLD:
+            self._namespace.resume()
+        self._link.call(lambda client: forget_campaigns(client, self._prefix, FIXED_KEYS), "write")
 
 
-def forget_keys(link: RedisLink, keys: Sequence[str], patterns: Sequence[str]) -> None:
-    """Delete ``keys`` and every key matching ``patterns`` (a SCAN: bounded steps, no KEYS)."""
-
-    def delete(client: redis.Redis) -> None:
-        if keys:
-            client.unlink(*keys)
-        for pattern in patterns:
-            batch: list[bytes] = []
-            for key in client.scan_iter(match=pattern, count=1000):
-                batch.append(key)
-                if len(batch) >= 500:
-                    client.unlink(*batch)
-                    batch = []
-            if batch:
+def forget_campaigns(client: redis.Redis, prefix: str, fixed: Sequence[str]) -> None:
+    """UNLINK a world's campaign keys, found from its own keys: an event list per campaign (HSCAN
+    of its documents), a status index per status in use (HSCAN of its statuses), then ``fixed``
+    (the hashes read last go last, so a drop cut short can be done again)."""
+    statuses: set[str] = set()
+    batch: list[str] = []
+    # Every campaign has a status; its documents are walked too only when the two disagree (a loss).
+    walks = [prefix + ":status"]
+    if client.hlen(prefix + ":status") != client.hlen(prefix + ":docs"):
+        walks.append(prefix + ":docs")
+    for walked in walks:
+        for campaign_id, status in client.hscan_iter(walked, count=FORGET_BATCH):
+            if walked.endswith(":status"):
+                statuses.add(text(status))
+            batch.append(f"{prefix}:ev:{text(campaign_id)}")
+            if len(batch) >= FORGET_BATCH:
                 client.unlink(*batch)
+                batch = []
+    batch.extend(f"{prefix}:st:{status}" for status in statuses)
+    batch.extend(f"{prefix}:{name}" for name in fixed)
+    for start in range(0, len(batch), FORGET_BATCH):
+        client.unlink(*batch[start : start + FORGET_BATCH])
 
-    link.call(delete)
+
+def forget_ring(client: redis.Redis, prefix: str, part: str = "") -> None:
+    """UNLINK the keys named in a world's key ring (rate-limit buckets) whose name holds ``part``."""
+    ring = prefix + ":keyring"
+    batch: list[str] = []
+    for key in client.sscan_iter(ring, count=FORGET_BATCH):
+        name = text(key)
+        if part in name:
+            batch.append(name)
+        if len(batch) >= FORGET_BATCH:
+            client.unlink(*batch)
+            client.srem(ring, *batch)
+            batch = []
+    if batch:
+        client.unlink(*batch)
+        client.srem(ring, *batch)
 
 
 class RedisTimers:
@@ -189,7 +243,7 @@ class RedisTimers:
     def schedule(self, campaign_id: str, moment: datetime) -> None:
         # LT: an earlier moment replaces a later one; a later one waits for the earlier to pop.
         self._link.call(
-            lambda client: client.zadd(self._prefix + ":timers", {campaign_id: moment.timestamp()}, lt=True)
+            lambda client: client.zadd(self._prefix + ":timers", {campaign_id: moment.timestamp()}, lt=True), "count"
         )
         known = primed(self._prefix)
         if known is not None:
@@ -203,19 +257,21 @@ class RedisTimers:
         return [text(item) for item in answer]
 
     def clear(self) -> None:
-        self._link.call(lambda client: client.delete(self._prefix + ":timers"))
+        self._link.call(lambda client: client.delete(self._prefix + ":timers"), "count")
 
 
 class RedisSequentialIds:
-    """``cmp_1``, ``cmp_2``, ... from one counter every process shares."""
+    """``cmp_1``, ``cmp_2``, ... from one counter every process shares, above the namespace's
+    floor (raised by the reset after a loss, so ids old clients hold are not issued again)."""
 
-    def __init__(self, link: RedisLink, prefix: str, id_prefix: str) -> None:
+    def __init__(self, link: RedisLink, namespace: Namespace, prefix: str, id_prefix: str) -> None:
         self._link = link
+        self._namespace = namespace
         self._key = prefix + ":ids"
         self._id_prefix = id_prefix
 
     def new_id(self) -> str:
-        return f"{self._id_prefix}{self._link.call(lambda client: client.incr(self._key))}"
+        return f"{self._id_prefix}{self._link.run('NEW_ID', [self._key], [self._namespace.floor])}"
 
     def observe(self, campaign_id: str) -> None:
         if not campaign_id.startswith(self._id_prefix):
@@ -229,10 +285,12 @@ class RedisSequentialIds:
 
 
 class RedisClockState:
-    """The clock's reading in a hash: ``offset`` and ``frozen_at`` ('' when running)."""
+    """The clock's reading in a hash: ``offset`` and ``frozen_at`` ('' when running), and the
+    namespace's ``epoch`` it was written in."""
 
-    def __init__(self, link: RedisLink, prefix: str) -> None:
+    def __init__(self, link: RedisLink, namespace: Namespace, prefix: str) -> None:
         self._link = link
+        self._namespace = namespace
         self._prefix = prefix
         self._key = prefix + ":clock"
 
@@ -252,10 +310,11 @@ class RedisClockState:
             changed = change(current)
             pipe.multi()
             frozen = "" if changed.frozen_at is None else repr(changed.frozen_at)
-            pipe.hset(self._key, mapping={"offset": repr(changed.offset), "frozen_at": frozen})
+            epoch = self._namespace.epoch
+            pipe.hset(self._key, mapping={"offset": repr(changed.offset), "frozen_at": frozen, "epoch": epoch})
             result[:] = [changed]
 
-        self._link.call(lambda client: client.transaction(attempt, self._key))
+        self._link.call(lambda client: client.transaction(attempt, self._key), "write")
         known = primed(self._prefix)
         if known is not None:
             known.clock, known.timer_due = result[0], None  # the rest of the request sees the move
@@ -312,7 +371,9 @@ class RedisLimiter:
         key = f"{self._prefix}:rl:{bucket}"
         keep = WINDOW_KEEP_SECONDS + max(window.seconds for window in self._windows)
         answer = self._link.run(
-            "FIXED_WINDOW" if self._fixed else "REFILLING_BUCKET", [key], [repr(at), keep, *self._limits]
+            "FIXED_WINDOW" if self._fixed else "REFILLING_BUCKET",
+            [key, self._prefix + ":keyring"],
+            [repr(at), keep, *self._limits],
         )
         pairs = answer[1:]
         if self._fixed:
@@ -322,7 +383,7 @@ class RedisLimiter:
         return token_bucket_decision(self._windows, at, held_tokens)[0]
 
     def reset(self) -> None:
-        forget_keys(self._link, [], [f"{self._prefix}:rl:*"])
+        self._link.call(lambda client: forget_ring(client, self._prefix, ":rl:"), "count")
 
 
 class RedisGate:
@@ -348,7 +409,7 @@ class RedisGate:
             if answer == -1:
                 raise GateFull(f"{limit.limit} request(s) in progress and {limit.queue} waiting already", retry)
             if time.monotonic() >= deadline:
-                self._link.call(lambda client: client.zrem(self._keys[1], token))
+                self._link.call(lambda client: client.zrem(self._keys[1], token), "count")
                 raise GateFull(f"no slot came free within {limit.wait_seconds:g} s", retry)
             time.sleep(GATE_POLL_SECONDS)
 
@@ -356,7 +417,7 @@ class RedisGate:
         token = getattr(self._held, "token", None)
         if token is not None:
             self._held.token = None
-            self._link.call(lambda client: client.zrem(self._keys[0], token))
+            self._link.call(lambda client: client.zrem(self._keys[0], token), "count")
 
 
 class RedisSandboxIndex:
@@ -409,6 +470,7 @@ class RedisBackend:
         self._options = options
         self._namespace = options.namespace
         self._link = RedisLink(options.url, client or connect(options.url))
+        self._marker = Namespace(self._link, self._namespace)
         self._journal_writer = JournalWriter(self._link)
         self._index = RedisSandboxIndex(self._link, self._namespace)
 
@@ -426,28 +488,72 @@ class RedisBackend:
         except redis.RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
 
+    def open(self, identity: str) -> None:
+        """At start, before anything listens: Redis answers (StoreUnavailable), may not evict the
+        mock's keys and the namespace was not written for another contract (RedisRefused), and
+        takes a write (StoreOutOfSpace when it is full)."""
+        self.ping()
+        self._check_eviction()
+        self._marker.open(identity)
+
+    def _check_eviction(self) -> None:
+        """Refuse a Redis whose ``maxmemory-policy`` may evict the mock's keys: acknowledged
+        campaigns, the clock or a sandbox would vanish. ``volatile-*`` too: rate-limit windows
+        and concurrency slots carry TTLs. A Redis that does not let us read it (CONFIG renamed
+        or forbidden, as managed ones do) is served with a warning."""
+        try:
+            held = self._link.client.config_get("maxmemory-policy")
+        except redis.ResponseError as exc:
+            log.warning(
+                "cannot read the maxmemory-policy of the Redis store %s (%s); make sure it is noeviction, or "
+                "Redis may evict the mock's state under memory pressure",
+                self._link.url,
+                exc,
+            )
+            return
+        except redis.RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        policy = text(held.get("maxmemory-policy", "")) if isinstance(held, dict) else ""
+        if policy.startswith(EVICTING):
+            raise RedisRefused(
+                f"the Redis store {self._link.url} may evict the mock's keys (maxmemory-policy {policy}): "
+                "acknowledged campaigns would vanish when it fills; set maxmemory-policy noeviction "
+                "(CONFIG SET maxmemory-policy noeviction, or in redis.conf), or give another --store"
+            )
+
     def world(self, name: str, spec: WorldSpec) -> WorldStores:
         prefix = self.prefix(name)
+        marker = self._marker
+        marker.ensure_open()
+        # The world carries the namespace's epoch from its first moment (its clock is written next).
+        self._link.call(lambda client: client.hsetnx(prefix + ":clock", "epoch", marker.epoch), "count")
         ids = spec.ids
         if isinstance(ids, SequentialIds):
-            ids = RedisSequentialIds(self._link, prefix, ids.prefix)
+            ids = RedisSequentialIds(self._link, marker, prefix, ids.prefix)
         elif name != "default":
             ids = ids.fresh()
         link = self._link
         return WorldStores(
-            campaigns=RedisCampaignStore(link, prefix, spec.status_field, spec.max_campaigns),
+            campaigns=RedisCampaignStore(link, marker, prefix, name, spec.status_field, spec.max_campaigns),
             timers=RedisTimers(link, prefix),
             ids=ids,
-            clock=RedisClockState(link, prefix),
+            clock=RedisClockState(link, marker, prefix),
             faults=RedisFaultState(link, prefix),
             journal=RedisJournal(link, self._journal_writer, prefix, spec.journal_size, spec.journal_bytes),
             limiter=lambda algorithm, windows: RedisLimiter(link, prefix, algorithm, windows),
             gate=lambda bucket, limit: RedisGate(link, prefix, bucket, limit),
-            begin=RedisRequestStart(link, prefix),
+            begin=RedisRequestStart(link, marker, prefix, name),
         )
 
     def drop(self, name: str) -> None:
-        forget_keys(self._link, [], [self.prefix(name) + ":*"])
+        """Forget everything the sandbox holds: its own keys, found from its own keys."""
+        prefix = self.prefix(name)
+
+        def forget(client: redis.Redis) -> None:
+            forget_ring(client, prefix)
+            forget_campaigns(client, prefix, WORLD_KEYS)
+
+        self._link.call(forget, "count")
 
     @property
     def sandboxes(self) -> SandboxIndex:

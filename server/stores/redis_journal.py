@@ -22,7 +22,7 @@ from typing import Any
 import redis
 
 from campaign_mock.contract.jsontext import json_ascii
-from campaign_mock.server.domain.errors import StoreUnavailable
+from campaign_mock.server.domain.errors import StoreLost, StoreUnavailable
 from campaign_mock.server.stores.redis_link import RedisLink, text
 from campaign_mock.server.traffic.journal import JournalEntry, matching
 
@@ -83,6 +83,8 @@ class JournalWriter:
             try:
                 self._link.load("JOURNAL_RECORD")
                 self._send(batch)
+            except StoreLost:
+                pass  # the namespace lost its state: said once by its check, not as an outage
             except (redis.RedisError, StoreUnavailable) as exc:
                 self._link.failed(exc)
         except redis.RedisError as exc:
@@ -160,7 +162,7 @@ class RedisJournal:
 
     def clear(self) -> None:
         self._writer.flush()
-        self._link.call(lambda client: client.delete(self._keys[0], self._keys[1]))
+        self._link.call(lambda client: client.delete(self._keys[0], self._keys[1]), "count")
 
     @property
     def bytes_held(self) -> int:

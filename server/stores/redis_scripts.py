@@ -6,15 +6,28 @@ Every key of one sandbox starts with its prefix ``{namespace:sandbox}`` (``ARGV[
 ``KEYS[1]``): one Redis Cluster hash slot per sandbox, so these scripts stay on one shard.
 Numbers that may be fractional go back as strings (Redis turns a Lua number into an integer),
 and moments are kept as the text the caller sent (Lua's ``tostring`` keeps 14 digits only).
+
+State that must exist is checked, not assumed: a campaign whose version, status or place in the
+order is missing, or an index naming a campaign that is not there (keys evicted or deleted
+behind the mock's back) answers an error starting ``LOST``, which the link turns into a 503 that
+says so (it was a 500, or a listing with a total and no items). The writes compare their world's
+epoch (kept in its clock hash, see ``redis_namespace``) first and answer ``EPOCH`` when it is not
+this process's: a namespace lost or reset since the request began is not written into.
 """
 
 from __future__ import annotations
 
+# The first lines of every write: its world is still the one this process serves.
+_EPOCH = """
+if redis.call('HGET', p .. ':clock', 'epoch') ~= epoch then return redis.error_reply('EPOCH ' .. p) end
+"""
+
 BEGIN = """
 -- At a request's start, in one round trip: the clock's reading, whether the fault plan is
--- empty, and whether a timer is due at the mock's now. ARGV: prefix, the host's time.
+-- empty, whether a timer is due at the mock's now, and the epoch the world's clock carries.
+-- ARGV: prefix, the host's time.
 local p = ARGV[1]
-local clock = redis.call('HMGET', p .. ':clock', 'offset', 'frozen_at')
+local clock = redis.call('HMGET', p .. ':clock', 'offset', 'frozen_at', 'epoch')
 local faults = redis.call('HMGET', p .. ':faults', 'rules', 'version')
 local now = tonumber(ARGV[2])
 if clock[1] then
@@ -25,11 +38,16 @@ local empty = -1
 if faults[2] then
   if faults[1] == '[]' then empty = 1 else empty = 0 end
 end
-return {clock[1] or false, clock[2] or false, empty, #due}
+return {clock[1] or false, clock[2] or false, empty, #due, clock[3] or false}
 """
 
-INSERT = """
-local p, id = ARGV[1], ARGV[2]
+INSERT = (
+    """
+-- ARGV: prefix, id, document, status, version, capacity, epoch, then the events
+local p, id, epoch = ARGV[1], ARGV[2], ARGV[7]
+"""
+    + _EPOCH
+    + """
 if redis.call('HEXISTS', p .. ':docs', id) == 1 then return -1 end
 local capacity = tonumber(ARGV[6])
 if capacity >= 0 and redis.call('HLEN', p .. ':docs') >= capacity then return -2 end
@@ -39,24 +57,40 @@ redis.call('HSET', p .. ':status', id, ARGV[4])
 redis.call('HSET', p .. ':ver', id, ARGV[5])
 redis.call('ZADD', p .. ':order', seq, id)
 redis.call('ZADD', p .. ':st:' .. ARGV[4], seq, id)
-for i = 7, #ARGV do redis.call('RPUSH', p .. ':ev:' .. id, ARGV[i]) end
-return #ARGV - 6
+for i = 8, #ARGV do redis.call('RPUSH', p .. ':ev:' .. id, ARGV[i]) end
+return #ARGV - 7
 """
+)
 
 GET = """
 local p, id = ARGV[1], ARGV[2]
 local doc = redis.call('HGET', p .. ':docs', id)
-if not doc then return false end
-return {doc, redis.call('HGET', p .. ':ver', id), redis.call('LLEN', p .. ':ev:' .. id)}
+if not doc then
+  if redis.call('HEXISTS', p .. ':ver', id) == 1 then
+    return redis.error_reply('LOST campaign ' .. id .. ' of ' .. p .. ' has a version but no document')
+  end
+  return false
+end
+local version = redis.call('HGET', p .. ':ver', id)
+if not version then return redis.error_reply('LOST campaign ' .. id .. ' of ' .. p .. ' has no version') end
+return {doc, version, redis.call('LLEN', p .. ':ev:' .. id)}
 """
 
-REPLACE = """
-local p, id = ARGV[1], ARGV[2]
+REPLACE = (
+    """
+-- ARGV: prefix, id, expected version, document, status, event ('' for none), epoch
+local p, id, epoch = ARGV[1], ARGV[2], ARGV[7]
+"""
+    + _EPOCH
+    + """
 local version = redis.call('HGET', p .. ':ver', id)
 if (not version) or tonumber(version) ~= tonumber(ARGV[3]) then return false end
 local before = redis.call('HGET', p .. ':status', id)
+local seq = redis.call('ZSCORE', p .. ':order', id)
+if (not before) or (not seq) then
+  return redis.error_reply('LOST campaign ' .. id .. ' of ' .. p .. ' has no status or place in the order')
+end
 if before ~= ARGV[5] then
-  local seq = redis.call('ZSCORE', p .. ':order', id)
   redis.call('ZREM', p .. ':st:' .. before, id)
   redis.call('ZADD', p .. ':st:' .. ARGV[5], seq, id)
   redis.call('HSET', p .. ':status', id, ARGV[5])
@@ -71,11 +105,22 @@ else
 end
 return {now, count}
 """
+)
 
-DELETE = """
-local p, id = ARGV[1], ARGV[2]
+DELETE = (
+    """
+-- ARGV: prefix, id, epoch
+local p, id, epoch = ARGV[1], ARGV[2], ARGV[3]
+"""
+    + _EPOCH
+    + """
 local status = redis.call('HGET', p .. ':status', id)
-if not status then return 0 end
+if not status then
+  if redis.call('HEXISTS', p .. ':docs', id) == 1 then
+    return redis.error_reply('LOST campaign ' .. id .. ' of ' .. p .. ' has no status')
+  end
+  return 0
+end
 redis.call('HDEL', p .. ':docs', id)
 redis.call('HDEL', p .. ':status', id)
 redis.call('HDEL', p .. ':ver', id)
@@ -85,6 +130,7 @@ redis.call('ZREM', p .. ':timers', id)
 redis.call('DEL', p .. ':ev:' .. id)
 return 1
 """
+)
 
 EVENTS = """
 local p, id = ARGV[1], ARGV[2]
@@ -114,7 +160,12 @@ for start = 1, #ids, 500 do
   local chunk = {}
   for i = start, math.min(start + 499, #ids) do chunk[#chunk + 1] = ids[i] end
   local got = redis.call('HMGET', p .. ':docs', unpack(chunk))
-  for i = 1, #got do docs[#docs + 1] = got[i] end
+  for i = 1, #chunk do
+    if not got[i] then
+      return redis.error_reply('LOST campaign ' .. chunk[i] .. ' of ' .. p .. ' is listed but not stored')
+    end
+    docs[#docs + 1] = got[i]
+  end
 end
 return {total, docs}
 """
@@ -124,6 +175,36 @@ local p = ARGV[1]
 local ids = redis.call('ZRANGEBYSCORE', p .. ':timers', '-inf', ARGV[2], 'LIMIT', 0, 500)
 if #ids > 0 then redis.call('ZREM', p .. ':timers', unpack(ids)) end
 return ids
+"""
+
+NEW_ID = """
+-- KEYS[1]: the counter; ARGV[1]: the floor (after a lost namespace's reset, ids continue above it)
+local n = redis.call('INCR', KEYS[1])
+local floor = tonumber(ARGV[1])
+if n <= floor then
+  n = floor + 1
+  redis.call('SET', KEYS[1], n)
+end
+return n
+"""
+
+MARKER_OPEN = """
+-- KEYS[1]: the namespace marker; ARGV: a new epoch, the contract's title ('' unknown), now.
+-- Returns the epoch, the contract that wrote the namespace and the id floor. Always writes
+-- (when it was opened last), so a Redis too full to write refuses the start now.
+local held = redis.call('HMGET', KEYS[1], 'epoch', 'spec', 'floor')
+if not held[1] then
+  redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'spec', ARGV[2], 'made', 'start', 'floor', 0, 'created', ARGV[3],
+    'opened', ARGV[3])
+  return {ARGV[1], ARGV[2], 0}
+end
+local spec = held[2] or ''
+if spec == '' and ARGV[2] ~= '' then
+  redis.call('HSET', KEYS[1], 'spec', ARGV[2])
+  spec = ARGV[2]
+end
+redis.call('HSET', KEYS[1], 'opened', ARGV[3])
+return {held[1], spec, tonumber(held[3] or '0')}
 """
 
 OBSERVE_ID = """
@@ -146,8 +227,9 @@ return {tonumber(held[2]), redis.call('HINCRBY', KEYS[1], 'drawn', ARGV[1]) - to
 """
 
 FIXED_WINDOW = """
--- KEYS[1]: the bucket's key; ARGV: now, keep seconds, then limit and seconds per window.
--- Returns 1 or 0 (allowed), then each window's opened moment and count before this request.
+-- KEYS: the bucket's key, the world's key ring; ARGV: now, keep seconds, then limit and seconds
+-- per window. Returns 1 or 0 (allowed), then each window's opened moment and count before this
+-- request. A new bucket is named in the key ring, so a drop finds it without a SCAN.
 -- Moments are kept as the text they came in (Lua's tostring keeps 14 digits: a moment
 -- written back rounded up would look like the future and reopen the window every time).
 local at, keep = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -156,6 +238,7 @@ for i = 1, (#ARGV - 2) / 2 do
   local limit, seconds = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
   local stored = redis.call('HMGET', KEYS[1], 'o' .. i, 'c' .. i)
   local opened_text, count = stored[1], tonumber(stored[2])
+  if i == 1 and not opened_text then redis.call('SADD', KEYS[2], KEYS[1]) end
   local opened = tonumber(opened_text)
   if (not opened) or at >= opened + seconds or at < opened then opened_text, count = ARGV[1], 0 end
   held[i] = {opened_text, count}
@@ -174,15 +257,18 @@ return out
 """
 
 REFILLING_BUCKET = """
--- KEYS[1]: the bucket's key; ARGV: now, keep seconds, then limit and seconds per window.
--- Returns 1 or 0 (allowed), then each bucket's tokens and since before this request.
+-- KEYS: the bucket's key, the world's key ring; ARGV: now, keep seconds, then limit and seconds
+-- per window. Returns 1 or 0 (allowed), then each bucket's tokens and since before this request.
 local at, keep = tonumber(ARGV[1]), tonumber(ARGV[2])
 local held, allowed = {}, true
 for i = 1, (#ARGV - 2) / 2 do
   local limit, seconds = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
   local stored = redis.call('HMGET', KEYS[1], 't' .. i, 's' .. i)
   local tokens_text, since_text = stored[1], stored[2]
-  if not tokens_text then tokens_text, since_text = tostring(limit), ARGV[1] end
+  if not tokens_text then
+    tokens_text, since_text = tostring(limit), ARGV[1]
+    if i == 1 then redis.call('SADD', KEYS[2], KEYS[1]) end
+  end
   local tokens, since = tonumber(tokens_text), tonumber(since_text)
   local level = math.min(limit, tokens + math.max(0, at - since) * limit / seconds)
   held[i] = {tokens_text, since_text, level}
