@@ -23,6 +23,7 @@ from campaign_mock.contract.specs import SpecSource, parse_document, read_source
 from campaign_mock.contract.tenancy import demo_keys
 from campaign_mock.contract.timefmt import parse_timestamp
 from campaign_mock.server.domain.clock import ControllableClock
+from campaign_mock.server.domain.errors import InsufficientStorage, StoreUnavailable
 from campaign_mock.server.domain.ids import IdGenerator, ids_for
 from campaign_mock.server.run.config import ConfigError, ServeSettings
 from campaign_mock.server.run.granian_runner import granian_drop
@@ -187,7 +188,11 @@ def assemble(
     )
     clock = clock or configured_clock(settings)
     ids = ids or ids_for(contract.document)
-    runtime = build_runtime(contract, options, clock=clock, ids=ids, backend=store.backend)
+    try:
+        runtime = build_runtime(contract, options, clock=clock, ids=ids, backend=store.backend)
+    except (StoreUnavailable, InsufficientStorage) as exc:  # the store failed while the worlds were made
+        store.backend.close()
+        raise ConfigError(f"the store {store.backend.describe()} failed at start: {exc.detail}") from exc
     _migrate(store, runtime)
     clock = runtime.default.clock  # the injected one, or one reading a shared store's clock
     app = create_app(contract, options, clock=clock, ids=ids, runtime=runtime)
