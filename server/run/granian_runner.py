@@ -6,12 +6,24 @@ store fails before anything listens) and each worker inherits it (redis-py's poo
 SQLite connections notice the fork and reconnect). granian's parent process handles SIGINT
 and SIGTERM: it stops the workers gracefully, letting requests in flight finish, and each
 closes its store as it exits.
+
+A worker that dies (``kill -9``, the OOM killer, a crash in native code) is replaced by the
+parent, and the others serve on meanwhile: without that, granian stopped the whole server
+(``Unexpected exit from worker-1``, exit status 1) and a shared mock was down for everyone. A
+new worker is forked from the parent, so it holds what the parent held at start: with the
+``memory:`` store the dead worker's campaigns are gone with it (they lived in that process),
+with ``sqlite:`` only the clock, faults, journal and rate-limit counters restart (campaigns are
+in the file), with ``redis://`` nothing is lost. Its first line on stderr says which. granian
+gives up (and exits 1) when the same worker dies again within 5.5 s of being replaced, rather
+than fork in a loop.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import logging
+import multiprocessing
 import multiprocessing.util
 import os
 import signal
@@ -24,6 +36,17 @@ from typing import Any, NoReturn
 from campaign_mock.server.run.config import ConfigError, ServeSettings
 
 EXTRA_HINT = "pip install 'campaign-mock[fast]'"
+
+log = logging.getLogger("campaign_mock.server")
+
+# What a replaced worker lost, by store kind (see the module's docstring).
+LOST_ON_RESPAWN = {
+    "memory": "with --store memory: the campaigns, clock, faults and journal of the worker that died are gone "
+    "(they lived in it); use --store sqlite:PATH or redis://... to keep them",
+    "sqlite": "campaigns are in the file; the clock, faults, journal and rate-limit counters start again "
+    "from the configuration",
+    "redis": "every state is in Redis; nothing was lost",
+}
 
 # granian's own lines go to stderr, so stdout keeps campaign-mock's banner (scripts read it).
 GRANIAN_LOGGING: dict[str, Any] = {
@@ -105,9 +128,15 @@ def serve_granian(
 
     refuse_taken_port(settings.host, port)
     parent = os.getpid()
+    # Workers started so far, in memory the parent's forks share: past --workers, a replacement.
+    started = multiprocessing.RawValue(ctypes.c_int, 0)
+    lost = LOST_ON_RESPAWN.get(settings.effective_store().kind, "")
 
     def load(*_args: Any, **_kwargs: Any) -> Callable[..., Any]:
         die_with(parent)
+        started.value += 1
+        if started.value > settings.workers:
+            log.warning("a granian worker died; this one (pid %d) replaces it: %s", os.getpid(), lost)
         on_exit = in_worker()
         if on_exit is not None:
             multiprocessing.util.Finalize(None, on_exit, exitpriority=10)
@@ -126,6 +155,8 @@ def serve_granian(
         # connection that never sends a byte is hyper's to keep: granian has no timeout for it).
         http1_settings=HTTP1Settings(header_read_timeout=max(1, round(settings.idle_timeout * 1000))),
         blocking_threads=settings.effective_threads(),
+        # A dead worker is replaced, not the end of the server (see the module's docstring).
+        respawn_failed_workers=True,
         log_dictconfig=GRANIAN_LOGGING,
         log_level="warning",  # type: ignore[arg-type]
     )
