@@ -147,6 +147,24 @@ def test_a_redis_restarted_empty_is_a_lost_namespace_not_an_empty_world(
         _assert_lost(answer, namespace)
 
 
+def test_a_reset_through_one_replica_resumes_every_replica(own_redis: RedisProcess, namespace: str) -> None:
+    with _serve(own_redis, namespace) as first, _serve(own_redis, namespace) as second:
+        assert _create(first, "before").status_code == 201
+        _control(own_redis).flushall()
+        lost = [requests.get(f"{server.url}/campaigns", headers=KEY, timeout=10) for server in (first, second)]
+        reset = requests.post(f"{first.url}/__admin/reset", headers=ADMIN, timeout=10)
+        made = _create(second, "after")
+        listed = requests.get(f"{first.url}/campaigns", headers=KEY, timeout=10)
+        first.interrupt()
+        _, _, log = second.interrupt()
+    for answer in lost:
+        _assert_lost(answer, namespace)
+    assert reset.status_code == 204
+    assert made.status_code == 201, made.text
+    assert [campaign["name"] for campaign in listed.json()["data"]] == ["after"]
+    assert "is served again (another process reset it" in log
+
+
 def test_ids_continue_above_a_floor_after_the_reset_of_a_lost_namespace(
     own_redis: RedisProcess, namespace: str
 ) -> None:
