@@ -57,7 +57,7 @@ def test_two_replicas_on_one_redis_are_one_mock(redis_url: str, namespace: str) 
         requests.put(f"{second.url}/__admin/faults", json={"faults": faults}, timeout=10)
         faulted = requests.get(f"{first.url}/campaigns/{made['id']}", headers=KEY, timeout=10)
         journal = requests.get(f"{second.url}/__admin/journal", timeout=10).json()
-        requests.put(f"{first.url}/__admin/sandboxes/team", timeout=10)
+        requests.put(f"{first.url}/__admin/sandboxes/team", headers={"X-Campaign-Mock": "1"}, timeout=10)
         listed = requests.get(f"{second.url}/__admin/sandboxes", timeout=10).json()
     assert moved.status_code == 200
     assert moved.json()["status"] == "active"

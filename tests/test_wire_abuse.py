@@ -73,7 +73,7 @@ def test_a_chunked_body_is_read_whole(server: str) -> None:
         path = urlsplit(served.url).path
         with raw_connection(served.url) as connection:
             connection.sendall(
-                f"POST {path}/campaigns HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer demo-key\r\n"
+                f"POST {path}/campaigns HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer demo-key\r\n"
                 "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".encode()
                 + chunked(b'{"name": "Chunked"}')
             )
@@ -82,7 +82,7 @@ def test_a_chunked_body_is_read_whole(server: str) -> None:
         requests.post(f"{served.url}/campaigns/{campaign['id']}/activate", headers=AUTH, timeout=5)
         with raw_connection(served.url) as connection:
             connection.sendall(
-                f"POST {path}/campaigns/{campaign['id']}/pause HTTP/1.1\r\nHost: x\r\n"
+                f"POST {path}/campaigns/{campaign['id']}/pause HTTP/1.1\r\nHost: localhost\r\n"
                 "Authorization: Bearer demo-key\r\nContent-Type: application/json\r\n"
                 "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n".encode()
                 + chunked(b'{"reason": "Budget review"}')
@@ -101,7 +101,7 @@ def test_a_stalled_body_is_timed_out_and_other_clients_are_served_meanwhile(serv
         path = urlsplit(served.url).path
         with raw_connection(served.url) as stalled:
             stalled.sendall(
-                f"POST {path}/campaigns HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer demo-key\r\n"
+                f"POST {path}/campaigns HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer demo-key\r\n"
                 'Content-Type: application/json\r\nContent-Length: 40\r\n\r\n{"name"'.encode()
             )
             time.sleep(0.2)
@@ -123,7 +123,7 @@ def test_a_body_declared_over_the_limit_is_refused_before_it_is_sent(server: str
         path = urlsplit(served.url).path
         with raw_connection(served.url, timeout=5) as connection:
             connection.sendall(
-                f"POST {path}/campaigns HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer demo-key\r\n"
+                f"POST {path}/campaigns HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer demo-key\r\n"
                 f"Content-Type: application/json\r\nContent-Length: {1 << 30}\r\n\r\n".encode()
             )
             answer = read_answer(connection)  # nothing of the body was sent: the answer must come anyway
@@ -139,7 +139,7 @@ def test_a_body_framed_by_both_length_and_chunks_is_refused_and_the_connection_c
         path = urlsplit(served.url).path
         with raw_connection(served.url, timeout=5) as connection:
             connection.sendall(
-                f"POST {path}/campaigns HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer demo-key\r\n"
+                f"POST {path}/campaigns HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer demo-key\r\n"
                 "Content-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
                 + chunked(b'{"name": "Smuggled"}')
             )
