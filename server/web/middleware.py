@@ -90,8 +90,8 @@ class SandboxRouter:
             req.context.sandbox = name
             req.path = "/" + rest
             world = self._worlds.find(name)
-        if world is not None:
-            _enter(req, self._worlds, world)
+        if world is not None and not _enter(req, self._worlds, world):
+            world = None  # dropped just now: it may be made again once its data is gone
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: object, succeeded: bool) -> None:
         entered = req.context.get("entered")
@@ -102,11 +102,14 @@ class SandboxRouter:
             close_scope(token)
 
 
-def _enter(req: falcon.Request, worlds: Worlds, world: World) -> None:
+def _enter(req: falcon.Request, worlds: Worlds, world: World) -> bool:
+    """Put ``world`` on the request with a lease on it; False if it was dropped meanwhile."""
+    if not worlds.enter(world):
+        return False
     req.context.world = world
-    worlds.enter(world)
     req.context.entered = world
     world.begin()
+    return True
 
 
 def settle_world(req: falcon.Request, worlds: Worlds, authenticated: bool) -> World:
@@ -121,9 +124,11 @@ def settle_world(req: falcon.Request, worlds: Worlds, authenticated: bool) -> Wo
             f"No sandbox {name!r}. A sandbox is made by its first request with valid credentials "
             f"(an API key of the served contract, or the admin key), or by PUT /__admin/sandboxes/{name}."
         )
-    world = worlds.open(name)
-    _enter(req, worlds, world)
-    return world
+    for _ in range(3):  # a drop of that name may overtake the making (bounded: it waits for the drop)
+        world = worlds.open(name)
+        if _enter(req, worlds, world):
+            return world
+    raise NotFound(f"Sandbox {name!r} is being dropped and made again by other requests; retry.")
 
 
 class RequestLog:

@@ -196,13 +196,18 @@ class Worlds:
 
     # -- leases: a request's use of its world ---------------------------------------------------
 
-    def enter(self, world: World) -> None:
-        """A request starts in ``world``: it is in use (not dropped under it) and its last use moves."""
+    def enter(self, world: World) -> bool:
+        """A request starts in ``world``: it is in use (not dropped under it) and its last use
+        moves. False when the world was dropped between finding it and now (checked under the
+        lock a drop takes, so no request enters a world whose data is being deleted)."""
         if world is self.default:
-            return
+            return True
         with self._lock:
+            if self._worlds.get(world.name) is not world:
+                return False
             self._in_flight[world.name] = self._in_flight.get(world.name, 0) + 1
         self._touch(world)
+        return True
 
     def leave(self, world: World) -> None:
         if world is self.default:
