@@ -175,7 +175,7 @@ def _serve_granian(settings: ServeSettings, assembled: Assembled) -> int:
     threading.Thread(target=announce, name="campaign-mock:banner", daemon=True).start()
 
     try:
-        serve_granian(settings, assembled.app, port, in_worker)
+        serve_granian(settings, assembled.app, port, in_worker, assembled.errors.render)
     except OSError as exc:
         raise ConfigError(f"cannot listen on {settings.host}:{port}: {exc.strerror or exc}") from exc
     print("campaign-mock: stopped", flush=True)

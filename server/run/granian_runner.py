@@ -33,6 +33,8 @@ import time
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+from campaign_mock.server.domain.errors import ApiError
+from campaign_mock.server.run.body_first import BodyFirst, Render
 from campaign_mock.server.run.config import ConfigError, ServeSettings
 
 EXTRA_HINT = "pip install 'campaign-mock[fast]'"
@@ -114,14 +116,20 @@ def die_with(parent: int) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
+def plain_text(error: ApiError) -> tuple[str, bytes]:
+    return "text/plain; charset=utf-8", error.detail.encode()
+
+
 def serve_granian(
     settings: ServeSettings,
     app: Callable[..., Any],
     port: int,
     in_worker: Callable[[], Callable[[], None] | None],
+    render: Render = plain_text,
 ) -> None:
     """Serve ``app`` until SIGINT or SIGTERM. ``in_worker`` runs in the worker before it
-    serves and may return what to run as it exits."""
+    serves and may return what to run as it exits; ``render`` writes the 408 for a body that
+    never came (the app's error format)."""
     from granian.constants import Interfaces  # noqa: PLC0415 (an optional dependency)
     from granian.http import HTTP1Settings  # noqa: PLC0415
     from granian.server import MPServer  # noqa: PLC0415
@@ -140,7 +148,16 @@ def serve_granian(
         on_exit = in_worker()
         if on_exit is not None:
             multiprocessing.util.Finalize(None, on_exit, exitpriority=10)
-        return app
+        return BodyFirst(
+            app,
+            threads=settings.effective_threads(),
+            readers=settings.max_connections,
+            body_timeout=settings.body_timeout,
+            max_body_bytes=settings.max_body_bytes,
+            render=render,
+            drop=granian_drop,
+            log_requests=settings.log_requests,
+        )
 
     server = MPServer(
         target="campaign-mock",
@@ -154,7 +171,9 @@ def serve_granian(
         # Closes a connection that stalls in its headers or idles between requests (a fresh
         # connection that never sends a byte is hyper's to keep: granian has no timeout for it).
         http1_settings=HTTP1Settings(header_read_timeout=max(1, round(settings.idle_timeout * 1000))),
-        blocking_threads=settings.effective_threads(),
+        # A thread for every request in progress: one waiting for its body holds one, while
+        # --threads of them run the app at once (see body_first).
+        blocking_threads=max(settings.effective_threads(), settings.max_connections),
         # A dead worker is replaced, not the end of the server (see the module's docstring).
         respawn_failed_workers=True,
         log_dictconfig=GRANIAN_LOGGING,
