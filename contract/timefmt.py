@@ -28,9 +28,11 @@ def parse_timestamp(text: str) -> datetime | None:
     second = min(second, 59)
     try:
         naive = datetime(year, month, day, hour, minute, second, micro)
-    except ValueError:
+        moment = datetime.fromisoformat(naive.isoformat() + offset)
+        moment.astimezone(UTC)  # a moment UTC cannot hold (9999-12-31T23:59:59-23:59) is no moment here
+    except (ValueError, OverflowError):
         return None
-    return datetime.fromisoformat(naive.isoformat() + offset)
+    return moment
 
 
 _SPACED_UTC = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$", re.ASCII)

@@ -203,3 +203,28 @@ def test_two_keys_whose_short_digests_collide_are_two_clients_in_the_report() ->
             assert requests.get(f"{root}/campaigns", headers={"Authorization": f"Bearer {key}"}, timeout=10).ok
         report = requests.get(f"{root}/__admin/client-report", timeout=10).json()
         assert len(report["clients"]) == 2
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["localhost:80.evil.example", "[::1].evil.example", "[::1]:80:90", "evil.example#.localhost", "localhost..", "a b"],
+)
+def test_a_host_header_that_is_no_host_name_is_refused_not_read_generously(host: str) -> None:
+    with server() as root:
+        status, body = raw(root, "GET", "/__admin/config", {"Host": host})
+        assert status in (400, 403), body
+        assert b"problem" in body or b"Host" in body
+
+
+def test_an_absolute_form_target_names_the_host_the_guard_judges() -> None:
+    with server() as root:
+        status, _ = raw(root, "GET", "http://evil.example/__admin/config", {"Host": "127.0.0.1"})
+        assert status == 403
+        status, _ = raw(root, "GET", "http://localhost/__admin/config", {"Host": "127.0.0.1"})
+        assert status == 200
+
+
+def test_a_method_the_admin_path_does_not_serve_is_a_405_not_a_cross_site_refusal() -> None:
+    with server() as root:
+        status, _ = raw(root, "TRACE", "/__admin/config", {"Host": "localhost"})
+        assert status == 405

@@ -83,11 +83,19 @@ class Redactor:
         try:
             document = json.loads(text)
         except ValueError:
-            return _XML_MEMBER(self.body_field).sub(lambda m: m.group(1) + mask(m.group(2)) + m.group(3), text)
+            # Unreadable (cut short, malformed, XML): every place the member may stand is masked,
+            # as a JSON member and as an XML element, so a token in a broken body stays masked too.
+            masked = _JSON_MEMBER(self.body_field).sub(lambda m: m.group(1) + mask(m.group(2)) + m.group(3), text)
+            return _XML_MEMBER(self.body_field).sub(lambda m: m.group(1) + mask(m.group(2)) + m.group(3), masked)
         if isinstance(document, dict) and isinstance(document.get(self.body_field), str):
             document[self.body_field] = mask(document[self.body_field])
             return json_bytes(document).decode("utf-8")
         return text
+
+
+def _JSON_MEMBER(name: str) -> re.Pattern[str]:
+    escaped = re.escape(json_bytes(name).decode("utf-8")[1:-1])
+    return re.compile(rf'("{escaped}"\s*:\s*")((?:[^"\\]|\\.)*)("?)', re.DOTALL)
 
 
 def _XML_MEMBER(name: str) -> re.Pattern[str]:

@@ -18,6 +18,7 @@ Both answers are 403 in the configured error format.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,7 @@ from urllib.parse import urlsplit
 
 import falcon
 
-from campaign_mock.server.domain.errors import ApiError
+from campaign_mock.server.domain.errors import ApiError, InvalidRequest
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MARKER_HEADER = "X-Campaign-Mock"
@@ -70,7 +71,7 @@ class AllowedHosts:
                 names.add(domain)
                 suffixes.append("." + domain)
             elif pattern:
-                names.add(host_name(pattern))
+                names.add(host_name(pattern) or pattern)
         return cls(frozenset(names), tuple(suffixes), anything)
 
     def allows(self, host: str) -> bool:
@@ -79,14 +80,19 @@ class AllowedHosts:
         return host in self.names or host.endswith(self.suffixes)
 
 
-def host_name(header: str) -> str:
-    """The name in a Host header (or an Origin's authority): no port, no brackets, lower case."""
-    value = header.strip().lower()
-    if value.startswith("["):
-        return value[1:].partition("]")[0]
-    if value.count(":") == 1:
-        value = value.partition(":")[0]
-    return value.rstrip(".")
+HOST_VALUE = re.compile(
+    r"(?:\[(?P<v6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9_-]+(?:\.[a-z0-9_-]+)*)\.?)(?::(?P<port>[0-9]{1,5}))?", re.ASCII
+)
+
+
+def host_name(header: str) -> str | None:
+    """The name in a Host header (or an Origin's authority): no port, no brackets, lower case;
+    None when it is not a host name at all (``localhost:80.evil.example``, ``a#.localhost``):
+    such a value is refused, not read generously."""
+    found = HOST_VALUE.fullmatch(header.strip().lower())
+    if found is None:
+        return None
+    return found["v6"] or found["name"]
 
 
 def is_ip_literal(host: str) -> bool:
@@ -97,13 +103,13 @@ def is_ip_literal(host: str) -> bool:
     return True
 
 
-def authority(header: str, scheme: str) -> str:
+def authority(header: str, scheme: str) -> str | None:
     """``host:port`` with the scheme's default port written out, for comparing origins."""
-    value = header.strip().lower()
-    name = host_name(value)
-    tail = value.rpartition("]")[2] if value.startswith("[") else value.partition(":")[2] if ":" in value else ""
-    port = tail.lstrip(":") or ("443" if scheme == "https" else "80")
-    return f"{name}:{port}"
+    found = HOST_VALUE.fullmatch(header.strip().lower())
+    if found is None:
+        return None
+    port = found["port"] or ("443" if scheme == "https" else "80")
+    return f"{found['v6'] or found['name']}:{port}"
 
 
 class HostGuard:
@@ -113,16 +119,30 @@ class HostGuard:
         self._allowed = allowed
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        header = req.get_header("Host")
-        if header is None:  # HTTP/1.0: no name to rebind
-            return
-        if not self._allowed.allows(host_name(header)):
+        for header in self._hosts_named(req):
+            name = host_name(header)
             shown = header if len(header) <= 100 else header[:97] + "..."
-            raise HostNotAllowed(
-                f"This mock does not answer for the host {shown!r} (a guard against DNS rebinding): "
-                f"it answers loopback names and IP addresses; start it with --allowed-hosts "
-                f"{host_name(header) or 'NAME'} to add this one."
-            )
+            if name is None:
+                raise InvalidRequest(f"The Host {shown!r} is not a host name (RFC 9110: host[:port]).")
+            if not self._allowed.allows(name):
+                raise HostNotAllowed(
+                    f"This mock does not answer for the host {shown!r} (a guard against DNS rebinding): "
+                    f"it answers loopback names and IP addresses; start it with --allowed-hosts {name} "
+                    "to add this one."
+                )
+
+    @staticmethod
+    def _hosts_named(req: falcon.Request) -> list[str]:
+        """The Host header and, for an absolute-form target (``GET http://evil.example/...``),
+        the authority in it, which RFC 9112 makes the request's host. HTTP/1.0 may name none."""
+        named = []
+        header = req.get_header("Host")
+        if header is not None:
+            named.append(header)
+        target = str(req.env.get("REQUEST_URI") or req.env.get("RAW_URI") or "")
+        if target[:8].lower().startswith(("http://", "https://")):
+            named.append(urlsplit(target).netloc.rpartition("@")[2])
+        return named
 
 
 def cross_site_reason(req: falcon.Request) -> str | None:
@@ -139,7 +159,8 @@ def cross_site_reason(req: falcon.Request) -> str | None:
     host = req.get_header("Host")
     if not parts.scheme or not parts.netloc or host is None:
         return f"Origin: {origin}"  # "null" (a sandboxed frame, a file) or no Host to compare
-    if authority(parts.netloc, parts.scheme) != authority(host, parts.scheme):
+    own = authority(host, parts.scheme)
+    if own is None or authority(parts.netloc, parts.scheme) != own:
         return f"Origin: {origin}"
     return None
 
@@ -166,6 +187,8 @@ class CrossSiteGuard:
     def process_resource(
         self, req: falcon.Request, resp: falcon.Response, resource: object, params: dict[str, Any]
     ) -> None:
+        if not hasattr(resource, f"on_{req.method.lower()}"):
+            return  # a method the path does not serve: its 405 says so
         reason = cross_site_reason(req)
         req.context.cross_site = reason
         if req.method in SAFE_METHODS:

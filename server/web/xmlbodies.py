@@ -33,7 +33,9 @@ def parse_xml_tree(raw: bytes, max_depth: int = 32) -> Any:
     65,000 repeated elements once took seconds when each repeat copied the list so far."""
     try:
         root = fromstring(raw)
-    except (ParseError, DefusedXmlException) as exc:
+    except (ParseError, DefusedXmlException, ValueError, LookupError) as exc:
+        # ValueError / LookupError: an XML declaration naming an encoding Python cannot or will
+        # not decode (encoding="UTF-7", "x-bogus")
         raise MalformedBody(f"The body is not readable XML: {exc}.") from exc
     return _element(root, 1, max_depth)
 
