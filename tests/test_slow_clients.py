@@ -8,9 +8,10 @@ Every client here is bounded in count and time; every process is ours and stoppe
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager, suppress
 from urllib.parse import urlsplit
 
 import pytest
@@ -115,3 +116,91 @@ def test_a_stalled_upload_is_answered_408_and_its_connection_closed(server: str,
         assert received.startswith(b"HTTP/1.1 408"), received[:200]
     else:  # waitress reads bodies before the app: the stalled connection is closed when idle too long
         assert received == b"" or received.startswith(b"HTTP/1.1 408"), received[:200]
+
+
+class Trickle:
+    """``count`` connections sending a request head one byte at a time (never idle, never
+    whole), from one thread, until stopped or ``seconds`` pass; notes when each was closed."""
+
+    def __init__(self, url: str, count: int, every: float = 0.3, seconds: float = 15.0) -> None:
+        self.connections = [socket.create_connection(address(url), timeout=5) for _ in range(count)]
+        self.started = time.monotonic()
+        self.closed_at: dict[int, float] = {}
+        self._every = every
+        self._until = self.started + seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        for connection in self.connections:
+            with suppress(OSError):
+                connection.sendall(f"GET /campaigns HTTP/1.1\r\n{HOST}\r\nX-Slow: ".encode())
+        while not self._stop.is_set() and time.monotonic() < self._until:
+            for index, connection in enumerate(self.connections):
+                if index in self.closed_at:
+                    continue
+                try:
+                    connection.setblocking(False)
+                    try:
+                        gone = connection.recv(1) == b""
+                    except BlockingIOError:
+                        gone = False
+                    connection.setblocking(True)
+                    if not gone:
+                        connection.sendall(b"a")
+                except OSError:
+                    gone = True
+                if gone:
+                    self.closed_at[index] = time.monotonic() - self.started
+            self._stop.wait(self._every)
+
+    def __enter__(self) -> Trickle:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        for connection in self.connections:
+            connection.close()
+
+    def wait_all_closed(self, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and len(self.closed_at) < len(self.connections):
+            time.sleep(0.1)
+        return len(self.closed_at) == len(self.connections)
+
+
+def test_headers_trickled_a_byte_at_a_time_are_closed_at_the_header_timeout(server: str) -> None:
+    with serving("--server", server, "--no-request-log", "--header-timeout", "1", "--idle-timeout", "30") as served:
+        with Trickle(served.url, 50) as trickle:
+            time.sleep(0.5)
+            answered_in, status = timed(
+                lambda: requests.get(f"{served.url}/campaigns", headers=AUTH, timeout=5).status_code
+            )
+            all_closed = trickle.wait_all_closed(8)
+            latest = max(trickle.closed_at.values(), default=0.0)
+        served.interrupt()
+    print(f"{server}, 50 trickling heads: a request answered in {answered_in:.3f} s, the last closed at {latest:.1f} s")
+    assert status == 200
+    assert answered_in < 1
+    assert all_closed, f"{50 - len(trickle.closed_at)} of 50 trickling connections still open after 8 s"
+    assert latest < 4, f"a trickling connection was held {latest:.1f} s with --header-timeout 1"
+
+
+def test_a_connection_cap_full_of_trickling_heads_still_serves_whole_requests(server: str) -> None:
+    """50 trickling connections against --max-connections 20: waitress closes the one waiting
+    longest for each new connection; granian cannot, and holds them until --header-timeout."""
+    header_timeout = "10" if server == "waitress" else "1"
+    bound = 1.0 if server == "waitress" else 2.5
+    args = ("--max-connections", "20", "--header-timeout", header_timeout, "--idle-timeout", "30")
+    with serving("--server", server, "--no-request-log", *args) as served:
+        with Trickle(served.url, 50):
+            time.sleep(0.5)
+            answered_in, status = timed(
+                lambda: requests.get(f"{served.url}/campaigns", headers=AUTH, timeout=10).status_code
+            )
+        served.interrupt()
+    print(f"{server}, --max-connections 20, 50 trickling heads: a whole request answered in {answered_in:.3f} s")
+    assert status == 200
+    assert answered_in < bound, f"a whole request waited {answered_in:.1f} s behind trickling heads"

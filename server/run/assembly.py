@@ -201,6 +201,7 @@ def assemble(
         max_connections=settings.max_connections,
         idle_timeout=settings.idle_timeout,
         body_timeout=settings.body_timeout,
+        header_timeout=settings.header_timeout,
         max_body_bytes=settings.max_body_bytes,
         max_header_bytes=settings.max_header_bytes,
     )

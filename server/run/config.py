@@ -440,6 +440,15 @@ SETTINGS: tuple[Setting, ...] = (
         values="SECONDS",
     ),
     Setting(
+        "header_timeout",
+        _positive_seconds,
+        10.0,
+        "seconds a request's headers may take to arrive whole after their first byte; then the connection "
+        "is closed (a client trickling a byte at a time is never idle; granian: its one timer covers this "
+        "and the idle time between requests, so the smaller of this and --idle-timeout applies to both)",
+        values="SECONDS",
+    ),
+    Setting(
         "sandboxes",
         _choice("auto", "explicit", "off"),
         "auto",
@@ -548,6 +557,7 @@ class ServeSettings:
     max_connections: int = 1000
     idle_timeout: float = 30.0
     body_timeout: float = 10.0
+    header_timeout: float = 10.0
     sandboxes: str = "auto"
     sandbox_ttl: float = 3600.0
     max_sandboxes: int = 1000

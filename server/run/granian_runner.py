@@ -116,6 +116,11 @@ def die_with(parent: int) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
+def header_wait(settings: ServeSettings) -> float:
+    """hyper's one timer: for a request's head to arrive whole, and for the next request."""
+    return min(settings.header_timeout, settings.idle_timeout)
+
+
 def plain_text(error: ApiError) -> tuple[str, bytes]:
     return "text/plain; charset=utf-8", error.detail.encode()
 
@@ -168,9 +173,10 @@ def serve_granian(
         # Requests in progress at once (granian's own default is 1024); a small one left idle
         # keep-alive clients blocking new ones, hence the default of --max-connections, 1000.
         backpressure=settings.max_connections,
-        # Closes a connection that stalls in its headers or idles between requests (a fresh
-        # connection that never sends a byte is hyper's to keep: granian has no timeout for it).
-        http1_settings=HTTP1Settings(header_read_timeout=max(1, round(settings.idle_timeout * 1000))),
+        # Closes a connection whose headers are not whole in time, and one idle between requests:
+        # hyper has one timer for both (a fresh connection that never sends a byte is hyper's to
+        # keep: granian has no timeout for it).
+        http1_settings=HTTP1Settings(header_read_timeout=max(1, round(header_wait(settings) * 1000))),
         # A thread for every request in progress: one waiting for its body holds one, while
         # --threads of them run the app at once (see body_first).
         blocking_threads=max(settings.effective_threads(), settings.max_connections),
