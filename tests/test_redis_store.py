@@ -17,6 +17,7 @@ import redis
 import requests
 
 from campaign_mock.contract.operations import Contract
+from campaign_mock.server.admin_client import AdminClient
 from tests.cli_process import ServeProcess, hard_kill, run_cli, serving
 from tests.concurrency_check import hammer_and_check
 from tests.redis_server import RedisProcess
@@ -244,3 +245,21 @@ def test_the_journal_writer_outlives_a_batch_it_cannot_write(redis_url: str, nam
     assert total == 1
     assert entries[0].headers == {"Accept": "*/*"}
     link.client.close()
+
+
+def test_the_journals_of_a_namespace_stay_within_one_budget_across_replicas(redis_url: str, namespace: str) -> None:
+    budget = 512 * 1024
+    with replicas(redis_url, namespace, "--journal-total-bytes", str(budget)) as servers:
+        quiet = f"{servers[0].url}/sandboxes/quiet"
+        assert requests.get(f"{quiet}/campaigns", headers=KEY, timeout=10).status_code == 200
+        for number, sandbox in enumerate(("n1", "n2", "n3", "n4")):
+            url = f"{servers[number % 2].url}/sandboxes/{sandbox}/campaigns"
+            for _ in range(25):  # 100 requests of 60 KB through two processes: 6 MB offered
+                answer = requests.post(url, json={"name": 1, "pad": "x" * 60_000}, headers=KEY, timeout=10)
+                assert answer.status_code in (400, 422)
+        held = {}
+        for number, sandbox in enumerate(("quiet", "n1", "n2", "n3", "n4")):
+            admin = AdminClient(servers[number % 2].url).for_sandbox(sandbox)
+            held[sandbox] = sum(len(entry["body"] or "") for entry in admin.journal(limit=10_000))
+        assert len(AdminClient(servers[0].url).for_sandbox("quiet").journal()) == 1
+    assert sum(held.values()) <= budget

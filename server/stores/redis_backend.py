@@ -471,7 +471,7 @@ class RedisBackend:
         self._namespace = options.namespace
         self._link = RedisLink(options.url, client or connect(options.url))
         self._marker = Namespace(self._link, self._namespace)
-        self._journal_writer = JournalWriter(self._link)
+        self._journal_writer = JournalWriter(self._link, self._namespace)
         self._index = RedisSandboxIndex(self._link, self._namespace)
 
     def describe(self) -> str:
@@ -523,6 +523,8 @@ class RedisBackend:
 
     def world(self, name: str, spec: WorldSpec) -> WorldStores:
         prefix = self.prefix(name)
+        if spec.journal_budget is not None:  # --journal-total-bytes: here, for the whole namespace
+            self._journal_writer.budget = spec.journal_budget.max_bytes
         marker = self._marker
         marker.ensure_open()
         # The world carries the namespace's epoch from its first moment (its clock is written next).

@@ -31,11 +31,21 @@ BATCH = 256
 log = logging.getLogger("campaign_mock.store")
 
 
-class JournalWriter:
-    """Sends queued journal entries in pipelines, from one thread (made again after a fork)."""
+TRIM_ROUNDS = 8  # journals trimmed at most after one batch; the next batch trims more
 
-    def __init__(self, link: RedisLink) -> None:
+
+class JournalWriter:
+    """Sends queued journal entries in pipelines, from one thread (made again after a fork).
+
+    It also keeps the namespace's journal budget (``budget`` bytes for every journal of every
+    sandbox together, in every process): after each batch it tells Redis what the journals it
+    wrote hold, and trims the largest while the namespace holds more. Off the request's path,
+    and cluster-safe: each script touches one sandbox's keys or the namespace's own."""
+
+    def __init__(self, link: RedisLink, namespace: str = "campaign-mock", budget: int | None = None) -> None:
         self._link = link
+        self._sizes_key = f"{namespace}:journal-sizes"
+        self.budget = budget
         self._queue: deque[tuple[list[str], JournalEntry, int, int]] = deque()
         self._condition = threading.Condition()
         self._queued = 0
@@ -94,7 +104,29 @@ class JournalWriter:
         pipe = self._link.client.pipeline(transaction=False)
         for keys, entry, capacity, max_bytes in batch:
             self._link.queue(pipe, "JOURNAL_RECORD", keys, [encoded(entry), entry.size(), capacity, max_bytes])
-        pipe.execute()
+        held = pipe.execute()
+        if self.budget is not None:
+            written = zip(batch, held, strict=True)
+            latest = {keys[0].removesuffix(":journal"): int(after) for (keys, *_), after in written}
+            self._keep_budget(self.budget, latest)
+
+    def _keep_budget(self, budget: int, latest: dict[str, int]) -> None:
+        """Tell the namespace what the journals just written hold; trim the largest while over."""
+        pairs: list[Any] = [item for prefix, size in latest.items() for item in (prefix, size)]
+        for _ in range(TRIM_ROUNDS):
+            over = self._link.run("JOURNAL_SIZES", [self._sizes_key], [budget, *pairs])
+            if not over:
+                return
+            prefix, size, excess = text(over[0]), int(float(text(over[1]))), int(float(text(over[2])))
+            keys = [prefix + ":journal", prefix + ":journal-bytes"]
+            after = int(self._link.run("JOURNAL_TRIM", keys, [max(0, size - excess)]))
+            pairs = [prefix, after]
+            if after == size:  # nothing left to take from the largest: its count is stale
+                self._forget_size(prefix)
+                return
+
+    def _forget_size(self, prefix: str) -> None:
+        self._link.call(lambda client: client.zrem(self._sizes_key, prefix), "count")
 
 
 def encoded(entry: JournalEntry) -> str:

@@ -313,6 +313,7 @@ return -1
 JOURNAL_RECORD = """
 -- KEYS: the list, the byte count, the id counter; ARGV: the entry (JSON), its size, the most
 -- entries, the most bytes. Entries are stored as 'size|id|json'.
+-- Answers the bytes the journal holds after it (the namespace's budget is kept from those).
 local id = redis.call('INCR', KEYS[3])
 redis.call('LPUSH', KEYS[1], ARGV[2] .. '|' .. id .. '|' .. ARGV[1])
 local bytes = redis.call('INCRBY', KEYS[2], ARGV[2])
@@ -322,7 +323,36 @@ while redis.call('LLEN', KEYS[1]) > most or bytes > most_bytes do
   if not oldest then break end
   bytes = redis.call('DECRBY', KEYS[2], tonumber(string.match(oldest, '^(%d+)|')))
 end
-return id
+return bytes
+"""
+
+JOURNAL_SIZES = """
+-- The namespace's journal budget. KEYS[1]: a sorted set, each journal's key prefix by the bytes
+-- it holds. ARGV: the budget, then pairs (prefix, bytes) just written. Answers nothing while
+-- the journals together hold at most the budget, else the largest journal, its bytes and the
+-- excess: the writer trims that one (JOURNAL_TRIM) and tells again.
+for i = 2, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i]) end
+local total = 0
+local sizes = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+for i = 2, #sizes, 2 do total = total + tonumber(sizes[i]) end
+local budget = tonumber(ARGV[1])
+if total <= budget then return {} end
+local top = redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {top[1], top[2], tostring(total - budget)}
+"""
+
+JOURNAL_TRIM = """
+-- KEYS: a journal's list and byte count; ARGV: the bytes it may keep. Drops its oldest entries
+-- until it keeps at most that; answers the bytes it holds after (0 when it is gone).
+local bytes = tonumber(redis.call('GET', KEYS[2]) or '0')
+local keep = tonumber(ARGV[1])
+while bytes > keep do
+  local oldest = redis.call('RPOP', KEYS[1])
+  if not oldest then break end
+  bytes = redis.call('DECRBY', KEYS[2], tonumber(string.match(oldest, '^(%d+)|')))
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('DEL', KEYS[2]) return 0 end
+return bytes
 """
 
 SANDBOX_ADD = """
