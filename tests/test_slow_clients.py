@@ -1,6 +1,6 @@
 """A shared mock nobody can lock out (issue 21): stalled uploads, headers sent a byte at a
 time, and a connection cap full of them must not keep other clients waiting, under either
-server; a doubly framed body is never taken for a campaign.
+server; a doubly framed request smuggles nothing.
 
 Every client here is bounded in count and time; every process is ours and stopped by its PID.
 """
@@ -204,3 +204,34 @@ def test_a_connection_cap_full_of_trickling_heads_still_serves_whole_requests(se
     print(f"{server}, --max-connections 20, 50 trickling heads: a whole request answered in {answered_in:.3f} s")
     assert status == 200
     assert answered_in < bound, f"a whole request waited {answered_in:.1f} s behind trickling heads"
+
+
+def test_a_doubly_framed_request_smuggles_nothing_and_its_connection_closes(server: str) -> None:
+    """Content-Length and Transfer-Encoding: chunked together (RFC 9112 6.3: refuse it, or read
+    it by its chunks; either way close the connection after answering). waitress refuses it
+    with 400. granian cannot: hyper drops the Content-Length before the app sees the request
+    (the WSGI environ has only the Transfer-Encoding), reads the chunks and closes. Under both,
+    a request hidden after the body is never answered."""
+    with serving("--server", server, "--no-request-log") as served:
+        path = urlsplit(served.url).path
+        body = b'{"name": "Smuggled"}'
+        with closing(socket.create_connection(address(served.url), timeout=5)) as connection:
+            connection.sendall(
+                f"POST {path}/campaigns HTTP/1.1\r\n{HOST}\r\nAuthorization: Bearer demo-key\r\n"
+                "Content-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+                + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+                + f"DELETE {path}/campaigns/1 HTTP/1.1\r\n{HOST}\r\nAuthorization: Bearer demo-key\r\n\r\n".encode()
+            )
+            received, closed = b"", False
+            with suppress(TimeoutError):
+                while chunk := connection.recv(65536):
+                    received += chunk
+                closed = True  # the server closed it (a timeout would have left it open)
+        served.interrupt()
+    assert received.count(b"HTTP/1.1 ") == 1, received[:600]
+    assert closed, "the connection stayed open after a doubly framed request"
+    if server == "waitress":
+        assert received.startswith(b"HTTP/1.1 400"), received[:300]
+    else:
+        assert received.startswith(b"HTTP/1.1 201"), received[:300]
+        assert b"connection: close" in received.lower()
