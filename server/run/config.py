@@ -399,8 +399,9 @@ SETTINGS: tuple[Setting, ...] = (
         "journal_total_bytes",
         _integer(64 * 1024, 1 << 36),
         64 * 1024 * 1024,
-        "bytes the journals of all sandboxes may hold together in this process (memory and SQLite stores); "
-        "past it the oldest entries of the journals holding the most go first",
+        "bytes the journals of all sandboxes may hold together: in this process (memory and SQLite stores), or "
+        "in the whole namespace across processes (Redis); past it the oldest entries of the journals holding "
+        "the most go first",
         values="N",
     ),
     Setting(
