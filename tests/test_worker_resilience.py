@@ -25,9 +25,19 @@ REPLACED = "a granian worker died; this one"
 RESPAWN_SECONDS = 10.0
 
 
+def workers_of(pid: int) -> list[int]:
+    """``children_of``, read again when one of the parent's threads ended while it was read."""
+    for _ in range(10):
+        try:
+            return children_of(pid)
+        except FileNotFoundError:
+            time.sleep(0.01)
+    return children_of(pid)
+
+
 def kill_one_worker(served: ServeProcess) -> tuple[int, list[int]]:
     """``kill -9`` one of the server's granian workers (ours, by its PID); it and the others."""
-    workers = children_of(served.process.pid)
+    workers = workers_of(served.process.pid)
     assert workers, "granian forked no worker"
     os.kill(workers[0], signal.SIGKILL)
     return workers[0], workers[1:]
@@ -46,7 +56,7 @@ def replaced(served: ServeProcess, dead: int, workers: int) -> Callable[[], bool
     """True once the parent runs ``workers`` workers again, none of them ``dead``."""
 
     def check() -> bool:
-        now = children_of(served.process.pid)
+        now = workers_of(served.process.pid)
         return len(now) == workers and dead not in now
 
     return check
