@@ -44,6 +44,7 @@ def caller(app: Any, method: str, path: str, body: bytes = b"", query: str = "")
         "QUERY_STRING": query,
         "SERVER_NAME": "bench",
         "SERVER_PORT": "80",
+        "HTTP_HOST": "localhost:80",  # as every HTTP/1.1 request carries one: the Host check runs
         "SERVER_PROTOCOL": "HTTP/1.1",
         "wsgi.url_scheme": "http",
         "wsgi.errors": io.StringIO(),
