@@ -390,3 +390,89 @@ def retry_after_only_on_the_first_429(contract: Contract, policy: RateLimitPolic
         return status, headers, body
 
     return Rewrite(mock_app(contract, policy), answer)
+
+
+# -- faults of the principles: a move changes only what the contract lets it change --------------
+_MOVE = re.compile(r"^/campaigns/([^/]+)/([a-z]+)$")
+_ONE = re.compile(r"^/campaigns/([^/]+)$")
+
+
+def _rewrite_json(body: bytes, change: Callable[[Any], None]) -> bytes:
+    document = json.loads(body)
+    change(document)
+    return json.dumps(document).encode()
+
+
+def activate_also_writes_start_at(contract: Contract) -> WsgiApp:
+    """Activate answers the campaign with ``start_at`` set to its own moment (a member no move sets)."""
+
+    def answer(environ: dict[str, Any], result: Answer) -> Answer:
+        status, headers, body = result
+        found = _MOVE.match(environ["PATH_INFO"])
+        if environ["REQUEST_METHOD"] == "POST" and found and found[2] == "activate" and status.startswith("200"):
+            body = _rewrite_json(body, lambda c: c.update(start_at=c["updated_at"]))
+        return status, headers, body
+
+    return Rewrite(mock_app(contract), answer)
+
+
+def updated_at_never_moves(contract: Contract) -> WsgiApp:
+    """Every answer shows ``updated_at`` as it was at creation."""
+
+    def freeze(campaign: Any) -> None:
+        if isinstance(campaign, dict) and "created_at" in campaign:
+            campaign["updated_at"] = campaign["created_at"]
+
+    def answer(environ: dict[str, Any], result: Answer) -> Answer:
+        status, headers, body = result
+        if _header(headers, "Content-Type") == "application/json" and body and _ONE.match(environ["PATH_INFO"]):
+            body = _rewrite_json(body, freeze)
+        return status, headers, body
+
+    return Rewrite(mock_app(contract), answer)
+
+
+def guarded_event_records_the_plain_target(contract: Contract) -> WsgiApp:
+    """The history records a guarded activate (draft -> scheduled) as landing in ``active``."""
+
+    def relabel(page: Any) -> None:
+        for event in page.get("data", []):
+            if event.get("action") == "activate" and event.get("to") == "scheduled":
+                event["to"] = "active"
+
+    def answer(environ: dict[str, Any], result: Answer) -> Answer:
+        status, headers, body = result
+        if environ["PATH_INFO"].endswith("/events") and status.startswith("200"):
+            body = _rewrite_json(body, relabel)
+        return status, headers, body
+
+    return Rewrite(mock_app(contract), answer)
+
+
+def version_bumped_by_updates_only(contract: Contract) -> WsgiApp:
+    """The ETag clients see moves on updates only: a tag read before an action still passes
+    ``If-Match`` after it (the server compares it with its update count)."""
+    shown: dict[str, str] = {}  # campaign id -> the tag clients were last shown (set by creates and updates)
+    real: dict[str, str] = {}  # campaign id -> the mock's own current tag
+
+    def request(environ: dict[str, Any]) -> None:
+        found = _ONE.match(environ["PATH_INFO"])
+        tag = environ.get("HTTP_IF_MATCH")
+        if found and tag and tag == shown.get(found[1]) and found[1] in real:
+            environ["HTTP_IF_MATCH"] = real[found[1]]
+
+    def answer(environ: dict[str, Any], result: Answer) -> Answer:
+        status, headers, body = result
+        path, method, tag = environ["PATH_INFO"], environ["REQUEST_METHOD"], _header(headers, "ETag")
+        found = _ONE.match(path) or _MOVE.match(path)
+        if method == "POST" and path == "/campaigns" and tag:
+            campaign_id = json.loads(body)["id"]
+            shown[campaign_id] = real[campaign_id] = tag
+        elif found and tag:
+            real[found[1]] = tag
+            if method == "PATCH":
+                shown[found[1]] = tag
+            headers = _with_header(headers, "ETag", shown.get(found[1], tag))
+        return status, headers, body
+
+    return Rewrite(mock_app(contract), answer, request=request)

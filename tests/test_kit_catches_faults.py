@@ -91,6 +91,25 @@ FAULTS: list[tuple[str, Callable[[Contract], WsgiApp], tuple[str, ...], str]] = 
     ("a stale If-Match accepted", planted_faults.stale_if_match_accepted, ("headers",), "headers.if-match-stale"),
     ("a Location that points elsewhere", planted_faults.location_points_elsewhere, ("headers",), "headers.location"),
     (
+        "a move that also writes a member no move sets",
+        planted_faults.activate_also_writes_start_at,
+        ("lifecycle",),
+        "lifecycle.move-changes-only-its-members",
+    ),
+    ("an updated_at that never moves", planted_faults.updated_at_never_moves, ("lifecycle",), "lifecycle.stamps"),
+    (
+        "a guarded move recorded as landing where the plain move would",
+        planted_faults.guarded_event_records_the_plain_target,
+        ("lifecycle",),
+        "lifecycle.history-chain",
+    ),
+    (
+        "an ETag moved by updates only, so If-Match from before an action passes",
+        planted_faults.version_bumped_by_updates_only,
+        ("headers",),
+        "headers.if-match-stale",
+    ),
+    (
         "a filter that takes only its first value",
         planted_faults.multi_filter_takes_the_first_value,
         ("listing",),

@@ -54,16 +54,24 @@ class HeaderChecks:
 
     def a_write(self, state: str) -> tuple[str, Operation] | None:
         """A step that writes from ``state`` and is allowed there: the update, else an action."""
+        found = self.writes(state)
+        return found[0] if found else None
+
+    def writes(self, state: str) -> list[tuple[str, Operation]]:
+        """One write of each kind allowed in ``state``: the update, and an action. Every kind
+        must change the tag and make the old one stale, not only the update."""
+        found: list[tuple[str, Operation]] = []
         updater = self.view.one("update")
         if updater is not None and self.view.update_body() is not None and self.view.lifecycle.may_update(state):
-            return "(update)", updater
+            found.append(("(update)", updater))
         for action in self.view.lifecycle.allowed_actions(state):
             operation = self.view.transition(action)
             if operation is not None:
-                return action, operation
-        return None
+                found.append((action, operation))
+                break
+        return found
 
-    def etag(self, scenario: Scenario, campaign_id: str, state: str) -> None:
+    def etag(self, scenario: Scenario, campaign_id: str, state: str, write: tuple[str, Operation] | None) -> None:
         first, second = self.read(scenario, campaign_id), self.read(scenario, campaign_id)
         label = f"{self.reader.operation_id if self.reader else '-'} in {state}"
         if not self.result.check(
@@ -75,7 +83,6 @@ class HeaderChecks:
             scenario.steps(),
         ):
             return
-        write = self.a_write(state)
         if write is None:
             self.result.skipped("headers.etag-changes", label, f"no write the kit can make in {state}")
             return
@@ -103,12 +110,14 @@ class HeaderChecks:
                 scenario.steps(),
             )
 
-    def if_match(self, scenario: Scenario, campaign_id: str, state: str) -> None:
-        write = self.a_write(state)
-        if write is None or not takes_header(write[1], "If-Match"):
+    def if_match(self, scenario: Scenario, campaign_id: str, state: str, write: tuple[str, Operation]) -> None:
+        """``write`` makes the tag read before it stale; a second write naming that tag is refused."""
+        second_kind = self.a_write(state)
+        if second_kind is None or not takes_header(second_kind[1], "If-Match"):
             self.result.not_applicable("headers.if-match-stale", "-", "no write takes If-Match")
             return
         step, operation = write
+        made_stale_by = step
         stale = _tag(self.read(scenario, campaign_id))
         if stale is None:
             self.result.skipped("headers.if-match-stale", operation.operation_id, "reads carry no ETag to name")
@@ -132,7 +141,7 @@ class HeaderChecks:
             auth_override={"If-Match": stale},
         )
         expected = 412 if "412" in operation.responses or "428" not in operation.responses else 428
-        label = f"{operation.operation_id} in {state_now} with a stale If-Match"
+        label = f"{operation.operation_id} in {state_now} with the If-Match read before {made_stale_by}"
         self.result.check(
             refused.status == expected,
             "headers.if-match-stale",
@@ -199,12 +208,17 @@ def run(context: KitContext) -> GroupResult:
     if state not in plans:
         result.skipped("headers.etag-stable", reader.operation_id, "could not bring a campaign to a state")
         return result
-    reached = checks.lifecycle.reach(plans[state], state)
-    if reached is None:
-        return result
-    checks.etag(*reached, state)
-    reached = checks.lifecycle.reach(plans[state], state)
-    if reached is not None:
-        checks.if_match(*reached, state)
-    result.summary = f"ETag, If-Match and Location from {state}"
+    writes = checks.writes(state)
+    chosen: list[tuple[str, Operation] | None] = [*writes] or [None]
+    for write in chosen:  # with no write, etag-stable is still judged
+        reached = checks.lifecycle.reach(plans[state], state)
+        if reached is None:
+            return result
+        checks.etag(*reached, state, write)
+    for write in writes:
+        reached = checks.lifecycle.reach(plans[state], state)
+        if reached is not None:
+            checks.if_match(*reached, state, write)
+    kinds = " and ".join(step for step, _ in writes) or "no write"
+    result.summary = f"ETag, If-Match and Location from {state}, after {kinds}"
     return result

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from campaign_mock.conformance import members
 from campaign_mock.conformance.context import KitContext, Scenario
 from campaign_mock.conformance.results import GroupResult
 from campaign_mock.conformance.target import Exchange
@@ -26,6 +27,7 @@ from campaign_mock.contract.timefmt import format_timestamp
 
 GROUP = "lifecycle"
 FAR_FUTURE = timedelta(days=30)
+STAMP_GAP_SECONDS = 1.1  # a write stamp judged past a second's rounding
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,65 @@ class LifecycleChecks:
             content_type = content_type or "application/json"
         return content_type, body
 
+    def may_set(self, step: str) -> set[str]:
+        """Campaign members a step may set besides the status: those its guards store a request
+        member in, and the members its body names."""
+        action, _ = split_step(step)
+        named = {guard.sets for guard in self.lifecycle.transitions[action].guards if guard.sets}
+        body = self.action_params(step)
+        return {str(name) for name in named} | {str(name) for name in body}
+
+    def check_members(
+        self,
+        before: Mapping[str, Any],
+        operation: Any,
+        exchange: Exchange,
+        action: str,
+        label: str,
+        scenario: Scenario,
+        campaign_id: str,
+    ) -> None:
+        """The differential check: the move's answer and the next read against the campaign
+        before it, member by member (``conformance.members``)."""
+        declared = frozenset(self.view.campaign_members()) or None
+        changes = members.MoveChanges(
+            self.lifecycle.status_field, self.view.stamps(), frozenset(self.may_set(action)), declared
+        )
+        answered = self.view.campaign_in(operation, exchange.json()) if self.view.answers_campaign(operation) else None
+        for where, after in (("its answer", answered), ("a later read", self.read_campaign(scenario, campaign_id))):
+            if isinstance(after, dict):
+                changed = changes.unexpected(before, after)
+                self.result.check(
+                    not changed,
+                    "lifecycle.move-changes-only-its-members",
+                    label,
+                    f"in {where}, only {changes.describe()} changed",
+                    "; ".join(changed),
+                    scenario.steps(),
+                )
+
+    def check_history(self, events: list[Any], now: Any, label: str, scenario: Scenario) -> None:
+        """The history is a chain: each event leaves the state the one before entered, and the
+        last enters the state the campaign is in."""
+        moves = [event for event in events if isinstance(event, dict) and "from" in event and "to" in event]
+        if len(moves) != len(events) or not moves:
+            return
+        broken = [
+            f"event {index} from {event['from']!r} after one to {moves[index - 1]['to']!r}"
+            for index, event in enumerate(moves)
+            if index and event["from"] != moves[index - 1]["to"]
+        ]
+        if moves[-1]["to"] != now:
+            broken.append(f"the last event enters {moves[-1]['to']!r}, the campaign is {now!r}")
+        self.result.check(
+            not broken,
+            "lifecycle.history-chain",
+            label,
+            "a history whose every event leaves the state the one before entered, ending where the campaign is",
+            "; ".join(broken),
+            scenario.steps(),
+        )
+
     def action_params(self, action: str) -> Mapping[str, Any]:
         body = self.action_body(action)[1]
         return body if isinstance(body, Mapping) else {}
@@ -279,6 +340,14 @@ class LifecycleChecks:
         exchange = scenario.send(self.reader, path_values=self.path_values(self.reader, campaign_id))
         return self.view.status_of(self.reader, exchange.json()), exchange
 
+    def read_campaign(self, scenario: Scenario, campaign_id: str) -> dict[str, Any] | None:
+        """The campaign as a read shows it (None where the spec has no read, or it is no object)."""
+        if self.reader is None:
+            return None
+        exchange = scenario.send(self.reader, path_values=self.path_values(self.reader, campaign_id))
+        campaign = self.view.campaign_in(self.reader, exchange.json())
+        return dict(campaign) if isinstance(campaign, dict) else None
+
     def read_events(self, scenario: Scenario, campaign_id: str) -> list[Any] | None:
         if self.events is None:
             return None
@@ -349,6 +418,7 @@ class LifecycleChecks:
         if reached is None:
             return
         scenario, campaign_id = reached
+        before = self.read_campaign(scenario, campaign_id)
         events_before = self.read_events(scenario, campaign_id)
         exchange = self.act(scenario, action, campaign_id)
         if exchange is None:
@@ -375,8 +445,11 @@ class LifecycleChecks:
             ):
                 return
             self.expect_state(scenario, campaign_id, expected_state, "lifecycle.move-visible", label, "on a later read")
+            if before is not None:
+                self.check_members(before, operation, exchange, action, label, scenario, campaign_id)
             events = self.read_events(scenario, campaign_id)
             if events is not None:
+                self.check_history(events, expected_state, label, scenario)
                 last = events[-1] if events else None
                 recorded = (
                     isinstance(last, dict)
@@ -496,6 +569,40 @@ class LifecycleChecks:
                 scenario.steps(),
             )
 
+    def check_stamps(self, plans: dict[str, Plan]) -> None:
+        """Members stamped by writes (``x-stamp: write``) move forward on a move made a second
+        after the campaign was stamped; those stamped at creation stay as they were."""
+        stamps = self.view.stamps()
+        plan = plans.get(self.lifecycle.initial)
+        action = next(
+            (a for a in self.lifecycle.allowed_actions(self.lifecycle.initial) if self.view.transition(a)), None
+        )
+        if not stamps or plan is None or action is None or self.reader is None:
+            self.result.not_applicable("lifecycle.stamps", "-", "the campaign declares no x-stamp member")
+            return
+        reached = self.reach(plan, self.lifecycle.initial)
+        if reached is None:
+            return
+        scenario, campaign_id = reached
+        before = self.read_campaign(scenario, campaign_id) or {}
+        time.sleep(STAMP_GAP_SECONDS)
+        exchange = self.act(scenario, action, campaign_id)
+        operation = self.view.transition(action)
+        if exchange is None or operation is None or exchange.status != operation.success_status():
+            return
+        after = self.read_campaign(scenario, campaign_id) or {}
+        for name, kind in sorted(stamps.items()):
+            moved = members.stamp_moved_forward(before.get(name), after.get(name))
+            kept = before.get(name) == after.get(name)
+            self.result.check(
+                moved if kind == "write" else kept,
+                "lifecycle.stamps",
+                f"{name} ({kind}) on {operation.operation_id}",
+                f"{name} later than {before.get(name)!r}" if kind == "write" else f"{name} still {before.get(name)!r}",
+                f"{after.get(name)!r}",
+                scenario.steps(),
+            )
+
     def check_delete(self, plans: dict[str, Plan]) -> None:
         deleter = self.view.one("delete")
         if deleter is None:
@@ -591,15 +698,21 @@ class LifecycleChecks:
             ):
                 return
             events = self.read_events(scenario, campaign_id)
+            label = f"{timer.name}: {state} -> {timer.target}"
             if events is not None:
+                last = events[-1] if events else None
                 self.result.check(
-                    any(isinstance(e, dict) and e.get("to") == timer.target and e.get("from") == state for e in events),
+                    isinstance(last, dict)
+                    and last.get("to") == timer.target
+                    and last.get("from") == state
+                    and last.get("action", timer.name) == timer.name,
                     "lifecycle.event-recorded",
-                    f"{timer.name}: {state} -> {timer.target}",
-                    f"an event from {state} to {timer.target}",
-                    f"{events!r}"[:300],
+                    label,
+                    f"the last event {{action: {timer.name}, from: {state}, to: {timer.target}}}",
+                    f"{last!r}"[:300],
                     scenario.steps(),
                 )
+                self.check_history(events, timer.target, label, scenario)
             state = timer.target
 
 
@@ -622,6 +735,7 @@ def run(context: KitContext) -> GroupResult:
         context.progress(f"  lifecycle: {done}/{total} state x action checks")
         checks.check_update(plan)
     checks.check_delete(plans)
+    checks.check_stamps(plans)
     checks.check_timers(plans)
     result.summary = f"{len(plans)} states x {len(checks.lifecycle.transitions)} actions"
     return result
