@@ -46,6 +46,7 @@ RULES = {
     "example-invalid": "every example validates against its schema",
     "operation-id-duplicate": "operationIds are unique",
     "schema-unknown-keyword": "schema objects hold only JSON Schema 2020-12 and OpenAPI keywords (or x- extensions)",
+    "stamp-invalid": "x-stamp is create or write, on a readOnly member",
 }
 
 
@@ -406,6 +407,22 @@ def _check_schema_keywords(out: _Collector, document: Mapping[str, Any]) -> None
             out.add("schema-unknown-keyword", where, f"{key!r} is no schema keyword: {hint}")
 
 
+STAMP_KINDS = ("create", "write")
+
+
+def _check_stamps(out: _Collector, document: Mapping[str, Any]) -> None:
+    """``x-stamp`` says how the server stamps a member; the kit judges moves by it."""
+    for path, schema in schemas_in(document):
+        for name, member in (schema.get("properties") or {}).items() if isinstance(schema, Mapping) else ():
+            if not isinstance(member, Mapping) or "x-stamp" not in member:
+                continue
+            where = (*path, "properties", name, "x-stamp")
+            if member["x-stamp"] not in STAMP_KINDS:
+                out.add("stamp-invalid", where, f"x-stamp of {name!r} is {member['x-stamp']!r}: one of create, write")
+            elif member.get("readOnly") is not True:
+                out.add("stamp-invalid", where, f"{name!r} is stamped by the server: mark it readOnly: true")
+
+
 def lint_source(source: SpecSource) -> list[Finding]:
     """Every finding for one spec, in file order."""
     out = _Collector(source)
@@ -436,6 +453,7 @@ def lint_source(source: SpecSource) -> list[Finding]:
     _check_security_and_limits(out, document, operations)
     _check_examples(out, document)
     _check_schema_keywords(out, document)
+    _check_stamps(out, document)
     out.findings.extend(_check_duplicate_keys(source))
     try:
         lifecycle = parse_lifecycle(document)

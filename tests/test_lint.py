@@ -147,7 +147,12 @@ def _duplicate_key(text: str) -> tuple[str, str, str]:
     )
 
 
+def _unknown_stamp(text: str) -> tuple[str, str, str]:
+    return text.replace("x-stamp: write", "x-stamp: always"), "stamp-invalid", "x-stamp: always"
+
+
 MISTAKES: list[Callable[[str], tuple[str, str, str]]] = [
+    _unknown_stamp,
     _unreachable,
     _no_conflict,
     _broken_example,
