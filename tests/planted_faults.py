@@ -476,3 +476,21 @@ def version_bumped_by_updates_only(contract: Contract) -> WsgiApp:
         return status, headers, body
 
     return Rewrite(mock_app(contract), answer, request=request)
+
+
+def patch_fills_left_out_members_with_defaults(contract: Contract) -> WsgiApp:
+    """A merge patch of ``settings`` resets the settings it leaves out to the create defaults."""
+    create = contract.one_of_kind("create")
+    defaults = dict(((create.extension.get("defaults") if create else None) or {}).get("settings") or {})
+
+    def request(environ: dict[str, Any]) -> None:
+        if environ["REQUEST_METHOD"] != "PATCH" or not _ONE.match(environ["PATH_INFO"]):
+            return
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = json.loads(environ["wsgi.input"].read(length) or b"{}")
+        if isinstance(body, dict) and isinstance(body.get("settings"), dict):
+            body["settings"] = {**defaults, **body["settings"]}
+        raw = json.dumps(body).encode()
+        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(raw), str(len(raw))
+
+    return Rewrite(mock_app(contract), request=request)

@@ -110,6 +110,12 @@ FAULTS: list[tuple[str, Callable[[Contract], WsgiApp], tuple[str, ...], str]] = 
         "headers.if-match-stale",
     ),
     (
+        "a merge patch that resets the nested members it leaves out to their defaults",
+        planted_faults.patch_fills_left_out_members_with_defaults,
+        ("updates",),
+        "updates.merges",
+    ),
+    (
         "a filter that takes only its first value",
         planted_faults.multi_filter_takes_the_first_value,
         ("listing",),

@@ -150,10 +150,15 @@ class UpdateChecks:
         )
 
 
-def _nested_probe(before: Mapping[str, Any], patch_schema: Any, document: Mapping[str, Any]) -> dict[str, Any] | None:
-    """A merge patch of one scalar member of a nested object the campaign has (``settings.daily_limit``)."""
+def _nested_probes(before: Mapping[str, Any], patch_schema: Any, document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Merge patches, one per scalar member of a nested object the campaign has
+    (``settings.daily_limit``, then ``settings.track_opens``), each away from its stored value.
+    Sent one after another to one campaign, each later patch must keep what the earlier ones
+    set: a server that fills the members a patch leaves out with their defaults is caught
+    even where the campaign held the defaults to begin with."""
     schema, _ = resolve(document, patch_schema, "") if isinstance(patch_schema, Mapping) else (None, "")
     properties = (schema or {}).get("properties") or {}
+    found: list[dict[str, Any]] = []
     for name, member in properties.items():
         stored = before.get(name)
         if not isinstance(stored, Mapping) or len(stored) < 2:
@@ -164,12 +169,14 @@ def _nested_probe(before: Mapping[str, Any], patch_schema: Any, document: Mappin
             value = stored.get(key)
             kinds = (sub_schema or {}).get("type")
             if isinstance(value, bool) and "boolean" in str(kinds):
-                return {name: {key: not value}}
-            if isinstance(value, int) and not isinstance(value, bool) and "integer" in str(kinds):
+                found.append({name: {key: not value}})
+            elif isinstance(value, int) and not isinstance(value, bool) and "integer" in str(kinds):
                 maximum = (sub_schema or {}).get("maximum")
                 changed = value + 1 if maximum is None or value + 1 <= maximum else value - 1
-                return {name: {key: changed}}
-    return None
+                found.append({name: {key: changed}})
+        if found:
+            return found
+    return found
 
 
 def run(context: KitContext) -> GroupResult:
@@ -194,8 +201,10 @@ def run(context: KitContext) -> GroupResult:
         return result
     media_type, patch = body
     probes: list[tuple[str, dict[str, Any], str]] = [(media_type, patch, "updates.lands")]
-    for media, patch_body, rule in probes:
-        reached = checks.lifecycle.reach(plans[state], state)
+    reached = None
+    for index, (media, patch_body, rule) in enumerate(probes):
+        if index <= 1:  # the documented update on a campaign of its own; the merge patches share one
+            reached = checks.lifecycle.reach(plans[state], state)
         if reached is None:
             return result
         scenario, campaign_id = reached
@@ -216,9 +225,9 @@ def run(context: KitContext) -> GroupResult:
         checks.check_lands(state, before, after, patch_body, scenario.steps(), rule)
         checks.check_nothing_else(state, before, after, patch_body, scenario.steps())
         if checks.merge_patch and len(probes) == 1:
-            nested = _nested_probe(after, {"$ref": f"#{updater.body_schemas[MERGE_PATCH]}"}, view.contract.document)
-            if nested is not None:
+            schema = {"$ref": f"#{updater.body_schemas[MERGE_PATCH]}"}
+            for nested in _nested_probes(after, schema, view.contract.document):
                 probes.append((MERGE_PATCH, nested, "updates.merges"))
-    merged_member = f", and a merge patch of {next(iter(probes[1][1]))}" if len(probes) > 1 else ""
+    merged_member = f", and {len(probes) - 1} merge patches of {next(iter(probes[1][1]))}" if len(probes) > 1 else ""
     result.summary = f"update in {state}{merged_member}"
     return result
