@@ -12,9 +12,11 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
 from campaign_mock.contract.operations import Contract, build_contract, resolve
+from campaign_mock.contract.timefmt import format_timestamp, parse_timestamp
 from campaign_mock.server.domain.clock import ControllableClock
 from campaign_mock.server.domain.ids import RandomIds
 from campaign_mock.server.traffic.traffic import RateLimitPolicy
@@ -491,6 +493,24 @@ def patch_fills_left_out_members_with_defaults(contract: Contract) -> WsgiApp:
         if isinstance(body, dict) and isinstance(body.get("settings"), dict):
             body["settings"] = {**defaults, **body["settings"]}
         raw = json.dumps(body).encode()
+        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(raw), str(len(raw))
+
+    return Rewrite(mock_app(contract), request=request)
+
+
+def equal_ordered_times_accepted(contract: Contract) -> WsgiApp:
+    """A create whose ``end_at`` equals its ``start_at`` is kept (the server checks ``>=``, not ``>``)."""
+
+    def request(environ: dict[str, Any]) -> None:
+        if environ["REQUEST_METHOD"] != "POST" or environ["PATH_INFO"] != "/campaigns":
+            return
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length)
+        body = json.loads(raw or b"{}")
+        if isinstance(body, dict) and body.get("start_at") and body.get("start_at") == body.get("end_at"):
+            later = parse_timestamp(body["end_at"])
+            body["end_at"] = format_timestamp(later + timedelta(milliseconds=1)) if later else body["end_at"]
+            raw = json.dumps(body).encode()
         environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(raw), str(len(raw))
 
     return Rewrite(mock_app(contract), request=request)

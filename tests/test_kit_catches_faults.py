@@ -116,6 +116,12 @@ FAULTS: list[tuple[str, Callable[[Contract], WsgiApp], tuple[str, ...], str]] = 
         "updates.merges",
     ),
     (
+        "two ordered times at the same moment accepted",
+        planted_faults.equal_ordered_times_accepted,
+        ("lifecycle",),
+        "lifecycle.ordered-times",
+    ),
+    (
         "a filter that takes only its first value",
         planted_faults.multi_filter_takes_the_first_value,
         ("listing",),

@@ -23,6 +23,7 @@ from campaign_mock.conformance.context import KitContext, Scenario
 from campaign_mock.conformance.results import GroupResult
 from campaign_mock.conformance.target import Exchange
 from campaign_mock.contract.lifecycle import Lifecycle
+from campaign_mock.contract.operations import invalid_body_status
 from campaign_mock.contract.timefmt import format_timestamp
 
 GROUP = "lifecycle"
@@ -603,6 +604,32 @@ class LifecycleChecks:
                 scenario.steps(),
             )
 
+    def check_ordered_times(self) -> None:
+        """``x-lifecycle.ordered_times`` at its bound: a create naming two of them at the same
+        moment (not strictly in order) is refused as a body that contradicts itself."""
+        ordered = [name for name in self.lifecycle.ordered_times if self.view.accepts_on_create(name)]
+        if len(ordered) < 2 or self.creator is None:
+            self.result.not_applicable("lifecycle.ordered-times", "-", "create takes no two ordered times")
+            return
+        scenario = Scenario(self.context)
+        moment = format_timestamp(self.now() + FAR_FUTURE)
+        built = self.view.create_body(dict.fromkeys(ordered[:2], moment))
+        if built is None:
+            return
+        media_type, body = built
+        exchange = scenario.send(self.creator, json_body=body, content_type=media_type)
+        expected = invalid_body_status(self.view.contract.document)
+        label = f"{self.creator.operation_id} with {ordered[0]} = {ordered[1]}"
+        if self.result.check(
+            exchange.status == expected,
+            "lifecycle.ordered-times",
+            label,
+            f"{expected} ({ordered[1]} must come after {ordered[0]}, not at the same moment)",
+            exchange.brief(),
+            scenario.steps(),
+        ):
+            self.check_error_body("lifecycle.ordered-times", self.creator, exchange, label, scenario)
+
     def check_delete(self, plans: dict[str, Plan]) -> None:
         deleter = self.view.one("delete")
         if deleter is None:
@@ -736,6 +763,7 @@ def run(context: KitContext) -> GroupResult:
         checks.check_update(plan)
     checks.check_delete(plans)
     checks.check_stamps(plans)
+    checks.check_ordered_times()
     checks.check_timers(plans)
     result.summary = f"{len(plans)} states x {len(checks.lifecycle.transitions)} actions"
     return result
