@@ -514,3 +514,15 @@ def equal_ordered_times_accepted(contract: Contract) -> WsgiApp:
         environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(raw), str(len(raw))
 
     return Rewrite(mock_app(contract), request=request)
+
+
+def key_accepted_in_the_query(contract: Contract) -> WsgiApp:
+    """A valid key in ``?api_key=`` passes for the ``Authorization`` header the contract names."""
+
+    def request(environ: dict[str, Any]) -> None:
+        for part in environ.get("QUERY_STRING", "").split("&"):
+            name, _, value = part.partition("=")
+            if name == "api_key" and value and "HTTP_AUTHORIZATION" not in environ:
+                environ["HTTP_AUTHORIZATION"] = f"Bearer {value}"
+
+    return Rewrite(mock_app(contract), request=request)

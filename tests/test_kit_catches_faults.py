@@ -122,6 +122,12 @@ FAULTS: list[tuple[str, Callable[[Contract], WsgiApp], tuple[str, ...], str]] = 
         "lifecycle.ordered-times",
     ),
     (
+        "a valid key accepted in a place the contract does not name",
+        planted_faults.key_accepted_in_the_query,
+        ("auth",),
+        "auth.only-where-documented",
+    ),
+    (
         "a filter that takes only its first value",
         planted_faults.multi_filter_takes_the_first_value,
         ("listing",),

@@ -6,13 +6,16 @@ with a documented error body, and a challenge header where the spec documents on
 
 from __future__ import annotations
 
+import base64
 import secrets
+from typing import Any
 
 from campaign_mock.conformance.context import KitContext, Scenario
 from campaign_mock.conformance.groups.common import fresh_campaign, request_parts
 from campaign_mock.conformance.groups.lifecycle import LifecycleChecks
 from campaign_mock.conformance.results import GroupResult
 from campaign_mock.conformance.target import credential_for
+from campaign_mock.contract.operations import Contract, Operation, security_schemes
 from campaign_mock.contract.timefmt import parse_moment
 
 GROUP = "auth"
@@ -79,9 +82,76 @@ def run(context: KitContext) -> GroupResult:
                     "; ".join(problems),
                     scenario.steps(),
                 )
+    checked += _check_undocumented_places(context, result, setup, campaign_id)
     isolation = _check_tenancy(context, result, setup, campaign_id)
     result.summary = f"{checked} refusals tried" + (f", {isolation} tenancy probes" if isolation else "")
     return result
+
+
+QUERY_NAMES = ("api_key", "apikey", "key", "access_token", "token")
+HEADER_NAMES = ("X-API-Key", "Api-Key", "X-Auth-Token")
+
+
+def undocumented_places(contract: Contract, operation: Operation, key: str) -> list[tuple[str, dict[str, Any]]]:
+    """The valid key put where clients commonly put keys but this operation's security does
+    not name: each must be refused as if no key were sent (a key accepted anywhere leaks into
+    logs and URLs the contract promised it never travels in)."""
+    schemes = security_schemes(contract.document)
+    headers: set[str] = set()
+    query: set[str] = set()
+    for requirement in operation.security:
+        for name in requirement:
+            raw = schemes.get(name) or {}
+            if raw.get("type") == "http":
+                headers.add("authorization")
+            elif raw.get("in") == "header":
+                headers.add(str(raw.get("name", "")).lower())
+            elif raw.get("in") == "query":
+                query.add(str(raw.get("name", "")))
+    places: list[tuple[str, dict[str, Any]]] = [
+        (f"with the valid key in the query as {name}", {"query": {name: key}})
+        for name in QUERY_NAMES
+        if name not in query
+    ]
+    places += [
+        (f"with the valid key in the {name} header", {"auth_override": {name: key}})
+        for name in HEADER_NAMES
+        if name.lower() not in headers
+    ]
+    if "authorization" not in headers:
+        places.append(("with the valid key as a bearer token", {"auth_override": {"Authorization": f"Bearer {key}"}}))
+    basic = base64.b64encode(f"{key}:".encode()).decode()
+    places.append(
+        ("with the valid key as HTTP Basic credentials", {"auth_override": {"Authorization": f"Basic {basic}"}})
+    )
+    return places
+
+
+def _check_undocumented_places(
+    context: KitContext, result: GroupResult, setup: Scenario, campaign_id: str | None
+) -> int:
+    """The read and the create, with the valid key only where the contract does not say it goes."""
+    key = context.target.api_key
+    tried = 0
+    for operation in (context.view.one("get"), context.view.one("create")):
+        if operation is None or key is None or credential_for(context.view.contract, operation) is None:
+            continue
+        expected = 401 if "401" in operation.responses or "403" not in operation.responses else 403
+        for label, parts in undocumented_places(context.view.contract, operation, key):
+            scenario = Scenario(context)
+            scenario.exchanges.extend(setup.exchanges)
+            request = request_parts(context, operation, campaign_id)
+            exchange = scenario.send(operation, **request, key=None, **parts)
+            tried += 1
+            result.check(
+                exchange.status == expected,
+                "auth.only-where-documented",
+                f"{operation.operation_id} {label}",
+                f"{expected} (the contract sends the key elsewhere)",
+                exchange.brief(),
+                scenario.steps(),
+            )
+    return tried
 
 
 def _check_tenancy(context: KitContext, result: GroupResult, setup: Scenario, campaign_id: str | None) -> int:
