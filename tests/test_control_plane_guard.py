@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import socket
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -207,7 +208,17 @@ def test_two_keys_whose_short_digests_collide_are_two_clients_in_the_report() ->
 
 @pytest.mark.parametrize(
     "host",
-    ["localhost:80.evil.example", "[::1].evil.example", "[::1]:80:90", "evil.example#.localhost", "localhost..", "a b"],
+    [
+        "localhost:80.evil.example",
+        "[::1].evil.example",
+        "[::1]:80:90",
+        "evil.example#.localhost",
+        "localhost..",
+        "a b",
+        "127.0.0.1:65536",
+        "x" * 64 + ".localhost",
+        ("a." * 130) + "localhost",
+    ],
 )
 def test_a_host_header_that_is_no_host_name_is_refused_not_read_generously(host: str) -> None:
     with server() as root:
@@ -228,3 +239,41 @@ def test_a_method_the_admin_path_does_not_serve_is_a_405_not_a_cross_site_refusa
     with server() as root:
         status, _ = raw(root, "TRACE", "/__admin/config", {"Host": "localhost"})
         assert status == 405
+
+
+def raw_bytes(root: str, request: bytes) -> bytes:
+    parts = urlsplit(root)
+    with socket.create_connection((parts.hostname or "", parts.port or 80), timeout=10) as connection:
+        connection.sendall(request)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    return received
+
+
+def test_an_http11_request_without_a_host_is_refused_and_changes_nothing() -> None:
+    with server() as root:
+        create(root)
+        answer = raw_bytes(
+            root,
+            b"POST /__admin/reset HTTP/1.1\r\nX-Campaign-Mock: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        )
+        assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+        assert total(root) == 1
+
+
+def test_without_an_admin_key_no_authorization_header_passes_for_the_admin_marker() -> None:
+    with server() as root:
+        create(root)
+        for value in ("x", "Basic Zm9vOmJhcg==", "Negotiate abc", "Bearer box-key"):
+            refused = requests.post(
+                f"{root}/__admin/reset",
+                headers={"Authorization": value, "Content-Type": "text/plain"},
+                data="x",
+                timeout=10,
+            )
+            assert refused.status_code == 403, value
+        assert total(root) == 1
+    with server(admin_key="boss") as root:
+        answer = requests.post(f"{root}/__admin/reset", headers={"Authorization": "Bearer boss"}, timeout=10)
+        assert answer.status_code == 204  # the configured admin key is the marker

@@ -103,7 +103,8 @@ class BodyFirst:
             return self._app(environ, start_response)
 
     def _late(self, environ: dict[str, Any], start_response: Callable[..., Any], started: float) -> Iterable[bytes]:
-        """408: its head, then the connection dropped (as the app's own 408 is, see DroppingBody)."""
+        """408: the whole answer (chunked: with a Content-Length granian would never cut), then
+        the connection cut (as the app's own 408 is, see DroppingBody and the error boundary)."""
         error = RequestTimeout(
             f"The request body did not arrive within {self._timeout:g} s of its headers; "
             "send the whole body at once (the limit is --body-timeout)."
@@ -111,9 +112,9 @@ class BodyFirst:
         content_type, body = self._render(error)
         start_response(
             "408 Request Timeout",
-            [("Content-Type", content_type), ("Content-Length", str(len(body))), ("Connection", "close")],
+            [("Content-Type", content_type), ("Connection", "close")],
         )
         if self._log_requests:
             elapsed = (time.perf_counter() - started) * 1000
             access_log.info("%s %s 408 %.1fms", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"), elapsed)
-        return DroppingBody(self._drop, after_start=True, settle=HEAD_SETTLE_SECONDS)
+        return DroppingBody(self._drop, after_start=True, settle=HEAD_SETTLE_SECONDS, body=body)

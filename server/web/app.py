@@ -165,7 +165,7 @@ def create_app(
     middleware: list[Any] = [
         HostGuard(AllowedHosts.of(options.allowed_hosts)),
         SandboxRouter(runtime.worlds),
-        CrossSiteGuard(),
+        CrossSiteGuard(options.admin_key),
         RequestLog(options.log_requests),
         InputLimits(options.max_header_bytes, options.max_query_bytes),
     ]

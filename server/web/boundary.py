@@ -93,11 +93,12 @@ class ErrorBoundary:
         resp.content_type = content_type
         resp.data = body
         if error.close and self._abort is not None:
-            # The status line and headers go out, then the connection closes: the only way
-            # granian lets go of a request whose body never came.
-            resp.content_length = len(body)
+            # The whole answer goes out, then the connection is cut: the only way granian lets
+            # go of a request whose body never came. No Content-Length: with one, granian stops
+            # reading the stream when it is met and never cuts; chunked, the client reads the
+            # body (and sees the connection cut before the closing chunk).
             resp.data = None
-            resp.stream = DroppingBody(self._abort, after_start=True, settle=HEAD_SETTLE_SECONDS)
+            resp.stream = DroppingBody(self._abort, after_start=True, settle=HEAD_SETTLE_SECONDS, body=body)
 
     def render(self, error: ApiError, xml: bool = False, clock: Clock | None = None) -> tuple[str, bytes]:
         """(Content-Type, body) of ``error`` in the configured format (XML where the request asked

@@ -34,10 +34,15 @@ class DroppingBody:
     gets nothing at all (seen in CI: an empty answer instead of the 408 for a stalled body).
     """
 
-    def __init__(self, drop: Callable[[], NoReturn], after_start: bool = False, settle: float = 0.0) -> None:
+    def __init__(
+        self, drop: Callable[[], NoReturn], after_start: bool = False, settle: float = 0.0, body: bytes = b""
+    ) -> None:
+        """``body``: the answer's whole body, sent before the drop (a 408 the client can read;
+        its Content-Length promised it)."""
         self._drop = drop
         self._lead = after_start
         self._settle = settle
+        self._body = body
 
     def __iter__(self) -> Iterator[bytes]:
         return self
@@ -48,4 +53,4 @@ class DroppingBody:
                 time.sleep(self._settle)
             self._drop()
         self._lead = False
-        return b""
+        return self._body

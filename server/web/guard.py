@@ -85,14 +85,22 @@ HOST_VALUE = re.compile(
 )
 
 
+MAX_PORT = 65535
+MAX_NAME = 253
+MAX_LABEL = 63
+
+
 def host_name(header: str) -> str | None:
     """The name in a Host header (or an Origin's authority): no port, no brackets, lower case;
     None when it is not a host name at all (``localhost:80.evil.example``, ``a#.localhost``):
     such a value is refused, not read generously."""
     found = HOST_VALUE.fullmatch(header.strip().lower())
-    if found is None:
+    if found is None or int(found["port"] or 0) > MAX_PORT:
         return None
-    return found["v6"] or found["name"]
+    name = found["name"]
+    if name is not None and (len(name) > MAX_NAME or any(len(label) > MAX_LABEL for label in name.split("."))):
+        return None  # past DNS's limits (RFC 1035): 63 characters a label, 253 a name
+    return found["v6"] or name
 
 
 def is_ip_literal(host: str) -> bool:
@@ -149,11 +157,14 @@ class HostGuard:
     @staticmethod
     def _hosts_named(req: falcon.Request) -> list[str]:
         """The Host header and, for an absolute-form target (``GET http://evil.example/...``),
-        the authority in it, which RFC 9112 makes the request's host. HTTP/1.0 may name none."""
+        the authority in it, which RFC 9112 makes the request's host. HTTP/1.0 may name none;
+        an HTTP/1.1 request without one is refused (RFC 9112 3.2), as granian does itself."""
         named = []
         header = req.get_header("Host")
         if header is not None:
             named.append(header)
+        elif req.env.get("SERVER_PROTOCOL") == "HTTP/1.1":
+            raise InvalidRequest("An HTTP/1.1 request must name its Host (RFC 9112 3.2).")
         target = str(req.env.get("REQUEST_URI") or req.env.get("RAW_URI") or "")
         if target[:8].lower().startswith(("http://", "https://")):
             named.append(urlsplit(target).netloc.rpartition("@")[2])
@@ -184,11 +195,15 @@ def is_admin_path(path: str) -> bool:
     return path == "/__admin" or path.startswith("/__admin/")
 
 
-def carries_marker(req: falcon.Request) -> bool:
-    """Whether the request carries what a browser sends cross-site only after a preflight."""
+def carries_marker(req: falcon.Request, admin_key: str | None) -> bool:
+    """Whether the request carries what a browser sends cross-site only after a preflight: a
+    JSON content type, the marker header, or the configured admin key (any ``Authorization``
+    would not do: a browser may hold Basic or Negotiate credentials for the host and add
+    them by itself)."""
     content_type = (req.content_type or "").partition(";")[0].strip().lower()
     json_type = content_type == "application/json" or content_type.endswith("+json")
-    return json_type or req.get_header("Authorization") is not None or req.get_header(MARKER_HEADER) is not None
+    admin = admin_key is not None and req.get_header("Authorization") == f"Bearer {admin_key}"
+    return json_type or admin or req.get_header(MARKER_HEADER) is not None
 
 
 class CrossSiteGuard:
@@ -198,6 +213,9 @@ class CrossSiteGuard:
     verdict is kept on the request: a cross-site request never makes a sandbox either. Runs once
     a route is found (``process_resource``), so an unknown path still answers 404 and a wrong
     method 405."""
+
+    def __init__(self, admin_key: str | None = None) -> None:
+        self._admin_key = admin_key
 
     def process_resource(
         self, req: falcon.Request, resp: falcon.Response, resource: object, params: dict[str, Any]
@@ -213,7 +231,7 @@ class CrossSiteGuard:
                 f"Refused a {req.method} sent by a page of another site ({reason}): the mock changes state "
                 "only for requests from its own pages or from clients that are not browsers."
             )
-        if is_admin_path(req.path) and not carries_marker(req):
+        if is_admin_path(req.path) and not carries_marker(req, self._admin_key):
             raise CrossSiteRequest(
                 f"A {req.method} to the admin API must show it is not a browser form: send "
                 f"'Content-Type: application/json' (an empty body is fine), the admin key, or the header "
