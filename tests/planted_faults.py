@@ -526,3 +526,28 @@ def key_accepted_in_the_query(contract: Contract) -> WsgiApp:
                 environ["HTTP_AUTHORIZATION"] = f"Bearer {value}"
 
     return Rewrite(mock_app(contract), request=request)
+
+
+def has_more_when_the_page_is_full(contract: Contract) -> WsgiApp:
+    """``has_more`` says whether the page is full, not whether campaigns remain after it."""
+
+    def answer(environ: dict[str, Any], result: Answer) -> Answer:
+        status, headers, body = result
+        if environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"] == "/campaigns" and status.startswith("200"):
+            page = json.loads(body)
+            page["pagination"]["has_more"] = len(page["data"]) == page["pagination"]["limit"]
+            body = json.dumps(page).encode()
+        return status, headers, body
+
+    return Rewrite(mock_app(contract), answer)
+
+
+def key_compared_by_prefix(contract: Contract) -> WsgiApp:
+    """Any bearer token that starts with a valid key passes (a prefix compare)."""
+
+    def request(environ: dict[str, Any]) -> None:
+        sent = environ.get("HTTP_AUTHORIZATION", "")
+        if sent.startswith(f"Bearer {KEY}"):
+            environ["HTTP_AUTHORIZATION"] = f"Bearer {KEY}"
+
+    return Rewrite(mock_app(contract), request=request)

@@ -128,6 +128,13 @@ FAULTS: list[tuple[str, Callable[[Contract], WsgiApp], tuple[str, ...], str]] = 
         "auth.only-where-documented",
     ),
     (
+        "has_more true on an exactly full last page",
+        planted_faults.has_more_when_the_page_is_full,
+        ("listing",),
+        "listing.bounds",
+    ),
+    ("a key compared by its prefix", planted_faults.key_compared_by_prefix, ("auth",), "auth.refused"),
+    (
         "a filter that takes only its first value",
         planted_faults.multi_filter_takes_the_first_value,
         ("listing",),

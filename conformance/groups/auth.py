@@ -37,6 +37,7 @@ def run(context: KitContext) -> GroupResult:
         variants: list[tuple[str, dict[str, object]]] = [
             ("without credentials", {"key": None}),
             ("with a wrong key", {"key": wrong_key}),
+            *near_misses(context.target.api_key),
         ]
         if malformed is not None:
             variants.append(("with malformed credentials", {"key": None, "auth_override": malformed}))
@@ -86,6 +87,21 @@ def run(context: KitContext) -> GroupResult:
     isolation = _check_tenancy(context, result, setup, campaign_id)
     result.summary = f"{checked} refusals tried" + (f", {isolation} tenancy probes" if isolation else "")
     return result
+
+
+def near_misses(key: str | None) -> list[tuple[str, dict[str, object]]]:
+    """Keys one edit away from the valid one: a server that compares prefixes, trims or folds
+    case accepts one of them."""
+    if not key:
+        return []
+    misses = [
+        ("with the valid key and one character more", key + "x"),
+        ("with the valid key less its last character", key[:-1]),
+        ("with the valid key and a suffix after a dash", key + "-revoked"),
+    ]
+    if key.swapcase() != key:
+        misses.append(("with the valid key in the other case", key.swapcase()))
+    return [(label, {"key": value}) for label, value in misses if value]
 
 
 QUERY_NAMES = ("api_key", "apikey", "key", "access_token", "token")

@@ -158,12 +158,56 @@ def run(context: KitContext) -> GroupResult:
         f"missing {sorted(set(made) - set(ids))}",
         scenario.steps()[-2:],
     )
+    _neighbours(context, result, totals[0] if totals else None, made)
+    result.summary = f"{len(made)} campaigns made, {len(everything)} listed"
+    return result
+
+
+def _neighbours(context: KitContext, result: GroupResult, total: Any, made: dict[str, str]) -> None:
+    """The rules past plain paging: its bounds, several filter values, sort, search, deletes."""
+    _pages_at_the_bounds(context, result, total)
     _multi_valued_filter(context, result, made)
     _sorts(context, result)
     _search(context, result)
     _deleted_gone(context, result)
-    result.summary = f"{len(made)} campaigns made, {len(everything)} listed"
-    return result
+
+
+def _pages_at_the_bounds(context: KitContext, result: GroupResult, total: Any) -> None:
+    """The pages where paging bugs live: one exactly full page holding every campaign (as far
+    as the largest documented ``limit`` allows) and the empty page past the end. Each answer's
+    ``has_more`` is judged against its own ``total`` and the items it holds, so traffic of
+    others (a fleet on the same server) cannot make the verdict untrue."""
+    lister, listing, view = context.view.one("list"), context.view.listing(), context.view
+    total_pointer, has_more_pointer = view.total_pointer(), view.has_more_pointer()
+    if lister is None or listing is None or not (listing.limit and listing.offset) or not isinstance(total, int):
+        return
+    if total_pointer is None or has_more_pointer is None or total < 1:
+        result.not_applicable(
+            "listing.bounds", lister.operation_id, "no total and has_more to judge, or nothing listed"
+        )
+        return
+    schema = next((p.schema for p in lister.parameters_in("query") if p.name == listing.limit), {})
+    maximum = schema.get("maximum")
+    largest: int = maximum if isinstance(maximum, int) else total
+    scenario = Scenario(context)
+    for offset, limit, what in ((0, min(total, largest), "an exactly full page"), (total, 1, "the page past the end")):
+        exchange = scenario.send(lister, query={listing.limit: limit, listing.offset: offset})
+        body, items = exchange.json(), view.campaign_in(lister, exchange.json())
+        now_total, has_more = read_pointer(body, total_pointer), read_pointer(body, has_more_pointer)
+        if exchange.status >= 300 or not isinstance(items, list) or not isinstance(now_total, int):
+            result.failed(
+                "listing.bounds", lister.operation_id, f"a page for {what}", exchange.brief(), scenario.steps()
+            )
+            continue
+        truth = offset + len(items) < now_total
+        result.check(
+            has_more is truth and len(items) <= limit,
+            "listing.bounds",
+            f"{lister.operation_id} {listing.limit}={limit}&{listing.offset}={offset} ({what})",
+            f"has_more {truth} with {len(items)} item(s) at offset {offset} of {now_total}",
+            f"has_more {has_more!r}, {len(items)} item(s)",
+            scenario.steps()[-1:],
+        )
 
 
 def _listed(context: KitContext, scenario: Scenario, query: dict[str, Any]) -> tuple[list[Any], Any]:
