@@ -80,3 +80,30 @@ def test_max_sandboxes_holds_across_three_processes_on_one_redis(redis_url: str,
     assert statuses.count(200) == limit
     assert statuses.count(507) == 60 - limit
     assert len(listed) == limit + 1  # and the default one
+
+
+def test_a_write_in_flight_in_another_process_when_its_sandbox_is_dropped_is_refused_not_kept(
+    redis_url: str, namespace: str
+) -> None:
+    with replicas(redis_url, namespace, count=2) as (writer, dropper):
+        key = {"Authorization": "Bearer shared-key"}
+        box = f"{writer.url}/sandboxes/doomed"
+        assert requests.get(f"{box}/campaigns", headers=key, timeout=10).status_code == 200
+        slow = {"faults": [{"operation": "createCampaign", "latency_ms": 1500}]}
+        assert requests.put(f"{box}/__admin/faults", json=slow, timeout=10).status_code == 200
+        answers: list[requests.Response] = []
+        late = threading.Thread(
+            target=lambda: answers.append(
+                requests.post(f"{box}/campaigns", json={"name": "Late"}, headers=key, timeout=30)
+            )
+        )
+        late.start()
+        time.sleep(0.5)  # the create waits in its latency, inside the writer process
+        dropped = requests.delete(f"{dropper.url}/__admin/sandboxes/doomed", headers=JSON, timeout=30)
+        late.join(timeout=30)
+        time.sleep(1.2)  # past the writer's recheck of the shared index
+        again = requests.get(f"{writer.url}/sandboxes/doomed/campaigns", headers=key, timeout=10).json()
+    assert dropped.status_code == 204
+    assert answers[0].status_code == 503, answers[0].text  # refused: the sandbox changed under it
+    assert "nothing of this request was kept" in answers[0].json()["detail"]
+    assert again["pagination"]["total"] == 0  # nothing of the old sandbox, the late create included
