@@ -6,6 +6,11 @@ checks: allowed moves answer success and land where the lifecycle says, visible 
 read and in the event history; forbidden ones answer the conflict status with a documented
 error body and change nothing; terminal states never move again, not even by update; a
 deleted campaign is gone; clock-driven moves happen when their time has passed.
+
+Longer than the house's ~300 lines because every rule here shares one way of bringing a
+campaign into a state (``Plan``, ``reach``) and of reading it back; the pure judges live
+apart (``conformance.members``), and the next split is the planning (``plan_routes``,
+``simulate``) into a module of its own.
 """
 
 from __future__ import annotations

@@ -17,6 +17,10 @@ A sandbox's keys are enumerable from its own keys (its fixed keys, a status key 
 use, an event list per campaign, rate-limit buckets in its key ring), so dropping or resetting
 it costs in proportion to what it holds, in bounded batches, never a SCAN of the keyspace.
 Concurrency slots are not listed: they expire within two leases by themselves.
+
+Past ~300 lines because each store protocol has its Redis half here beside the link they
+share; the scripts (``redis_scripts``), the link's error handling (``redis_link``), the
+journal (``redis_journal``) and the namespace marker (``redis_namespace``) live apart.
 """
 
 from __future__ import annotations

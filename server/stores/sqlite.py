@@ -12,6 +12,10 @@ writes are serialised by one lock and each is one transaction, so a compare-and-
 version, the event and the index move together or not at all. ``synchronous=full`` (the
 default) makes a commit survive a power cut; ``?synchronous=normal`` survives a crash of the
 mock (kill -9) but not of the machine, for about a tenth of the cost per write.
+
+Past ~300 lines because each store protocol (campaigns, timers, ids, sandboxes) has its SQL
+here beside the one connection and lock they share; what a failing disk answers lives apart
+(``stores.sqlite_faults``).
 """
 
 from __future__ import annotations
