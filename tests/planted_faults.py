@@ -551,3 +551,17 @@ def key_compared_by_prefix(contract: Contract) -> WsgiApp:
             environ["HTTP_AUTHORIZATION"] = f"Bearer {KEY}"
 
     return Rewrite(mock_app(contract), request=request)
+
+
+def unknown_action_answers_409(contract: Contract) -> WsgiApp:
+    """An action route nobody documents answers as a forbidden move (409), not as no route (404)."""
+    known = set(contract.lifecycle.transitions) | {"events"}
+
+    def short_circuit(environ: dict[str, Any]) -> Answer | None:
+        found = re.match(r"^/campaigns/([^/]+)/([a-z_-]+)$", environ["PATH_INFO"])
+        if environ["REQUEST_METHOD"] == "POST" and found and found[2] not in known:
+            problem = {"type": "about:blank", "title": "Conflict", "status": 409, "detail": "not allowed now"}
+            return "409 Conflict", [("Content-Type", "application/problem+json")], json.dumps(problem).encode()
+        return None
+
+    return Rewrite(mock_app(contract), short_circuit=short_circuit)

@@ -133,6 +133,12 @@ FAULTS: list[tuple[str, Callable[[Contract], WsgiApp], tuple[str, ...], str]] = 
         ("listing",),
         "listing.bounds",
     ),
+    (
+        "an unknown action route answering 409",
+        planted_faults.unknown_action_answers_409,
+        ("errors",),
+        "errors.unknown-route",
+    ),
     ("a key compared by its prefix", planted_faults.key_compared_by_prefix, ("auth",), "auth.refused"),
     (
         "a filter that takes only its first value",

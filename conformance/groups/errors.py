@@ -115,9 +115,45 @@ def _judge(context: KitContext, result: GroupResult, exchanges: list[Exchange]) 
     return sum(len(seen) for seen in groups.values())
 
 
+UNKNOWN_SEGMENT = "kit-no-such-action"
+
+
+def _unknown_neighbours(context: KitContext, result: GroupResult) -> None:
+    """What is not in the contract is refused as such: a transition's path with its action
+    segment replaced by one no operation names, on a campaign that exists, is 404 (or 405),
+    never a lifecycle answer (a 409 would say the action exists and is merely not allowed)."""
+    view = context.view
+    setup = Scenario(context)
+    campaign_id = fresh_campaign(context, setup)
+    seen: set[str] = set()
+    for operation in view.contract.operations:
+        segments = operation.path.rstrip("/").split("/")
+        name = view.id_parameter(operation)
+        if operation.kind != "transition" or not name or len(segments) < 2 or "{" in segments[-1]:
+            continue
+        if segments[-2] != "{" + name + "}":
+            continue
+        path = "/".join([*segments[:-1], UNKNOWN_SEGMENT]).replace("{" + name + "}", str(campaign_id))
+        if path in seen or campaign_id is None:
+            continue
+        seen.add(path)
+        scenario = Scenario(context)
+        scenario.exchanges.extend(setup.exchanges)
+        exchange = scenario.send(None, url=context.target.base_url + path, method=operation.method)
+        result.check(
+            exchange.status in (404, 405),
+            "errors.unknown-route",
+            f"{operation.method} {path}",
+            "404 (no such route), or 405",
+            exchange.brief(),
+            scenario.steps(),
+        )
+
+
 def run(context: KitContext) -> GroupResult:
     result = context.start(GROUP)
     _provoke(context, result)
+    _unknown_neighbours(context, result)
     judged = _judge(context, result, list(context.target.exchanges))
     result.summary = f"{judged} error answers judged"
     return result
