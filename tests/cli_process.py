@@ -12,9 +12,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from urllib.parse import urlsplit
 
 URL_LINE = re.compile(r"at (http://\S+)")
 START_TIMEOUT_SECONDS = 30.0
+
+
+def address(url: str) -> tuple[str, int]:
+    """(host, port) of a served URL, for raw sockets."""
+    parts = urlsplit(url)
+    return str(parts.hostname), int(parts.port or 80)
 
 
 def cli_command() -> list[str]:

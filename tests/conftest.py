@@ -29,6 +29,15 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
+HTTP_SERVERS = ("waitress", "granian")
+
+
+@pytest.fixture(params=HTTP_SERVERS)
+def server(request: pytest.FixtureRequest) -> str:
+    """A test that asks for ``server`` runs once under each HTTP server ``serve`` offers."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="session")
 def contract() -> Contract:
     return load_checked_contract(str(CANONICAL_SPEC))

@@ -21,13 +21,7 @@ import requests
 
 from tests.cli_process import cli_command, quick_check, run_cli, serving
 
-SERVERS = ("waitress", "granian")
 AUTH = {"Authorization": "Bearer demo-key"}
-
-
-@pytest.fixture(params=SERVERS)
-def server(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 def test_a_lifecycle_with_auth_and_errors_behaves_the_same(server: str) -> None:

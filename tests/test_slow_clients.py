@@ -17,22 +17,11 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.cli_process import serving
+from tests.cli_process import address, serving
 
-SERVERS = ("waitress", "granian")
 AUTH = {"Authorization": "Bearer demo-key"}
 HOST = "Host: 127.0.0.1"
 STALLED_UPLOADS = 8
-
-
-@pytest.fixture(params=SERVERS)
-def server(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-def address(url: str) -> tuple[str, int]:
-    parts = urlsplit(url)
-    return str(parts.hostname), int(parts.port or 80)
 
 
 @contextmanager

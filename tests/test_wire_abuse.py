@@ -16,24 +16,12 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from urllib.parse import urlsplit
 
-import pytest
 import requests
 
-from tests.cli_process import children_of, run_cli, serving
+from tests.cli_process import address, children_of, run_cli, serving
 
-SERVERS = ("waitress", "granian")
 AUTH = {"Authorization": "Bearer demo-key"}
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture(params=SERVERS)
-def server(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-def address(url: str) -> tuple[str, int]:
-    parts = urlsplit(url)
-    return str(parts.hostname), int(parts.port or 80)
 
 
 @contextmanager
