@@ -565,3 +565,15 @@ def unknown_action_answers_409(contract: Contract) -> WsgiApp:
         return None
 
     return Rewrite(mock_app(contract), short_circuit=short_circuit)
+
+
+def put_treated_as_patch(contract: Contract) -> WsgiApp:
+    """A PUT on a campaign, which the contract does not document, is taken as its update."""
+
+    def request(environ: dict[str, Any]) -> None:
+        if environ["REQUEST_METHOD"] == "PUT" and _ONE.match(environ["PATH_INFO"]):
+            environ["REQUEST_METHOD"] = "PATCH"
+            environ["CONTENT_TYPE"] = "application/merge-patch+json"
+            _rewrite_body(environ, lambda body: {"name": "Replaced by a PUT"})
+
+    return Rewrite(mock_app(contract), request=request)

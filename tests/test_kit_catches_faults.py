@@ -141,6 +141,12 @@ FAULTS: list[tuple[str, Callable[[Contract], WsgiApp], tuple[str, ...], str]] = 
     ),
     ("a key compared by its prefix", planted_faults.key_compared_by_prefix, ("auth",), "auth.refused"),
     (
+        "an undocumented PUT taken as the update",
+        planted_faults.put_treated_as_patch,
+        ("errors",),
+        "errors.unknown-method",
+    ),
+    (
         "a filter that takes only its first value",
         planted_faults.multi_filter_takes_the_first_value,
         ("listing",),

@@ -6,7 +6,9 @@ unknown id, malformed JSON, a body that breaks the schema, an unsupported conten
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from urllib.parse import quote
 
 from campaign_mock.conformance.context import KitContext, Scenario
 from campaign_mock.conformance.groups.common import fresh_campaign, request_parts
@@ -150,10 +152,73 @@ def _unknown_neighbours(context: KitContext, result: GroupResult) -> None:
         )
 
 
+PROBED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+"""HEAD and OPTIONS are left out: HTTP lets a server answer them for any resource it has."""
+
+
+def _documented_paths(context: KitContext) -> dict[str, set[str]]:
+    """Each documented path (its id placeholder, if any, kept) -> the methods the contract gives it."""
+    paths: dict[str, set[str]] = defaultdict(set)
+    for operation in context.view.contract.operations:
+        paths[operation.path.rstrip("/") or "/"].add(operation.method.upper())
+    return paths
+
+
+def _undocumented_methods(context: KitContext, result: GroupResult) -> None:
+    """The neighbours of every documented path: a method the contract does not give it, and a
+    sub-path under it, are refused (404, or 405 with an ``Allow`` header, as HTTP requires) on
+    a campaign that exists, and change nothing: the campaign reads the same afterwards."""
+    view = context.view
+    getter = view.one("get")
+    setup = Scenario(context)
+    campaign_id = fresh_campaign(context, setup)
+    if campaign_id is None or getter is None:
+        result.skipped("errors.unknown-method", "-", "could not create and read a campaign to aim at")
+        return
+    get_parts = request_parts(context, getter, campaign_id)
+    before = setup.send(getter, **get_parts)
+    probes: list[tuple[str, str, str]] = []  # (method, concrete path, label path)
+    for template, methods in sorted(_documented_paths(context).items()):
+        placeholders = re.findall(r"{([^}]+)}", template)
+        name = next((p for p in placeholders), None)
+        if len(placeholders) > 1 or (name is not None and template.count("{") != 1):
+            continue
+        concrete = template.replace("{" + name + "}", quote(campaign_id, safe="")) if name else template
+        below = concrete.rstrip("/") + "/" + UNKNOWN_SEGMENT
+        candidates = [(method, concrete, template) for method in PROBED_METHODS if method not in methods]
+        candidates.append(("GET", below, template.rstrip("/") + "/" + UNKNOWN_SEGMENT))
+        # a probe another template matches (/campaign/kit-... against /campaign/{id}) is no neighbour
+        probes.extend(probe for probe in candidates if view.operation_for(probe[0], probe[1]) is None)
+    for method, path, label in probes:
+        scenario = Scenario(context)
+        scenario.exchanges.extend(setup.exchanges)
+        exchange = scenario.send(None, url=context.target.base_url + path, method=method)
+        allow = exchange.response_headers.get("Allow")
+        rule = "errors.unknown-route" if label.endswith(UNKNOWN_SEGMENT) else "errors.unknown-method"
+        result.check(
+            exchange.status == 404 or (exchange.status == 405 and allow is not None),
+            rule,
+            f"{method} {label}",
+            "404 (no such route), or 405 with an Allow header",
+            exchange.brief() + ("" if exchange.status != 405 or allow else " (405 without Allow)"),
+            scenario.steps(),
+        )
+    after = setup.send(getter, **get_parts)
+    result.check(
+        before.status == after.status and before.json() == after.json(),
+        "errors.unknown-method",
+        f"{getter.operation_id} after {len(probes)} undocumented requests",
+        f"the campaign unchanged: {before.brief()}",
+        after.brief(),
+        setup.steps()[-1:],
+    )
+
+
 def run(context: KitContext) -> GroupResult:
     result = context.start(GROUP)
     _provoke(context, result)
     _unknown_neighbours(context, result)
+    _undocumented_methods(context, result)
     judged = _judge(context, result, list(context.target.exchanges))
     result.summary = f"{judged} error answers judged"
     return result
