@@ -151,6 +151,18 @@ def add_check_parser(commands: Any) -> None:
         ),
     )
     check.add_argument(
+        "--sandbox",
+        default="off",
+        metavar="auto|off|NAME",
+        help=(
+            "where the kit works: off, the base URL as given (other traffic there cannot make a rule fail: "
+            "the listing rules measure again before they blame); auto, a sandbox of its own "
+            "(/sandboxes/kit-RANDOM, dropped at the end) where the target serves sandboxes as "
+            "campaign-mock does, for exact totals on a mock a CI fleet shares; NAME, that sandbox, kept "
+            "(default: %(default)s)"
+        ),
+    )
+    check.add_argument(
         "--allow-unchecked",
         action="store_true",
         help=(
@@ -189,6 +201,7 @@ def run_check_command(args: argparse.Namespace) -> int:
         tenant=args.tenant,
         other_api_key=args.other_api_key,
         allow_unchecked=args.allow_unchecked,
+        sandbox=args.sandbox,
     )
     try:
         report = run_check(request)

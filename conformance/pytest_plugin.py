@@ -32,6 +32,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     _add(group, "--conformance-max-examples", type=int, default=20, help="examples per operation in fuzzing")
     _add(
         group,
+        "--conformance-sandbox",
+        default=None,
+        help=(
+            "auto (a sandbox of the kit's own where the target has them), off, or a sandbox NAME, as check "
+            "--sandbox (default: auto under pytest-xdist, where each worker runs the kit, else off)"
+        ),
+    )
+    _add(
+        group,
         "--conformance-allow-unchecked",
         action="store_true",
         default=False,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -28,6 +30,7 @@ from campaign_mock.conformance.groups import (
 from campaign_mock.conformance.results import GroupResult, Outcome, UsageError, Verdict
 from campaign_mock.conformance.target import Target, TargetStopped, root_cause
 from campaign_mock.conformance.view import ContractView
+from campaign_mock.conformance.workspace import SANDBOX_PREFIX, choose_workspace, release
 from campaign_mock.contract.errors import ContractError
 from campaign_mock.contract.lifecycle import Lifecycle
 from campaign_mock.contract.operations import build_contract
@@ -52,6 +55,7 @@ CLI_OPTIONS: Mapping[str, str] = {
     "api_key": "--api-key",
     "only": "--only",
     "skip": "--skip",
+    "sandbox": "--sandbox",
 }
 """How the command line names the options a usage error points at (pytest names them otherwise)."""
 
@@ -83,6 +87,7 @@ class CheckRequest:
     other_api_key: str | None = None
     option_names: Mapping[str, str] = field(default_factory=lambda: dict(CLI_OPTIONS))
     allow_unchecked: bool = False
+    sandbox: str = "off"  # see workspace.choose_workspace
 
 
 @dataclass
@@ -98,6 +103,7 @@ class Report:
     not_run: list[str] = field(default_factory=list)
     lifecycle: Lifecycle | None = None
     pairs: dict[tuple[str, str], list[Outcome]] = field(default_factory=dict)  # (state, action) -> its outcomes
+    sandbox: str | None = None  # the sandbox the kit worked in (its own, dropped at the end, or the one given)
 
     @property
     def unchecked_groups(self) -> list[GroupResult]:
@@ -177,6 +183,27 @@ def run_check(request: CheckRequest, progress: Callable[[str], None] | None = No
     _reachable(request.base_url, options)
     view = ContractView(contract, request.tenant)
     target = Target(contract, request.base_url, request.api_key, dict(request.headers), tenant=view.tenant)
+    workspace = choose_workspace(target, view, request.sandbox, options.get("sandbox", "--sandbox"))
+    if workspace.base_url != target.base_url:
+        target = Target(contract, workspace.base_url, request.api_key, dict(request.headers), tenant=view.tenant)
+    try:
+        return _run_groups(request, names, target, view, (source.origin, document), progress)
+    finally:
+        problem = release(workspace, dict(request.headers))
+        if problem is not None and progress is not None:
+            progress(problem)
+
+
+def _run_groups(
+    request: CheckRequest,
+    names: list[str],
+    target: Target,
+    view: ContractView,
+    spec: tuple[str, dict[str, Any]],
+    progress: Callable[[str], None] | None,
+) -> Report:
+    """The groups in order, on ``target``; ``spec``: the contract's origin and its document."""
+    options, contract, (origin, document) = request.option_names, view.contract, spec
     _preflight(target, view, options)
     kit_options = KitOptions(
         request.seed,
@@ -210,8 +237,8 @@ def run_check(request: CheckRequest, progress: Callable[[str], None] | None = No
             context.progress(f"[{name}] {stopped}; the groups after it did not run")
             break
     return Report(
-        source.origin,
-        request.base_url,
+        origin,
+        target.base_url,
         results,
         time.perf_counter() - started,
         coverage=context.coverage.line(contract),
@@ -221,4 +248,5 @@ def run_check(request: CheckRequest, progress: Callable[[str], None] | None = No
         not_run=[name for name in names if name not in {result.group for result in results}],
         lifecycle=contract.lifecycle,
         pairs=dict(context.coverage.pairs),
+        sandbox=urlsplit(target.base_url).path.partition(SANDBOX_PREFIX)[2].partition("/")[0] or None,
     )

@@ -5,6 +5,8 @@ pytest --pyargs campaign_mock.conformance --base-url http://127.0.0.1:8080 --con
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from campaign_mock.conformance.report import render_text
@@ -17,12 +19,21 @@ PYTEST_OPTIONS = {
     "api_key": "--conformance-api-key",
     "only": "--conformance-only",
     "skip": "--conformance-skip",
+    "sandbox": "--conformance-sandbox",
 }
 """The pytest spelling of the options a usage error points at."""
 
 
 def _names(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _sandbox(given: str | None) -> str:
+    """Under pytest-xdist every worker runs the whole kit against the one target: side by side
+    they would move each other's totals, so each works in a sandbox of its own by default."""
+    if given:
+        return given
+    return "auto" if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1 else "off"
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +59,7 @@ def conformance_report(pytestconfig: pytest.Config) -> Report:
         skip=_names(pytestconfig.getoption("conformance_skip")),
         option_names=PYTEST_OPTIONS,
         allow_unchecked=bool(pytestconfig.getoption("conformance_allow_unchecked")),
+        sandbox=_sandbox(pytestconfig.getoption("conformance_sandbox")),
     )
     try:
         return run_check(request, progress=lambda line: None)
