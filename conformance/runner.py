@@ -30,6 +30,7 @@ from campaign_mock.conformance.groups import (
 from campaign_mock.conformance.results import GroupResult, Outcome, UsageError, Verdict
 from campaign_mock.conformance.target import Target, TargetStopped, root_cause
 from campaign_mock.conformance.view import ContractView
+from campaign_mock.conformance.wire import judge_answers
 from campaign_mock.conformance.workspace import SANDBOX_PREFIX, choose_workspace, release
 from campaign_mock.contract.errors import ContractError
 from campaign_mock.contract.lifecycle import Lifecycle
@@ -236,6 +237,9 @@ def _run_groups(
         if stopped is not None:
             context.progress(f"[{name}] {stopped}; the groups after it did not run")
             break
+    if "headers" in names:  # every answer of the run, the later groups' too
+        headers_result = context.results.get("headers") or context.start("headers")
+        judge_answers(headers_result, view, list(target.exchanges), list(target.framing))
     return Report(
         origin,
         target.base_url,

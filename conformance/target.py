@@ -9,6 +9,7 @@ group can judge every error the kit provoked.
 
 from __future__ import annotations
 
+import http.client
 import json
 import shlex
 import threading
@@ -101,6 +102,15 @@ class Exchange:
         return f"{self.status} {self.content_type or '(no content type)'} {text}".strip()
 
 
+@dataclass(frozen=True)
+class Framing:
+    """An answer after which the next one on the same connection could not be read."""
+
+    culprit: Exchange
+    next_request: str
+    reason: str
+
+
 class TargetStopped(UsageError):
     """The implementation stopped answering: what the kit found before stays in the report."""
 
@@ -135,6 +145,7 @@ class Target:
     wait_on_429: bool = True
     exchanges: list[Exchange] = field(default_factory=list)
     on_answer: Callable[[str, int, Mapping[str, str]], None] | None = None  # (operationId, status, headers)
+    framing: list[Framing] = field(default_factory=list)  # answers that broke the connection for the next
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -227,7 +238,17 @@ class Target:
         key: str | None,
     ) -> Exchange:
         try:
-            answer = self._session.request(method, url, headers=headers, data=body, timeout=self.timeout)
+            try:
+                answer = self._session.request(method, url, headers=headers, data=body, timeout=self.timeout)
+            except requests.ConnectionError as exc:
+                # An answer that left bytes on the kept-alive connection (a 204 with a body, a wrong
+                # Content-Length) breaks the next one: blame it, and ask again on a new connection.
+                previous = self.exchanges[-1] if self.exchanges else None
+                self._session.close()
+                self._session = requests.Session()
+                answer = self._session.request(method, url, headers=headers, data=body, timeout=self.timeout)
+                if previous is not None and _garbled(exc):
+                    self.framing.append(Framing(previous, f"{method} {url}", root_cause(exc)))
         except requests.Timeout as exc:
             raise TargetStopped(method, url, len(self.exchanges) + 1, f"no answer within {self.timeout:g} s") from exc
         except requests.RequestException as exc:
@@ -240,6 +261,23 @@ class Target:
         if operation is not None and self.on_answer is not None:
             self.on_answer(operation.operation_id, exchange.status, exchange.response_headers)
         return exchange
+
+
+def _garbled(error: BaseException) -> bool:
+    """Whether the connection broke on bytes that are no answer (what an answer before left on it),
+    not because the server closed an idle connection, which any client simply redials."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, http.client.BadStatusLine) and not isinstance(seen, http.client.RemoteDisconnected):
+            return True
+        if isinstance(seen, http.client.LineTooLong | http.client.IncompleteRead):
+            return True
+        seen = (
+            seen.__cause__
+            or seen.__context__
+            or (seen.args[1] if len(seen.args) > 1 and isinstance(seen.args[1], BaseException) else None)
+        )
+    return False
 
 
 def root_cause(error: BaseException) -> str:

@@ -83,10 +83,34 @@ def run(context: KitContext) -> GroupResult:
                     "; ".join(problems),
                     scenario.steps(),
                 )
+    checked += _check_head(context, result, setup, campaign_id)
     checked += _check_undocumented_places(context, result, setup, campaign_id)
     isolation = _check_tenancy(context, result, setup, campaign_id)
     result.summary = f"{checked} refusals tried" + (f", {isolation} tenancy probes" if isolation else "")
     return result
+
+
+def _check_head(context: KitContext, result: GroupResult, setup: Scenario, campaign_id: str | None) -> int:
+    """HEAD is GET without the body (RFC 9110 9.3.2): on a secured read it is refused without
+    credentials as the read is (or 405 where the server has no HEAD), never answered."""
+    tried = 0
+    for operation in context.view.contract.operations:
+        if operation.method.upper() != "GET" or credential_for(context.view.contract, operation) is None:
+            continue
+        expected = 401 if "401" in operation.responses or "403" not in operation.responses else 403
+        scenario = Scenario(context)
+        scenario.exchanges.extend(setup.exchanges)
+        exchange = scenario.send(operation, method="HEAD", key=None, **request_parts(context, operation, campaign_id))
+        tried += 1
+        result.check(
+            exchange.status in (expected, 405),
+            "auth.refused",
+            f"HEAD {operation.operation_id} without credentials",
+            f"{expected} (as the GET), or 405",
+            f"{exchange.status}",
+            scenario.steps(),
+        )
+    return tried
 
 
 def near_misses(key: str | None) -> list[tuple[str, dict[str, object]]]:

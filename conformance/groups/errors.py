@@ -65,13 +65,40 @@ def _provoke(context: KitContext, result: GroupResult) -> None:
             )
 
 
+def _media_type_parameters(context: KitContext, result: GroupResult) -> None:
+    """``application/json; charset=utf-8`` is ``application/json`` (RFC 9110 8.3.1; JSON's only
+    charset): a valid body sent with the parameter is taken as without it."""
+    creator = context.view.one("create")
+    built = context.view.create_body()
+    if creator is None or built is None:
+        return
+    media_type, body = built
+    if ";" in media_type or not (media_type == "application/json" or media_type.endswith("+json")):
+        return
+    scenario = Scenario(context)
+    exchange = scenario.send(creator, json_body=body, content_type=f"{media_type}; charset=utf-8")
+    result.check(
+        exchange.status == creator.success_status(),
+        "errors.media-type-parameters",
+        f"{creator.operation_id} with Content-Type {media_type}; charset=utf-8",
+        f"{creator.success_status()}, as without the parameter",
+        exchange.brief(),
+        scenario.steps(),
+    )
+
+
 def _judge(context: KitContext, result: GroupResult, exchanges: list[Exchange]) -> int:
     view = context.view
     groups: dict[tuple[str, int], list[Exchange]] = defaultdict(list)
     by_id: dict[str, Operation] = {}
     for exchange in exchanges:
-        if exchange.operation is None or exchange.status < 400 or exchange.status == 429:
-            continue
+        if (
+            exchange.operation is None
+            or exchange.status < 400
+            or exchange.status in (429,)
+            or exchange.method == "HEAD"
+        ):
+            continue  # (a HEAD answer has no body to judge)
         groups[(exchange.operation.operation_id, exchange.status)].append(exchange)
         by_id[exchange.operation.operation_id] = exchange.operation
     for (operation_id, status), seen in sorted(groups.items()):
@@ -153,6 +180,7 @@ def _unknown_neighbours(context: KitContext, result: GroupResult) -> None:
 
 
 PROBED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+OVERRIDE_HEADERS = ("X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override")
 """HEAD and OPTIONS are left out: HTTP lets a server answer them for any resource it has."""
 
 
@@ -166,8 +194,10 @@ def _documented_paths(context: KitContext) -> dict[str, set[str]]:
 
 def _undocumented_methods(context: KitContext, result: GroupResult) -> None:
     """The neighbours of every documented path: a method the contract does not give it, and a
-    sub-path under it, are refused (404, or 405 with an ``Allow`` header, as HTTP requires) on
-    a campaign that exists, and change nothing: the campaign reads the same afterwards."""
+    sub-path under it, and a POST carrying a method-override header (``X-HTTP-Method-Override:
+    DELETE``) where the path takes no POST, are refused (404, or 405 with an ``Allow`` header,
+    as HTTP requires) on a campaign that exists, and change nothing: the campaign reads the
+    same afterwards."""
     view = context.view
     getter = view.one("get")
     setup = Scenario(context)
@@ -177,7 +207,7 @@ def _undocumented_methods(context: KitContext, result: GroupResult) -> None:
         return
     get_parts = request_parts(context, getter, campaign_id)
     before = setup.send(getter, **get_parts)
-    probes: list[tuple[str, str, str]] = []  # (method, concrete path, label path)
+    probes: list[tuple[str, str, str, dict[str, str]]] = []  # (method, concrete path, label, extra headers)
     for template, methods in sorted(_documented_paths(context).items()):
         placeholders = re.findall(r"{([^}]+)}", template)
         name = next((p for p in placeholders), None)
@@ -185,14 +215,28 @@ def _undocumented_methods(context: KitContext, result: GroupResult) -> None:
             continue
         concrete = template.replace("{" + name + "}", quote(campaign_id, safe="")) if name else template
         below = concrete.rstrip("/") + "/" + UNKNOWN_SEGMENT
-        candidates = [(method, concrete, template) for method in PROBED_METHODS if method not in methods]
-        candidates.append(("GET", below, template.rstrip("/") + "/" + UNKNOWN_SEGMENT))
+        candidates: list[tuple[str, str, str, dict[str, str]]] = [
+            (method, concrete, template, {}) for method in PROBED_METHODS if method not in methods
+        ]
+        candidates.append(("GET", below, template.rstrip("/") + "/" + UNKNOWN_SEGMENT, {}))
+        if name and "POST" not in methods:  # method tunnelling: an override header is no method
+            candidates += [
+                ("POST", concrete, f"{template} with {header}: {verb}", {header: verb})
+                for header in OVERRIDE_HEADERS
+                for verb in ("DELETE", "PATCH")
+            ]
         # a probe another template matches (/campaign/kit-... against /campaign/{id}) is no neighbour
         probes.extend(probe for probe in candidates if view.operation_for(probe[0], probe[1]) is None)
-    for method, path, label in probes:
+    for method, path, label, headers in probes:
         scenario = Scenario(context)
         scenario.exchanges.extend(setup.exchanges)
-        exchange = scenario.send(None, url=context.target.base_url + path, method=method)
+        exchange = scenario.send(
+            None,
+            url=context.target.base_url + path,
+            method=method,
+            auth_override=headers or None,
+            json_body={} if headers else None,
+        )
         allow = exchange.response_headers.get("Allow")
         rule = "errors.unknown-route" if label.endswith(UNKNOWN_SEGMENT) else "errors.unknown-method"
         result.check(
@@ -217,6 +261,7 @@ def _undocumented_methods(context: KitContext, result: GroupResult) -> None:
 def run(context: KitContext) -> GroupResult:
     result = context.start(GROUP)
     _provoke(context, result)
+    _media_type_parameters(context, result)
     _unknown_neighbours(context, result)
     _undocumented_methods(context, result)
     judged = _judge(context, result, list(context.target.exchanges))

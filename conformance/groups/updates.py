@@ -8,8 +8,8 @@ spec's example, or a body made from the schema) and reads it again:
 - ``updates.merges``: where merge patch applies, a patch of one member of a nested object
   leaves its other members as they were;
 - ``updates.nothing-else``: no member the update did not send changes, except the status
-  where the lifecycle moves it and members the spec marks ``readOnly`` with ``format:
-  date-time`` (a server's ``updated_at``).
+  where the lifecycle moves it and the members the server stamps on writes (``x-stamp:
+  write``; where the spec declares no stamps, ``readOnly`` date-times such as ``updated_at``).
 """
 
 from __future__ import annotations
@@ -67,8 +67,13 @@ class UpdateChecks:
         self.server_set = self._server_set_members()
 
     def _server_set_members(self) -> frozenset[str]:
-        """Members the server may change on any write: readOnly date-times (an updated_at);
-        where the schema marks none readOnly, every date-time that is no lifecycle time."""
+        """Members the server may change on any write: where the contract declares ``x-stamp``,
+        exactly its ``write`` members (a ``create`` stamp must never move); else readOnly
+        date-times (an updated_at); where the schema marks none readOnly, every date-time that
+        is no lifecycle time."""
+        stamps = self.view.stamps()
+        if stamps:
+            return frozenset(name for name, kind in stamps.items() if kind == "write")
         pointer = campaign_schema_pointer(self.view.contract)
         if pointer is None:
             return frozenset()
