@@ -24,7 +24,8 @@ import requests
 
 from campaign_mock.conformance.results import UsageError
 from campaign_mock.conformance.view import id_schema
-from campaign_mock.contract.operations import Contract, Operation, security_schemes
+from campaign_mock.contract.operations import Contract, Operation
+from campaign_mock.contract.security import Placement, Security
 from campaign_mock.contract.tenancy import tenancy_spec
 
 KEY_PLACEHOLDER = "${API_KEY}"
@@ -32,34 +33,14 @@ MAX_RETRY_WAIT_SECONDS = 65.0
 RETRIES_ON_429 = 3
 
 
-@dataclass(frozen=True)
-class Credential:
-    """Where the key goes: ``bearer``, ``header`` (name) or ``query`` (name)."""
-
-    kind: str
-    name: str = "Authorization"
-
-    def apply(self, key: str, headers: dict[str, str], query: dict[str, Any]) -> None:
-        if self.kind == "bearer":
-            headers["Authorization"] = f"Bearer {key}"
-        elif self.kind == "header":
-            headers[self.name] = key
-        else:
-            query[self.name] = key
+Credential = Placement  # where the key goes; the kit's name for ``contract.security.Placement``
 
 
 def credential_for(contract: Contract, operation: Operation | None = None) -> Credential | None:
-    """How the spec says to send a key (the first scheme of the first requirement)."""
+    """How the spec says to send a key: the first scheme campaign-mock can place among the
+    operation's security requirements (the root's without an operation)."""
     requirements = operation.security if operation is not None else tuple(contract.document.get("security") or ())
-    schemes = security_schemes(contract.document)
-    for requirement in requirements:
-        for name in requirement:
-            raw = schemes.get(name) or {}
-            if raw.get("type") == "http" and str(raw.get("scheme", "")).lower() == "bearer":
-                return Credential("bearer")
-            if raw.get("type") == "apiKey" and raw.get("in") in ("header", "query"):
-                return Credential(str(raw["in"]), str(raw["name"]))
-    return None
+    return Security.of(contract.document).first(requirements)
 
 
 @dataclass

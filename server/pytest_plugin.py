@@ -22,12 +22,15 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
+import yaml
 
+from campaign_mock.contract.security import Placement, client_placement
 from campaign_mock.server.admin_client import AdminClient, ClientNotClean, broken_rules, describe_broken
 from campaign_mock.server.run.assembly import assemble
 from campaign_mock.server.run.config import ServeSettings
@@ -36,6 +39,7 @@ from campaign_mock.server.run.threaded import ThreadedServer
 DEFAULT_TEST_KEY = "test-key"
 SHARED_DEFAULT_KEY = "demo-key"
 MARKER = "campaign_mock_sandbox"
+BEARER = Placement("bearer", "bearer")
 
 
 @dataclass(frozen=True)
@@ -45,11 +49,19 @@ class RunningMock:
     admin: AdminClient  # steers this sandbox
     sandbox: str = "default"
     server_url: str = ""  # the server's root (scheme, host, port)
+    credential: Placement | None = BEARER  # where the spec says the key goes; None: no security
 
     @property
     def auth_headers(self) -> dict[str, str]:
-        """``Authorization: Bearer KEY`` (for specs with bearer auth)."""
-        return {"Authorization": f"Bearer {self.api_key}"}
+        """The headers that carry the key as the spec says: ``Authorization: Bearer KEY``,
+        ``Authorization: Basic base64(anystring:KEY)``, ``X-Api-Key: KEY``; none where the key
+        travels in the query (see ``auth_params``) or the spec declares no security."""
+        return self.credential.headers_for(self.api_key) if self.credential is not None else {}
+
+    @property
+    def auth_params(self) -> dict[str, str]:
+        """The query parameters that carry the key, where the spec puts it in the query."""
+        return self.credential.query_for(self.api_key) if self.credential is not None else {}
 
     def client_report(self, rules: list[str] | tuple[str, ...] = (), **options: Any) -> dict[str, Any]:
         """What the client under test did wrong in this sandbox so far, per rule
@@ -127,7 +139,8 @@ def campaign_mock_server(
         AdminClient(root, admin_key).create_sandbox(sandbox)  # also where sandboxes are made only on request
         admin = AdminClient(root, admin_key, sandbox=sandbox)
         base_path = str(admin.config().get("base_path", ""))
-        yield RunningMock(f"{root}/sandboxes/{sandbox}{base_path}", key, admin, sandbox, root)
+        credential = client_placement(_served_document(root))
+        yield RunningMock(f"{root}/sandboxes/{sandbox}{base_path}", key, admin, sandbox, root, credential)
         AdminClient(root, admin_key).drop_sandbox(sandbox)
         return
     assembled = assemble(campaign_mock_settings)
@@ -147,7 +160,15 @@ def campaign_mock_server(
             admin,
             sandbox,
             server.base_url,
+            client_placement(assembled.contract.document),
         )
+
+
+def _served_document(root: str) -> Mapping[str, Any]:
+    """The spec a shared mock serves (``/openapi.yaml``), to learn where its key goes."""
+    with urllib.request.urlopen(f"{root}/openapi.yaml", timeout=30) as answer:  # noqa: S310 (the mock's URL)
+        document = yaml.safe_load(answer.read())
+    return document if isinstance(document, Mapping) else {}
 
 
 @pytest.fixture

@@ -1,8 +1,10 @@
 """Credentials, read where the contract's security schemes say they travel.
 
-Supports HTTP bearer and API keys in a header or the query. A request passes when any of
+Where that is (bearer, HTTP Basic, an API-key header or query parameter) is read by
+``contract.security``, as the kit and the fixture read it. A request passes when any of
 the operation's security alternatives is satisfied by a configured key; otherwise 401
-with a ``WWW-Authenticate`` challenge naming the scheme.
+with a ``WWW-Authenticate`` challenge naming the scheme. Whatever a client sends (bad
+base64, no colon, bytes that are no UTF-8) ends in a 401, never in an error of the server.
 """
 
 from __future__ import annotations
@@ -11,42 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from campaign_mock.contract.operations import Operation, security_schemes
+from campaign_mock.contract.operations import Operation
+from campaign_mock.contract.security import Placement, Security
 from campaign_mock.server.domain.errors import Forbidden, Unauthorized
 from campaign_mock.server.domain.tenancy import key_permissions, key_tenants
-
-REALM = "campaign-mock"
-
-
-@dataclass(frozen=True)
-class Scheme:
-    """Where one security scheme's credential is found."""
-
-    name: str
-    kind: str  # "bearer" | "header" | "query"
-    field: str
-
-    def challenge(self, error: str | None) -> str:
-        if self.kind == "bearer":
-            return f'Bearer realm="{REALM}"' + (f', error="{error}"' if error else "")
-        return f'ApiKey realm="{REALM}", {self.kind}="{self.field}"'
-
-    def how_to_send(self) -> str:
-        if self.kind == "bearer":
-            return '"Authorization: Bearer KEY"'
-        if self.kind == "header":
-            return f'the "{self.field}: KEY" header'
-        return f"the query parameter {self.field}=KEY"
-
-
-def _scheme(name: str, raw: Mapping[str, Any]) -> Scheme:
-    kind = raw.get("type")
-    if kind == "http" and str(raw.get("scheme", "")).lower() == "bearer":
-        return Scheme(name, "bearer", "authorization")
-    if kind == "apiKey" and raw.get("in") in ("header", "query"):
-        field = str(raw["name"])
-        return Scheme(name, str(raw["in"]), field.lower() if raw["in"] == "header" else field)
-    raise ValueError(f"security scheme {name!r}: campaign-mock supports http bearer and apiKey in header or query")
 
 
 @dataclass(frozen=True)
@@ -61,7 +31,7 @@ class Credentials:
 class Authenticator:
     def __init__(self, document: Mapping[str, Any], keys: Sequence[str]) -> None:
         """``keys``: ``KEY`` or ``KEY@TENANT`` (see ``server.tenancy``)."""
-        self._schemes = {name: _scheme(name, raw) for name, raw in security_schemes(document).items()}
+        self._security = Security.of(document)
         self._tenants = key_tenants(keys)
         self._scopes = key_permissions(keys)
         self._keys = frozenset(self._tenants)
@@ -69,10 +39,10 @@ class Authenticator:
     def tenant_of(self, key: str | None) -> str | None:
         return self._tenants.get(key) if key is not None else None
 
-    def required_schemes(self, operation: Operation) -> list[list[Scheme]]:
-        """The operation's alternatives; an empty list means no credentials are needed."""
-        alternatives = [[self._schemes[name] for name in requirement] for requirement in operation.security]
-        return [] if any(not alternative for alternative in alternatives) else alternatives
+    def required_schemes(self, operation: Operation) -> list[list[Placement]] | None:
+        """The alternatives a client can meet; None when the operation needs no credentials.
+        (An empty list: none can be met; ``serve`` refuses such a contract at start.)"""
+        return self._security.alternatives(operation.security)
 
     def authenticate(self, operation: Operation, credentials: Credentials) -> str | None:
         """The key used, or None for an open operation; Unauthorized otherwise, Forbidden for a
@@ -81,22 +51,28 @@ class Authenticator:
         Every credential the request carries must be right: a wrong one beside a right one (a
         stale header and a good body token) is refused, not overlooked."""
         alternatives = self.required_schemes(operation)
-        if not alternatives:
+        if alternatives is None:
             return None
+        if not alternatives:
+            raise Unauthorized(f"{operation.operation_id} needs credentials campaign-mock cannot check.")
         presented: list[tuple[str, str]] = []  # (key, how it was sent)
         if credentials.body_token is not None:
             presented.append((credentials.body_token, "in the body"))
         first = alternatives[0][0]
-        seen: set[str] = set()
-        for scheme in (scheme for alternative in alternatives for scheme in alternative):
-            if scheme.name in seen:
-                continue
-            seen.add(scheme.name)
-            key, malformed = self._presented(scheme, credentials)
-            if malformed:
-                raise Unauthorized(malformed, headers={"WWW-Authenticate": scheme.challenge("invalid_request")})
-            if key is not None:
-                presented.append((key, f"via {scheme.how_to_send()}"))
+        malformed: dict[tuple[str, str], tuple[Placement, str]] = {}  # where -> (scheme, why)
+        answered: set[tuple[str, str]] = set()  # where some scheme read a key
+        for scheme in {scheme.scheme: scheme for alternative in alternatives for scheme in alternative}.values():
+            sent = scheme.read(credentials.headers, credentials.query)
+            if sent.malformed:
+                malformed.setdefault(scheme.where, (scheme, sent.malformed))
+            if sent.key is not None:
+                answered.add(scheme.where)
+                presented.append((sent.key, f"via {scheme.how_to_send()}"))
+        # Bearer and Basic may both be offered on one Authorization header: only what no
+        # scheme on that header can read is malformed.
+        for where, (scheme, why) in malformed.items():
+            if where not in answered:
+                raise Unauthorized(why, headers={"WWW-Authenticate": scheme.challenge("invalid_request")})
         wrong = next((how for key, how in presented if key not in self._keys), None)
         if wrong is not None:
             raise Unauthorized(
@@ -123,19 +99,3 @@ class Authenticator:
                 f"This key lacks the permission(s) {', '.join(missing)} that {operation.operation_id} needs."
             )
         return key
-
-    @staticmethod
-    def _presented(scheme: Scheme, credentials: Credentials) -> tuple[str | None, str | None]:
-        """(the key presented, or why what was sent is malformed)."""
-        if scheme.kind == "query":
-            values = credentials.query.get(scheme.field) or []
-            return (values[0], None) if values else (None, None)
-        value = credentials.headers.get(scheme.field)
-        if value is None:
-            return None, None
-        if scheme.kind == "header":
-            return (value, None) if value else (None, f'The "{scheme.field}" header is empty; send the key in it.')
-        kind, _, token = value.strip().partition(" ")
-        if kind.lower() != "bearer" or not token.strip():
-            return None, 'Malformed Authorization header: expected "Bearer KEY".'
-        return token.strip(), None
