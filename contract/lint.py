@@ -24,6 +24,7 @@ from campaign_mock.contract.lifecycle import Lifecycle, parse_lifecycle
 from campaign_mock.contract.operations import HTTP_METHODS, KINDS, Operation, parse_operations, resolve
 from campaign_mock.contract.positions import Positions, message_path
 from campaign_mock.contract.schema_keywords import HINTS, schemas_in, unknown_keywords
+from campaign_mock.contract.security import security_problems
 from campaign_mock.contract.specs import SpecSource
 
 Path = tuple[str | int, ...]
@@ -42,6 +43,9 @@ RULES = {
     "conflict-undocumented": "every transition operation documents the conflict status with an error schema",
     "links-incomplete": "links lead from create and from each move to every action allowed next",
     "auth-undocumented": "every secured operation documents 401 (and 403 where scopes apply)",
+    "security-unsupported": "every security scheme is one the mock can check (http bearer or basic, apiKey in "
+    "a header or the query)",
+    "security-invalid": "security requirements name declared schemes; x-basic-user is a user name on http basic",
     "rate-limit-undocumented": "every rate-limited operation documents 429 with Retry-After",
     "example-invalid": "every example validates against its schema",
     "operation-id-duplicate": "operationIds are unique",
@@ -451,6 +455,8 @@ def lint_source(source: SpecSource) -> list[Finding]:
     except ContractError:
         operations = ()
     _check_security_and_limits(out, document, operations)
+    for rule, where, message in security_problems(document):
+        out.add(rule, where, message)
     _check_examples(out, document)
     _check_schema_keywords(out, document)
     _check_stamps(out, document)

@@ -151,7 +151,30 @@ def _unknown_stamp(text: str) -> tuple[str, str, str]:
     return text.replace("x-stamp: write", "x-stamp: always"), "stamp-invalid", "x-stamp: always"
 
 
+def _unsupported_scheme(text: str) -> tuple[str, str, str]:
+    """HTTP Digest: a scheme the mock cannot check, so no client could get in."""
+    scheme = "    bearerAuth:\n      type: http\n      scheme: bearer\n"
+    assert scheme in text
+    return text.replace(scheme, scheme.replace("bearer\n", "digest\n")), "security-unsupported", "    bearerAuth:\n"
+
+
+def _undeclared_scheme(text: str) -> tuple[str, str, str]:
+    undeclared = text.replace("security:\n  - bearerAuth: []", "security:\n  - tokenAuth: []")
+    return undeclared, "security-invalid", "tokenAuth"
+
+
+def _basic_user_on_bearer(text: str) -> tuple[str, str, str]:
+    return (
+        text.replace("      scheme: bearer\n", "      scheme: bearer\n      x-basic-user: api\n"),
+        "security-invalid",
+        "    bearerAuth:\n      type: http",
+    )
+
+
 MISTAKES: list[Callable[[str], tuple[str, str, str]]] = [
+    _unsupported_scheme,
+    _undeclared_scheme,
+    _basic_user_on_bearer,
     _unknown_stamp,
     _unreachable,
     _no_conflict,
@@ -209,3 +232,11 @@ def test_lint_cli_exits_0_when_clean_and_1_naming_rule_and_line(tmp_path: Path) 
     as_json = json.loads(run_cli("lint", str(broken), "--format", "json").stdout)
     assert {"file", "line", "column", "rule", "severity", "message"} <= set(as_json[0])
     assert run_cli("lint", str(tmp_path / "missing.yaml")).returncode == 2
+
+
+@pytest.mark.parametrize("extra", ["", "      x-basic-user: api\n"], ids=["any user", "x-basic-user"])
+def test_http_basic_lints_clean(extra: str) -> None:
+    text = CANONICAL_TEXT.replace("      scheme: bearer\n", "      scheme: basic\n" + extra)
+    assert text != CANONICAL_TEXT
+    findings = lint_source(SpecSource("basic.yaml", text))
+    assert findings == [], [finding.as_text() for finding in findings]

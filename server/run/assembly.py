@@ -19,6 +19,7 @@ from campaign_mock.contract.errors import ContractError
 from campaign_mock.contract.lint import Finding, lint_source
 from campaign_mock.contract.operations import Contract, build_contract, invalid_body_status
 from campaign_mock.contract.positions import Positions, message_path
+from campaign_mock.contract.security import Security
 from campaign_mock.contract.specs import SpecSource, parse_document, read_source
 from campaign_mock.contract.tenancy import demo_keys
 from campaign_mock.contract.timefmt import parse_timestamp
@@ -72,11 +73,26 @@ def _checked(origin: str, text: str, lint: str) -> Contract:
         message = str(exc).removeprefix(f"{origin}: ")
         line, column = Positions(text).of(message_path(message))
         raise ContractError(f"{origin}:{line}:{column}: {message}") from exc
+    _refuse_unservable_security(source, contract, errors, lint)
     if errors and lint == "error":
         raise ContractError(_first_of(errors, origin, servable=True))
     for finding in findings:
         log.warning("%s", finding.as_text())
     return contract
+
+
+def _refuse_unservable_security(source: SpecSource, contract: Contract, errors: list[Finding], lint: str) -> None:
+    """An operation whose every security requirement names a scheme the mock cannot check
+    (oauth2, openIdConnect, mutualTLS, http digest, or an undeclared name) would refuse every
+    client: one line naming the scheme, even under ``--lint warn`` (which cannot serve it)."""
+    if errors and errors[0].rule == "openapi-valid" and lint == "error":
+        return  # an invalid document is named first, as for any other problem
+    problem = Security.of(contract.document).unservable(contract.operations)
+    if problem is None:
+        return
+    rule, where, message = problem
+    line, column = Positions(source.text).of(where)
+    raise ContractError(f"{source.origin}:{line}:{column}: {rule}: {message}")
 
 
 def _first_of(errors: list[Finding], origin: str, servable: bool) -> str:
