@@ -20,10 +20,11 @@ from campaign_mock import __version__
 from campaign_mock.conformance.cli import add_check_parser
 from campaign_mock.contract.cli import add_review_parsers
 from campaign_mock.contract.errors import ContractError
+from campaign_mock.contract.security import client_placement
+from campaign_mock.contract.tenancy import demo_keys, split_key
 from campaign_mock.server.run.assembly import Assembled, assemble
 from campaign_mock.server.run.config import (
     BY_KEY,
-    DEMO_API_KEY,
     SETTINGS,
     ConfigError,
     ServeSettings,
@@ -122,17 +123,31 @@ def _print_banner(settings: ServeSettings, assembled: Assembled, port: int) -> N
         f"campaign-mock: serving {title} ({assembled.contract.origin}) at {root}{assembled.contract.base_path}",
         flush=True,
     )
-    if settings.api_keys:  # the user's own keys: shown masked, as in every log and journal line
-        print(f"campaign-mock: API keys: {', '.join(map(mask_key_entry, assembled.api_keys))}", flush=True)
-    elif len(assembled.api_keys) > 1:  # the spec's documented demo keys: public, shown as they are
-        print(f"campaign-mock: API keys: {', '.join(assembled.api_keys)}", flush=True)
-    else:
-        print(
-            f"campaign-mock: API key: {DEMO_API_KEY} (the documented demo key; set --api-key for your own)", flush=True
-        )
+    print(_keys_line(settings, assembled), flush=True)
     admin = f"; admin API at {root}/__admin, live page at {root}/__admin/ui" if settings.admin else ""
     print(_store_line(settings, assembled), flush=True)
     print(f"campaign-mock: spec at {root}/openapi.yaml, docs at {root}/docs{admin}; Ctrl-C stops", flush=True)
+
+
+def _keys_line(settings: ServeSettings, assembled: Assembled) -> str:
+    """Which keys open the API and how a client sends one, as the contract says; or that
+    nothing needs one."""
+    document = assembled.contract.document
+    placement = client_placement(document)
+    if placement is None:
+        unused = "; the --api-key keys are not asked for" if settings.api_keys else ""
+        return f"campaign-mock: no credentials needed (the spec declares no security){unused}"
+    send = f"; send it: {placement.curl()}"
+    if settings.api_keys:  # the user's own keys: shown masked, as in every log and journal line
+        return f"campaign-mock: API keys: {', '.join(map(mask_key_entry, assembled.api_keys))}{send}"
+    if len(assembled.api_keys) > 1:  # the spec's documented demo keys: public, shown as they are
+        return f"campaign-mock: API keys: {', '.join(assembled.api_keys)} (the spec's x-demo-keys){send}"
+    entry = assembled.api_keys[0]
+    key = split_key(entry)[0]
+    whose = "the default demo key"
+    if demo_keys(document):
+        whose = "the spec's x-demo-keys" if entry == key else f"{entry!r} of the spec's x-demo-keys"
+    return f"campaign-mock: API key: {key} ({whose}; set --api-key for your own){send}"
 
 
 def _store_line(settings: ServeSettings, assembled: Assembled) -> str:

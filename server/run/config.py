@@ -226,8 +226,10 @@ SETTINGS: tuple[Setting, ...] = (
         "api_keys",
         _keys,
         [],
-        "accepted API keys; repeat the flag for several (env and config: a comma-separated list / a list); "
-        "the spelling CAMPAIGN_MOCK_API_KEY (one key) is read too",
+        "accepted API keys, sent where the spec's security scheme says (Authorization: Bearer KEY; HTTP Basic "
+        "with the key as the password, curl -u anystring:KEY; an API-key header or query parameter; the start-up "
+        "banner shows the curl flags); repeat the flag for several (env and config: a comma-separated list / a "
+        "list); the spelling CAMPAIGN_MOCK_API_KEY (one key) is read too",
         values="KEY, KEY@WORKSPACE (specs with x-tenancy), KEY#SCOPE,SCOPE (specs whose operations need scopes)",
         default_text=f"the spec's x-demo-keys, else {DEMO_API_KEY}",
         flag="--api-key",
