@@ -25,6 +25,7 @@ from typing import Any
 
 from campaign_mock.conformance import members
 from campaign_mock.conformance.context import KitContext, Scenario
+from campaign_mock.conformance.groups.timers import check_every_state
 from campaign_mock.conformance.results import GroupResult
 from campaign_mock.conformance.target import Exchange
 from campaign_mock.contract.lifecycle import Lifecycle
@@ -634,6 +635,55 @@ class LifecycleChecks:
             scenario.steps(),
         ):
             self.check_error_body("lifecycle.ordered-times", self.creator, exchange, label, scenario)
+        self._check_update_against_stored_times(ordered[0], ordered[1])
+
+    def _check_update_against_stored_times(self, earlier: str, later: str) -> None:
+        """An update naming only ``later``, before the stored ``earlier``, contradicts what is kept,
+        not itself: the conflict status (a body valid on its own meets the campaign's state), and
+        nothing changes."""
+        updater = self.view.one("update")
+        if updater is None or self.creator is None or not self.lifecycle.may_update(self.lifecycle.initial):
+            return
+        start = self.now() + FAR_FUTURE
+        built = self.view.create_body({earlier: format_timestamp(start)})
+        if built is None:
+            return
+        scenario = Scenario(self.context)
+        created = scenario.send(self.creator, json_body=built[1], content_type=built[0])
+        campaign = self.view.campaign_in(self.creator, created.json())
+        if created.status >= 300 or not isinstance(campaign, dict) or self.lifecycle.status_field not in campaign:
+            return
+        if campaign[self.lifecycle.status_field] != self.lifecycle.initial:
+            return
+        campaign_id = str(campaign.get(self.view.id_field()))
+        media_type = next(iter(updater.body_schemas), "application/json")
+        before = self.read_status(scenario, campaign_id)[1]
+        exchange = scenario.send(
+            updater,
+            path_values=self.path_values(updater, campaign_id),
+            json_body={later: format_timestamp(start - timedelta(days=1))},
+            content_type=media_type,
+        )
+        label = f"{updater.operation_id} with {later} before the stored {earlier}"
+        conflict = self.lifecycle.conflict_status
+        self.result.check(
+            exchange.status == conflict,
+            "lifecycle.ordered-times",
+            label,
+            f"{conflict} (the body is valid alone; it contradicts the stored {earlier})",
+            exchange.brief(),
+            scenario.steps(),
+        )
+        after = self.read_status(scenario, campaign_id)[1]
+        same = before is not None and after is not None and before.json() == after.json()
+        self.result.check(
+            same,
+            "lifecycle.ordered-times",
+            label,
+            "nothing changed",
+            after.brief() if after is not None else "no read",
+            scenario.steps(),
+        )
 
     def check_delete(self, plans: dict[str, Plan]) -> None:
         deleter = self.view.one("delete")
@@ -667,86 +717,6 @@ class LifecycleChecks:
                 scenario.steps(),
             )
 
-    def check_timers(self, plans: dict[str, Plan]) -> None:
-        """Clock-driven moves, where the create operation takes the times they wait on."""
-        timers = [t for t in self.lifecycle.timers if t.sources & set(plans)]
-        if not timers or self.reader is None:
-            return
-        ordered = list(self.lifecycle.ordered_times) or sorted({t.at_field for t in timers})
-        fields = [
-            name
-            for name in ordered
-            if name
-            in {t.at_field for t in timers} | {g.field for m in self.lifecycle.transitions.values() for g in m.guards}
-        ]
-        if not all(self.view.accepts_on_create(name) for name in fields):
-            self.result.skipped(
-                "lifecycle.timer", "clock", "the create operation does not take the times timers wait on"
-            )
-            return
-        first = timers[0]
-        plan = next(
-            (p for state, p in plans.items() if state in first.sources and set(p.future_fields) <= set(fields)), None
-        )
-        if plan is None:
-            self.result.skipped("lifecycle.timer", first.name, "no plan reaches a state this timer starts from")
-            return
-        scenario = Scenario(self.context)
-        start = self.now()
-        step = self.context.options.timer_step_seconds
-        moments = {name: start + timedelta(seconds=step * (index + 1)) for index, name in enumerate(fields)}
-        times = {name: format_timestamp(moment) for name, moment in moments.items()}
-        campaign_id = self.create(scenario, times, plan.states[0])
-        if campaign_id is None:
-            return
-        state = plan.states[0]
-        for action in plan.actions:
-            exchange = self.act(scenario, action, campaign_id, moments)
-            if exchange is None or exchange.status >= 300:
-                self.result.failed(
-                    "lifecycle.timer",
-                    action,
-                    "the way to the timer's state to succeed",
-                    exchange.brief() if exchange else "no operation",
-                    scenario.steps(),
-                )
-                return
-            state, _ = self.read_status(scenario, campaign_id)
-        for _ in range(len(self.lifecycle.timers) + 1):
-            due = [t for t in self.lifecycle.timers_from(str(state)) if t.at_field in moments]
-            if not due:
-                return
-            timer = min(due, key=lambda t: moments[t.at_field])
-            wait = (moments[timer.at_field] - self.now()).total_seconds() + step / 2
-            time.sleep(max(0.0, wait))
-            status, _ = self.read_status(scenario, campaign_id)
-            if not self.result.check(
-                status == timer.target,
-                "lifecycle.timer",
-                f"{timer.name}: {state} -> {timer.target} at {timer.at_field}",
-                f"{timer.target!r} once {timer.at_field} has passed",
-                f"{status!r}",
-                scenario.steps(),
-            ):
-                return
-            events = self.read_events(scenario, campaign_id)
-            label = f"{timer.name}: {state} -> {timer.target}"
-            if events is not None:
-                last = events[-1] if events else None
-                self.result.check(
-                    isinstance(last, dict)
-                    and last.get("to") == timer.target
-                    and last.get("from") == state
-                    and last.get("action", timer.name) == timer.name,
-                    "lifecycle.event-recorded",
-                    label,
-                    f"the last event {{action: {timer.name}, from: {state}, to: {timer.target}}}",
-                    f"{last!r}"[:300],
-                    scenario.steps(),
-                )
-                self.check_history(events, timer.target, label, scenario)
-            state = timer.target
-
 
 def run(context: KitContext) -> GroupResult:
     result = context.start(GROUP)
@@ -769,6 +739,6 @@ def run(context: KitContext) -> GroupResult:
     checks.check_delete(plans)
     checks.check_stamps(plans)
     checks.check_ordered_times()
-    checks.check_timers(plans)
+    check_every_state(checks, plans)
     result.summary = f"{len(plans)} states x {len(checks.lifecycle.transitions)} actions"
     return result
