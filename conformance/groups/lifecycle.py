@@ -15,6 +15,7 @@ apart (``conformance.members``), and the next split is the planning (``plan_rout
 
 from __future__ import annotations
 
+import json
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -30,7 +31,7 @@ from campaign_mock.conformance.results import GroupResult
 from campaign_mock.conformance.target import Exchange
 from campaign_mock.contract.lifecycle import Lifecycle
 from campaign_mock.contract.operations import invalid_body_status
-from campaign_mock.contract.timefmt import format_timestamp
+from campaign_mock.contract.timefmt import format_timestamp, parse_timestamp
 
 GROUP = "lifecycle"
 FAR_FUTURE = timedelta(days=30)
@@ -192,6 +193,13 @@ class LifecycleChecks:
             example = self.view.request_body(operation, "action")
             if example is not None:
                 content_type, body = example
+        else:
+            # an optional body the contract gives an example of (a pause's reason) is sent too:
+            # what it carries must land where the contract says (the event), not be dropped
+            documented = self.view.request_example(operation)
+            guard_params = {g.param for g in self.lifecycle.transitions[action].guards if g.param}
+            if documented is not None and isinstance(documented[1], dict) and not guard_params & set(documented[1]):
+                content_type, body = documented
         named = operation.action_body(action)
         if named is not None:
             body = {**(body if isinstance(body, dict) else {}), **named}
@@ -473,6 +481,7 @@ class LifecycleChecks:
                     f"{len(events) - len(events_before or [])} new, last {last!r}",
                     scenario.steps(),
                 )
+                self.check_event_keeps_the_body(exchange, last, label, scenario)
             return
         conflict = self.lifecycle.conflict_status
         rule = "lifecycle.terminal-stays" if self.lifecycle.is_terminal(state) else "lifecycle.forbidden-move"
@@ -486,6 +495,7 @@ class LifecycleChecks:
         ):
             return
         self.check_error_body("lifecycle.conflict-body", operation, exchange, label, scenario)
+        self.check_allowed_actions_named(state, exchange, label, scenario)
         status, _ = self.read_status(scenario, campaign_id)
         events = self.read_events(scenario, campaign_id)
         unchanged = status == state if self.reader is not None else True
@@ -498,6 +508,56 @@ class LifecycleChecks:
             f"{status!r}, {len(events or [])} event(s) (before: {len(events_before or [])})",
             scenario.steps(),
         )
+
+    def check_event_keeps_the_body(self, exchange: Exchange, event: Any, label: str, scenario: Scenario) -> None:
+        """What the action's request carried and the event has a member for (a ``reason``) is
+        recorded as sent: the history is the campaign's account of why it moved."""
+        try:
+            sent = json.loads(exchange.body) if exchange.body else None
+        except ValueError:
+            return
+        if not isinstance(sent, dict) or not isinstance(event, dict):
+            return
+        kept = {name: value for name, value in sent.items() if name in event and not isinstance(value, dict | list)}
+        for name, value in kept.items():
+            recorded_instant = isinstance(value, str) and parse_timestamp(value) is not None
+            as_sent = event[name] == value or (
+                recorded_instant and parse_timestamp(str(event[name])) == parse_timestamp(str(value))
+            )
+            self.result.check(
+                as_sent,
+                "lifecycle.event-recorded",
+                f"{label}: {name}",
+                f"the event records {name} as sent: {value!r}",
+                f"{event[name]!r}",
+                scenario.steps(),
+            )
+
+    def check_allowed_actions_named(self, state: str, exchange: Exchange, label: str, scenario: Scenario) -> None:
+        """A conflict body that lists actions (``allowed_actions``) lists those the lifecycle
+        allows from the campaign's state, no more and no fewer."""
+        body = exchange.json()
+        if not isinstance(body, dict):
+            return
+        actions = set(self.lifecycle.transitions)
+        members = [
+            *body.items(),
+            *((k, v) for nested in body.values() if isinstance(nested, dict) for k, v in nested.items()),
+        ]
+        for name, value in members:
+            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+                continue
+            if not ((value and set(value) <= actions) or "action" in str(name).lower()):
+                continue
+            allowed = sorted(self.lifecycle.allowed_actions(state))
+            self.result.check(
+                sorted(set(value)) == allowed,
+                "lifecycle.conflict-body",
+                f"{label}: {name}",
+                f"{name} names the actions allowed from {state}: {allowed}",
+                f"{value!r}",
+                scenario.steps(),
+            )
 
     def check_error_body(self, rule: str, operation: Any, exchange: Exchange, label: str, scenario: Scenario) -> None:
         media_types = self.view.media_types(operation, exchange.status)
@@ -675,9 +735,9 @@ class LifecycleChecks:
             scenario.steps(),
         )
         after = self.read_status(scenario, campaign_id)[1]
-        same = before is not None and after is not None and before.json() == after.json()
+        unchanged = before is not None and after is not None and before.json() == after.json()
         self.result.check(
-            same,
+            unchanged,
             "lifecycle.ordered-times",
             label,
             "nothing changed",
