@@ -14,6 +14,7 @@ Read from the spec, never assumed: each rule runs where the operation documents 
 
 from __future__ import annotations
 
+import threading
 from urllib.parse import urljoin
 
 from campaign_mock.conformance.context import KitContext, Scenario
@@ -23,6 +24,7 @@ from campaign_mock.conformance.target import Exchange
 from campaign_mock.contract.operations import Operation
 
 GROUP = "headers"
+RACERS = 4  # conditional writes sent at once with the same tag
 
 
 def documents(operation: Operation | None, header: str) -> bool:
@@ -160,6 +162,59 @@ class HeaderChecks:
             scenario.steps(),
         )
 
+    def if_match_forms(self, scenario: Scenario, campaign_id: str, state: str) -> None:
+        """``If-Match`` as HTTP defines it (RFC 9110 13.1.1): a list matches when any of its tags
+        is current, and two writes racing with the same current tag are one success and one 412
+        (the check and the write are one step, or an update is lost)."""
+        write = self.a_write(state)
+        current = _tag(self.read(scenario, campaign_id))
+        if write is None or current is None or not takes_header(write[1], "If-Match"):
+            return
+        step, operation = write
+        content_type, body = (self.view.update_body() if step == "(update)" else self.lifecycle.action_body(step)) or (
+            None,
+            None,
+        )
+        parts = {
+            "path_values": self.lifecycle.path_values(operation, campaign_id),
+            "json_body": body,
+            "content_type": content_type,
+        }
+        listed = scenario.send(operation, auth_override={"If-Match": f'"kit-stale-tag", {current}'}, **parts)
+        self.result.check(
+            listed.status == operation.success_status(),
+            "headers.if-match-list",
+            f'{operation.operation_id} in {state} with If-Match: "kit-stale-tag", {current}',
+            f"{operation.success_status()} (the list names the current tag)",
+            listed.brief(),
+            scenario.steps(),
+        )
+        if step != "(update)" or listed.status != operation.success_status():
+            return  # only an update can be sent twice in a row from the same state
+        tag = _tag(self.read(scenario, campaign_id))
+        if tag is None:
+            return
+        answers: list[int] = []
+        racers = [
+            threading.Thread(
+                target=lambda: answers.append(scenario.send(operation, auth_override={"If-Match": tag}, **parts).status)
+            )
+            for _ in range(RACERS)
+        ]
+        for racer in racers:
+            racer.start()
+        for racer in racers:
+            racer.join(self.context.target.timeout)
+        won = sum(1 for status in answers if status == operation.success_status())
+        self.result.check(
+            won == 1,
+            "headers.if-match-race",
+            f"{RACERS} x {operation.operation_id} at once with If-Match: {tag}",
+            "exactly one success, the others 412 (the tag is stale once one has written)",
+            ", ".join(map(str, sorted(answers))),
+            scenario.steps()[-RACERS:],
+        )
+
     def location(self) -> None:
         creator = self.view.one("create")
         if not documents(creator, "Location"):
@@ -219,6 +274,9 @@ def run(context: KitContext) -> GroupResult:
         reached = checks.lifecycle.reach(plans[state], state)
         if reached is not None:
             checks.if_match(*reached, state, write)
+    reached = checks.lifecycle.reach(plans[state], state)
+    if reached is not None:
+        checks.if_match_forms(*reached, state)
     kinds = " and ".join(step for step, _ in writes) or "no write"
     result.summary = f"ETag, If-Match and Location from {state}, after {kinds}"
     return result
