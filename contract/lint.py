@@ -8,6 +8,7 @@ schemes and the rate limits imply.
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -21,9 +22,18 @@ from referencing.jsonschema import DRAFT202012
 
 from campaign_mock.contract.errors import ContractError
 from campaign_mock.contract.lifecycle import Lifecycle, parse_lifecycle
-from campaign_mock.contract.operations import HTTP_METHODS, KINDS, Operation, parse_operations, resolve
+from campaign_mock.contract.listing import parse_order
+from campaign_mock.contract.operations import (
+    HTTP_METHODS,
+    KINDS,
+    Operation,
+    build_contract,
+    parse_operations,
+    resolve,
+)
 from campaign_mock.contract.positions import Positions, message_path
 from campaign_mock.contract.schema_keywords import HINTS, schemas_in, unknown_keywords
+from campaign_mock.contract.schemas import campaign_schema_pointer
 from campaign_mock.contract.security import security_problems
 from campaign_mock.contract.specs import SpecSource
 
@@ -51,6 +61,7 @@ RULES = {
     "operation-id-duplicate": "operationIds are unique",
     "schema-unknown-keyword": "schema objects hold only JSON Schema 2020-12 and OpenAPI keywords (or x- extensions)",
     "stamp-invalid": "x-stamp is create or write, on a readOnly member",
+    "list-order": "a list's x-operation.order names a campaign member (with '-' for newest first)",
 }
 
 
@@ -427,6 +438,36 @@ def _check_stamps(out: _Collector, document: Mapping[str, Any]) -> None:
                 out.add("stamp-invalid", where, f"{name!r} is stamped by the server: mark it readOnly: true")
 
 
+def _check_list_order(out: _Collector, document: Mapping[str, Any]) -> None:
+    """``x-operation.order`` is the list's order without a sort: the server orders by it and
+    the kit judges the list by it, so it must name a member a campaign has."""
+    members: set[str] | None = None
+    with contextlib.suppress(ContractError):
+        contract = build_contract(document, "lint")
+        pointer = campaign_schema_pointer(contract)
+        if pointer is not None:
+            schema, _ = resolve(document, {"$ref": f"#{pointer}"}, "")
+            parts = [schema, *(schema.get("allOf") or [])] if isinstance(schema, Mapping) else []
+            members = set()
+            for part in parts:
+                resolved, _ = resolve(document, part, "")
+                members.update((resolved.get("properties") or {}) if isinstance(resolved, Mapping) else ())
+    for path, raw in _operation_paths(document):
+        extension = raw.get("x-operation")
+        if not isinstance(extension, Mapping) or "order" not in extension:
+            continue
+        where = (*path, "x-operation", "order")
+        try:
+            order = parse_order(extension["order"])
+        except ContractError as exc:
+            out.add("list-order", where, str(exc))
+            continue
+        if extension.get("kind") != "list":
+            out.add("list-order", where, "x-operation.order belongs on a list operation (kind: list)")
+        elif order is not None and members is not None and order[0] not in members:
+            out.add("list-order", where, f"x-operation.order names {order[0]!r}, which a campaign does not have")
+
+
 def lint_source(source: SpecSource) -> list[Finding]:
     """Every finding for one spec, in file order."""
     out = _Collector(source)
@@ -460,6 +501,7 @@ def lint_source(source: SpecSource) -> list[Finding]:
     _check_examples(out, document)
     _check_schema_keywords(out, document)
     _check_stamps(out, document)
+    _check_list_order(out, document)
     out.findings.extend(_check_duplicate_keys(source))
     try:
         lifecycle = parse_lifecycle(document)

@@ -9,6 +9,7 @@ body`` reads them from a JSON body instead of the query (RPC-style vendors).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,9 @@ class Listing:
     default_size: int
     after: str | None = None
     in_body: bool = False
+    order: tuple[str, bool] | None = None
+    """The order without a sort parameter (``x-operation.order``: a member, ``-`` before it for
+    descending); None: creation order."""
 
 
 def _named(extension: Mapping[str, Any], key: str, query: set[str], default: str) -> str | None:
@@ -74,7 +78,23 @@ def listing_of(extension: Mapping[str, Any], query_names: set[str], status_field
         default_size=int(extension.get("default_size", DEFAULT_PAGE_SIZE)),
         after=_named(extension, "after_param", query_names, "from_id") if style == "keyset" else None,
         in_body=extension.get("params_in") == "body",
+        order=parse_order(extension.get("order")),
     )
+
+
+_ORDER = re.compile(r"-?[A-Za-z_][A-Za-z0-9_]*")
+
+
+def parse_order(value: Any) -> tuple[str, bool] | None:
+    """``x-operation.order`` as (member, descending); ContractError on a malformed value."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _ORDER.fullmatch(value):
+        raise ContractError(
+            f"x-operation.order: expected a campaign member, '-' before it for newest first "
+            f"(e.g. created_at or -created_at), got {value!r}"
+        )
+    return (value[1:], True) if value.startswith("-") else (value, False)
 
 
 def parse_page(value: str, default_size: int) -> tuple[int, int]:

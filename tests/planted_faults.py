@@ -577,3 +577,15 @@ def put_treated_as_patch(contract: Contract) -> WsgiApp:
             _rewrite_body(environ, lambda body: {"name": "Replaced by a PUT"})
 
     return Rewrite(mock_app(contract), request=request)
+
+
+def list_ordered_by_last_write(contract: Contract) -> WsgiApp:
+    """Without a sort, the list comes ordered by updated_at, not by the declared created_at."""
+
+    def answer(environ: dict[str, Any], result: Answer) -> Answer:
+        status, headers, body = result
+        if environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"] == "/campaigns" and status.startswith("200"):
+            body = _rewrite_json(body, lambda page: page["data"].sort(key=lambda campaign: campaign["updated_at"]))
+        return status, headers, body
+
+    return Rewrite(mock_app(contract), answer)

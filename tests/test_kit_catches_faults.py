@@ -141,6 +141,12 @@ FAULTS: list[tuple[str, Callable[[Contract], WsgiApp], tuple[str, ...], str]] = 
     ),
     ("a key compared by its prefix", planted_faults.key_compared_by_prefix, ("auth",), "auth.refused"),
     (
+        "a list ordered by the last write, not the declared order",
+        planted_faults.list_ordered_by_last_write,
+        ("listing",),
+        "listing.order",
+    ),
+    (
         "an undocumented PUT taken as the update",
         planted_faults.put_treated_as_patch,
         ("errors",),

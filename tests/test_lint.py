@@ -171,7 +171,13 @@ def _basic_user_on_bearer(text: str) -> tuple[str, str, str]:
     )
 
 
+def _order_by_nothing(text: str) -> tuple[str, str, str]:
+    """The default order names a member no campaign has: neither server nor kit could use it."""
+    return text.replace("order: created_at}", "order: -launched_at}"), "list-order", "order: -launched_at"
+
+
 MISTAKES: list[Callable[[str], tuple[str, str, str]]] = [
+    _order_by_nothing,
     _unsupported_scheme,
     _undeclared_scheme,
     _basic_user_on_bearer,

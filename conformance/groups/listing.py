@@ -259,6 +259,7 @@ def _neighbours(context: KitContext, result: GroupResult, total: Any, made: dict
     _pages_at_the_bounds(context, result, total)
     _multi_valued_filter(context, result, made)
     _sorts(context, result)
+    _default_order(context, result)
     _search(context, result)
     _deleted_gone(context, result)
 
@@ -346,6 +347,42 @@ def _multi_valued_filter(context: KitContext, result: GroupResult, made: dict[st
         label,
         "the kit's campaigns of both states",
         f"missing {missing}",
+        scenario.steps()[-2:],
+    )
+
+
+def _default_order(context: KitContext, result: GroupResult) -> None:
+    """Without a sort, the list keeps the order the contract declares (``x-operation.order``):
+    three campaigns made one after another, the first then written to (so an order by the last
+    write shows), are listed in that member's order."""
+    lister, listing = context.view.one("list"), context.view.listing()
+    if lister is None or listing is None or listing.order is None:
+        if lister is not None:
+            result.not_applicable(
+                "listing.order", lister.operation_id, "the list declares no order (x-operation.order)"
+            )
+        return
+    field, descending = listing.order
+    checks = LifecycleChecks(context, context.results[GROUP])
+    scenario = Scenario(context)
+    made = [checks.create(scenario) for _ in range(3)]
+    mine = [campaign_id for campaign_id in made if campaign_id is not None]
+    if len(mine) < 3:
+        result.skipped("listing.order", lister.operation_id, "could not create campaigns to order")
+        return
+    if context.view.lifecycle.may_update(context.view.lifecycle.initial):
+        checks.update(scenario, mine[0])
+    items, _ = _listed(context, scenario, {})
+    id_field = context.view.id_field()
+    listed = [item for item in items if isinstance(item, dict) and str(item.get(id_field)) in mine]
+    keys = [_sort_key(item.get(field)) for item in listed if item.get(field) is not None]
+    label = f"{lister.operation_id} (no sort)"
+    result.check(
+        len(listed) == 3 and keys == sorted(keys, reverse=descending),
+        "listing.order",
+        label,
+        f"the kit's campaigns by {field} {'descending' if descending else 'ascending'} (x-operation.order)",
+        ", ".join(f"{item.get(id_field)}: {item.get(field)}" for item in listed),
         scenario.steps()[-2:],
     )
 

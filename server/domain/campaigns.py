@@ -128,7 +128,9 @@ class CampaignService:
         name, descending = order
         present = [campaign for campaign in everything if campaign.get(name) is not None]
         absent = [campaign for campaign in everything if campaign.get(name) is None]
-        ordered = sorted(present, key=lambda campaign: _sort_key(campaign[name]), reverse=descending) + absent
+        # ties keep creation order, newest first when descending (a frozen clock stamps alike)
+        source = present[::-1] if descending else present
+        ordered = sorted(source, key=lambda campaign: _sort_key(campaign[name]), reverse=descending) + absent
         return ordered[offset : offset + limit], total
 
     def events(self, campaign_id: str, offset: int = 0, limit: int | None = None) -> tuple[list[Event], int]:

@@ -121,7 +121,7 @@ def _order(listing: Listing, request: ValidRequest) -> tuple[str, bool] | None:
     params = _list_params(listing, request)
     value = params.get(listing.sort) if listing.sort else None
     if not value:
-        return None
+        return listing.order  # the contract's default order (x-operation.order), else creation order
     text = str(value)
     return (text[1:], True) if text.startswith("-") else (text, False)
 
