@@ -194,12 +194,33 @@ def _check_undocumented_places(
     return tried
 
 
+def _check_foreign_workspace(context: KitContext, result: GroupResult, setup: Scenario) -> None:
+    """A list naming a workspace that is not the key's own (one that does not exist) is 404, as
+    ``x-tenancy`` promises: an empty page would say that workspace exists and holds nothing."""
+    lister, tenancy = context.view.one("list"), context.view.tenancy
+    if lister is None or tenancy is None or not tenancy.query or "404" not in lister.responses:
+        return
+    scenario = Scenario(context)
+    scenario.exchanges.extend(setup.exchanges)
+    foreign = f"kit-no-such-workspace-{secrets.token_hex(3)}"
+    exchange = scenario.send(lister, query={tenancy.query: foreign})
+    result.check(
+        exchange.status == 404,
+        "auth.tenant-isolated",
+        f"{lister.operation_id} {tenancy.query}={foreign}",
+        "404 (not the key's workspace)",
+        exchange.brief(),
+        scenario.steps(),
+    )
+
+
 def _check_tenancy(context: KitContext, result: GroupResult, setup: Scenario, campaign_id: str | None) -> int:
     """Another tenant's key sees nothing of this tenant: every operation on its campaign, and a
     list naming its workspace, answer 404, and nothing changes. Returns the probes sent."""
     view = context.view
     if view.tenancy is None:
         return 0
+    _check_foreign_workspace(context, result, setup)
     other = context.options.other_api_key
     if not other:
         result.skipped("auth.tenant-isolated", "-", "give --other-api-key (a key of another tenant) to check tenancy")
