@@ -589,3 +589,14 @@ def list_ordered_by_last_write(contract: Contract) -> WsgiApp:
         return status, headers, body
 
     return Rewrite(mock_app(contract), answer)
+
+
+def remaining_never_falls(contract: Contract, policy: RateLimitPolicy) -> WsgiApp:
+    """The rate-limit header always states the whole budget as remaining (it is never counted down)."""
+
+    def answer(environ: dict[str, Any], result: Answer) -> Answer:
+        status, headers, body = result
+        full = re.sub(r";r=\d+", f";r={policy.windows[0].limit}", _header(headers, "RateLimit"))
+        return status, _with_header(headers, "RateLimit", full or None), body
+
+    return Rewrite(mock_app(contract, policy), answer)

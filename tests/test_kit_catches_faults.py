@@ -179,6 +179,12 @@ def test_a_429_without_retry_after_is_reported(contract: Contract) -> None:
     assert "rate-limit.retry-after" in report.broken_rules()
 
 
+def test_a_remaining_count_that_never_falls_is_reported(contract: Contract) -> None:
+    policy = RateLimitPolicy(windows=parse_windows("5/s"))
+    report = check(planted_faults.remaining_never_falls(contract, policy), "rate-limit", spec="{base}/openapi.yaml")
+    assert "rate-limit.header-values" in report.broken_rules(), report.broken_rules()
+
+
 def test_a_limited_mock_passes_with_the_other_groups_pacing_themselves(contract: Contract) -> None:
     policy = RateLimitPolicy(windows=parse_windows("50/s"))
     report = check(planted_faults.mock_app(contract, policy), "rate-limit", "lifecycle", spec="{base}/openapi.yaml")
@@ -188,6 +194,7 @@ def test_a_limited_mock_passes_with_the_other_groups_pacing_themselves(contract:
         "rate-limit.retry-after",
         "rate-limit.headers",
         "rate-limit.recovery",
+        "rate-limit.header-values",
     }
 
 

@@ -6,14 +6,15 @@ the spec leaves them off). Runs last: it uses up the target's budget on purpose.
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from campaign_mock.conformance.context import KitContext, Scenario
 from campaign_mock.conformance.groups.common import fresh_campaign, request_parts
 from campaign_mock.conformance.results import GroupResult
-from campaign_mock.contract.ratelimits import parse_windows
+from campaign_mock.contract.ratelimits import Window, parse_windows
 
 GROUP = "rate-limit"
 HEADERS = {
@@ -101,6 +102,7 @@ def run(context: KitContext) -> GroupResult:
     if seen_elsewhere:
         _every_429(result, "429s the schema and stateful groups met", seen_elsewhere, names, declared)
     retry = _retry_seconds(limited.response_headers.get("Retry-After"))
+    _remaining_counts_down(result, label, [e for e in burst[: burst.index(limited)] if e.status < 300])
     under = next((exchange for exchange in burst if exchange.status < 300), None)
     if names and under is not None:
         absent = [name for name in names if name not in under.response_headers]
@@ -140,5 +142,82 @@ def run(context: KitContext) -> GroupResult:
         again.brief(),
         scenario.steps()[-1:],
     )
+    _every_window(context, result, windows, smallest, operation, parts, retry)
     result.summary = f"burst of {len(burst)} against {smallest}"
     return result
+
+
+def _remaining(exchange: Any) -> tuple[int | None, int | None]:
+    """(limit, remaining) an answer states, in the legacy or the IETF draft headers."""
+    headers = exchange.response_headers
+    limit, remaining = headers.get("X-RateLimit-Limit"), headers.get("X-RateLimit-Remaining")
+    ietf = str(headers.get("RateLimit", ""))
+    for part in ietf.replace(";", ",").split(","):
+        name, _, value = part.strip().partition("=")
+        if name in ("r", "remaining"):
+            remaining = value
+        elif name in ("limit", "l"):
+            limit = value
+    as_int = [int(v) if v is not None and str(v).strip().isdigit() else None for v in (limit, remaining)]
+    return as_int[0], as_int[1]
+
+
+def _remaining_counts_down(result: GroupResult, label: str, answers: list[Any]) -> None:
+    """Each request spends budget: the remaining count an answer states falls during a burst
+    (it may jump up when a window starts again), never goes past the limit stated beside it."""
+    stated = [(exchange, *_remaining(exchange)) for exchange in answers]
+    counts = [remaining for _, _, remaining in stated if remaining is not None]
+    if len(counts) < 3:
+        return
+    falls = any(later < earlier for earlier, later in itertools.pairwise(counts))
+    over = next(((e, limit, r) for e, limit, r in stated if limit is not None and r is not None and r > limit), None)
+    result.check(
+        falls and over is None,
+        "rate-limit.header-values",
+        label,
+        "the remaining count falls as the burst spends it, never above the stated limit",
+        f"remaining {counts[:12]}" + (f"; {over[2]} above the limit {over[1]}" if over else ""),
+        (answers[-1].curl(),),
+    )
+
+
+MAX_PACED_SECONDS = 60.0
+
+
+def _every_window(
+    context: KitContext,
+    result: GroupResult,
+    windows: Sequence[Window],
+    smallest: Window,
+    operation: Any,
+    parts: dict[str, Any],
+    retry: int | None,
+) -> None:
+    """Every declared window is enforced, not only the smallest: requests paced under the
+    windows shorter than it (so none of those answers) still meet 429 within its limit."""
+    for window in sorted(windows, key=lambda w: w.seconds):
+        if window is smallest:
+            continue
+        shorter = [w for w in windows if w.seconds < window.seconds]
+        pace = max((w.seconds / w.limit for w in shorter), default=0.0) * 1.15
+        needed = window.limit + 2
+        label = f"{operation.operation_id} x{needed}, one every {pace:.2f} s ({window})"
+        if needed > MAX_BURST or needed * pace > MAX_PACED_SECONDS:
+            result.skipped("rate-limit.enforced", label, f"needs {needed} requests over {needed * pace:.0f} s")
+            continue
+        time.sleep((retry or 0) + 0.2)
+        scenario = Scenario(context)
+        statuses = []
+        for _ in range(needed):
+            statuses.append(scenario.send(operation, wait_on_429=False, **parts).status)
+            if statuses[-1] == 429:
+                break
+            time.sleep(pace)
+        result.check(
+            429 in statuses,
+            "rate-limit.enforced",
+            label,
+            f"a 429 once {window.limit} requests fall in one {window.seconds} s window",
+            f"{len(statuses)} answers, none 429",
+            scenario.steps()[-1:],
+        )
