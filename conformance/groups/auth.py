@@ -16,6 +16,7 @@ from campaign_mock.conformance.groups.lifecycle import LifecycleChecks
 from campaign_mock.conformance.results import GroupResult
 from campaign_mock.conformance.target import credential_for
 from campaign_mock.contract.operations import Contract, Operation, security_schemes
+from campaign_mock.contract.security import Security
 from campaign_mock.contract.timefmt import parse_moment
 
 GROUP = "auth"
@@ -83,11 +84,56 @@ def run(context: KitContext) -> GroupResult:
                     "; ".join(problems),
                     scenario.steps(),
                 )
+    checked += _check_documented_places(context, result, setup, campaign_id)
     checked += _check_head(context, result, setup, campaign_id)
     checked += _check_undocumented_places(context, result, setup, campaign_id)
     isolation = _check_tenancy(context, result, setup, campaign_id)
     result.summary = f"{checked} refusals tried" + (f", {isolation} tenancy probes" if isolation else "")
     return result
+
+
+def _check_documented_places(context: KitContext, result: GroupResult, setup: Scenario, campaign_id: str | None) -> int:
+    """The valid key works in every place the contract names, each alone: every security
+    alternative of the read and the create, and the body member ``x-token-field`` names on an
+    operation that takes a JSON body. A server that honours only the first place fails a
+    client that was told it may use another."""
+    key, document = context.target.api_key, context.view.contract.document
+    if not key:
+        return 0
+    security = Security.of(document)
+    token_field = document.get("x-token-field")
+    tried = 0
+    for operation in (context.view.one("get"), context.view.one("create")):
+        if operation is None:
+            continue
+        parts = request_parts(context, operation, campaign_id)
+        places: list[tuple[str, dict[str, Any]]] = []
+        for requirement in security.alternatives(operation.security) or []:
+            headers: dict[str, str] = {}
+            query: dict[str, Any] = {}
+            for placement in requirement:
+                placement.apply(key, headers, query)
+            where = " + ".join(f"{p.kind} {p.name}" if p.kind in ("header", "query") else p.kind for p in requirement)
+            places.append((where, {"auth_override": headers, "query": {**parts.get("query", {}), **query}}))
+        if token_field and isinstance(parts.get("json_body"), dict):
+            body = {**parts["json_body"], str(token_field): key}
+            places.append((f'the body member "{token_field}"', {"json_body": body}))
+        if len(places) < 2:
+            continue  # one place: every other rule already sends the key there
+        for where, carried in places:
+            scenario = Scenario(context)
+            scenario.exchanges.extend(setup.exchanges)
+            exchange = scenario.send(operation, key=None, **{**parts, **carried})
+            tried += 1
+            result.check(
+                exchange.status == operation.success_status(),
+                "auth.accepted-where-documented",
+                f"{operation.operation_id} with the key in {where} only",
+                f"{operation.success_status()} (the contract names that place)",
+                exchange.brief(),
+                scenario.steps(),
+            )
+    return tried
 
 
 def _check_head(context: KitContext, result: GroupResult, setup: Scenario, campaign_id: str | None) -> int:
