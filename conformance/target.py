@@ -9,8 +9,10 @@ group can judge every error the kit provoked.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
+import re
 import shlex
 import threading
 import time
@@ -29,6 +31,31 @@ from campaign_mock.contract.security import Placement, Security
 from campaign_mock.contract.tenancy import tenancy_spec
 
 KEY_PLACEHOLDER = "${API_KEY}"
+KEY_OTHER_CASE = "${API_KEY~~}"  # bash: the key with every letter's case swapped
+KEY_LESS_ONE = "${API_KEY%?}"  # bash: the key less its last character
+_EXPANSIONS = re.compile(r"(\$\{API_KEY(?:~~|%\?)?\})")
+
+
+def shell_word(part: str) -> str:
+    """``part`` as one shell word: literal text single-quoted, the key's expansions double-quoted."""
+    pieces = _EXPANSIONS.split(part)
+    if len(pieces) == 1:
+        return shlex.quote(part)
+    return "".join(f'"{piece}"' if _EXPANSIONS.fullmatch(piece) else shlex.quote(piece) for piece in pieces if piece)
+
+
+def _basic(value: str) -> tuple[str | None, str | None]:
+    """(user, password) of a Basic Authorization value, or (None, None)."""
+    scheme, _, encoded = value.partition(" ")
+    if scheme.lower() != "basic":
+        return None, None
+    try:
+        user, sep, password = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None, None
+    return (user, password) if sep else (None, None)
+
+
 MAX_RETRY_WAIT_SECONDS = 65.0
 RETRIES_ON_429 = 3
 
@@ -68,15 +95,29 @@ class Exchange:
         return str(self.response_headers.get("Content-Type", "")).split(";")[0].strip().lower()
 
     def curl(self) -> str:
+        """A curl line that sends this request again: the valid key (and keys one edit away from
+        it, which the auth group sends) written as ``${API_KEY}`` shell expansions, Basic
+        credentials as ``-u``, any other (wrong) key as sent, so the line replays the finding."""
         parts = ["curl", "-i", "-X", self.method]
         for name, value in self.headers.items():
-            shown = value.replace(self.masked_key, KEY_PLACEHOLDER) if self.masked_key else value
-            parts += ["-H", f"{name}: {shown}"]
+            user, password = _basic(value) if name.lower() == "authorization" else (None, None)
+            if user is not None and password is not None:
+                parts += ["-u", f"{user}:{self._masked(password)}"]
+            else:
+                parts += ["-H", f"{name}: {self._masked(value)}"]
         if self.body is not None:
-            parts += ["--data-binary", self.body.decode("utf-8", errors="replace")]
-        url = self.url.replace(self.masked_key, KEY_PLACEHOLDER) if self.masked_key else self.url
-        parts.append(url)
-        return " ".join(f'"{part}"' if KEY_PLACEHOLDER in part else shlex.quote(part) for part in parts)
+            parts += ["--data-binary", self._masked(self.body.decode("utf-8", errors="replace"))]
+        parts.append(self._masked(self.url))
+        return " ".join(map(shell_word, parts))
+
+    def _masked(self, text: str) -> str:
+        key = self.masked_key
+        if not key:
+            return text
+        text = text.replace(key, KEY_PLACEHOLDER)
+        if key.swapcase() != key:
+            text = text.replace(key.swapcase(), KEY_OTHER_CASE)
+        return text.replace(key[:-1], KEY_LESS_ONE) if len(key) > 1 else text
 
     def brief(self) -> str:
         text = self.response_body[:300].decode("utf-8", errors="replace")
@@ -202,7 +243,7 @@ class Target:
             target_url += ("&" if "?" in target_url else "?") + urlencode(params, doseq=True)
         waiting = self.wait_on_429 if wait_on_429 is None else wait_on_429
         for attempt in range(RETRIES_ON_429 + 1):
-            exchange = self._exchange(operation, verb, target_url, headers, body, chosen)
+            exchange = self._exchange(operation, verb, target_url, headers, body)
             pause = _retry_after(exchange.response_headers.get("Retry-After"))
             if exchange.status != 429 or not waiting or attempt == RETRIES_ON_429 or pause is None:
                 return exchange
@@ -216,7 +257,6 @@ class Target:
         url: str,
         headers: dict[str, str],
         body: bytes | None,
-        key: str | None,
     ) -> Exchange:
         try:
             try:
@@ -235,7 +275,7 @@ class Target:
         except requests.RequestException as exc:
             raise TargetStopped(method, url, len(self.exchanges) + 1, root_cause(exc)) from exc
         exchange = Exchange(
-            operation, method, url, headers, body, answer.status_code, answer.headers, answer.content, masked_key=key
+            operation, method, url, headers, body, answer.status_code, answer.headers, answer.content, self.api_key
         )
         with self._lock:
             self.exchanges.append(exchange)

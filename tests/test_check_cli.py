@@ -69,7 +69,7 @@ def test_check_against_a_broken_server_exits_1_naming_the_rule_and_a_curl_replay
     assert result.returncode == 1, result.stdout[-3000:]
     assert "lifecycle.forbidden-move: " in result.stdout
     assert "pauseCampaign from draft" in result.stdout
-    assert 'curl -i -X POST -H "Authorization: Bearer ${API_KEY}"' in result.stdout
+    assert "curl -i -X POST -H 'Authorization: Bearer '\"${API_KEY}\"" in result.stdout
     assert "Result: NOT conformant." in result.stdout
 
 
