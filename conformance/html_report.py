@@ -12,6 +12,7 @@ from collections import defaultdict
 from html import escape
 from pathlib import Path
 
+from campaign_mock.conformance.promises import Standing, summary_line
 from campaign_mock.conformance.report import verdict_line
 from campaign_mock.conformance.results import Outcome, Verdict
 from campaign_mock.conformance.runner import Report
@@ -84,6 +85,24 @@ def _failure(outcome: Outcome, anchor: str) -> str:
     )
 
 
+def _promise_table(report: Report) -> str:
+    """Every promise of the contract with its standing: green checked, red broken, grey not."""
+    if not report.promises:
+        return ""
+    css = {Standing.CHECKED: "pass", Standing.BROKEN: "fail", Standing.NOT_CHECKED: "unchecked"}
+    rows = "".join(
+        f'<tr data-kind="{escape(p.kind)}" data-standing="{escape(p.standing)}"><td>{escape(p.kind)}</td>'
+        f"<td>{escape(p.subject)}</td><td>{escape(p.says)}</td>"
+        f'<td class="{css[p.standing]}">{escape(p.standing)}</td><td>{escape(p.why)}</td></tr>'
+        for p in report.promises
+    )
+    return (
+        f"<h2>Promises</h2><p>{escape(summary_line(report.promises))}</p>"
+        '<table class="matrix promises"><tr><th>kind</th><th>promise</th><th>the contract says</th>'
+        f"<th>standing</th><th>why</th></tr>{rows}</table>"
+    )
+
+
 def render_html(report: Report) -> str:
     lifecycle = report.lifecycle
     failures = report.failures
@@ -114,6 +133,7 @@ def render_html(report: Report) -> str:
         sections.extend(_failure(outcome, anchors[id(outcome)]) for outcome in outcomes)
     if not failures:
         sections.append('<p class="muted">none</p>')
+    sections.append(_promise_table(report))
     unchecked = [o for o in report.outcomes if o.verdict is Verdict.SKIPPED and o.applicable]
     if unchecked:
         sections.append("<h2>Not checked</h2><ul>")

@@ -6,6 +6,7 @@ from collections import defaultdict
 from pathlib import Path
 from xml.etree import ElementTree
 
+from campaign_mock.conformance.promises import Standing, summary_line
 from campaign_mock.conformance.results import GroupResult, Outcome, Verdict
 from campaign_mock.conformance.runner import Report
 from campaign_mock.conformance.target import KEY_PLACEHOLDER
@@ -48,6 +49,24 @@ def _not_checked(report: Report) -> list[str]:
         if chosen:
             lines += ["", title]
             lines.extend(f"  {outcome.rule} [{outcome.operation}]: {outcome.note}" for outcome in chosen)
+    return lines
+
+
+MAX_SUBJECTS = 8
+
+
+def _promises(report: Report) -> list[str]:
+    """The promise ledger: one line of counts, then the promises not checked, by reason."""
+    if not report.promises:
+        return []
+    lines = ["", summary_line(report.promises)]
+    by_reason: dict[str, list[str]] = defaultdict(list)
+    for promise in report.promises:
+        if promise.standing is Standing.NOT_CHECKED:
+            by_reason[f"{promise.kind}: {promise.why or 'no rule judged it'}"].append(promise.subject)
+    for reason, subjects in sorted(by_reason.items()):
+        more = f", and {len(subjects) - MAX_SUBJECTS} more" if len(subjects) > MAX_SUBJECTS else ""
+        lines.append(f"  not checked, {reason}: {', '.join(subjects[:MAX_SUBJECTS])}{more}")
     return lines
 
 
@@ -99,6 +118,7 @@ def render_text(report: Report) -> str:
     lines = [f"campaign-mock check: {report.spec} against {report.base_url}", "", *_groups(report)]
     if report.coverage:
         lines += ["", report.coverage]
+    lines += _promises(report)
     if report.generated_bodies:
         made = ", ".join(report.generated_bodies)
         lines += ["", f"Request bodies made from the schema (the spec gives no example): {made}"]

@@ -27,6 +27,7 @@ from campaign_mock.conformance.groups import (
     stateful,
     updates,
 )
+from campaign_mock.conformance.promises import Promise, enumerate_promises
 from campaign_mock.conformance.results import GroupResult, Outcome, UsageError, Verdict
 from campaign_mock.conformance.target import Target, TargetStopped, root_cause
 from campaign_mock.conformance.view import ContractView
@@ -105,6 +106,7 @@ class Report:
     lifecycle: Lifecycle | None = None
     pairs: dict[tuple[str, str], list[Outcome]] = field(default_factory=dict)  # (state, action) -> its outcomes
     sandbox: str | None = None  # the sandbox the kit worked in (its own, dropped at the end, or the one given)
+    promises: list[Promise] = field(default_factory=list)  # the contract's, each checked, broken or not
 
     @property
     def unchecked_groups(self) -> list[GroupResult]:
@@ -240,6 +242,7 @@ def _run_groups(
     if "headers" in names:  # every answer of the run, the later groups' too
         headers_result = context.results.get("headers") or context.start("headers")
         judge_answers(headers_result, view, list(target.exchanges), list(target.framing))
+    outcomes = [outcome for result in results for outcome in result.outcomes]
     return Report(
         origin,
         target.base_url,
@@ -253,4 +256,5 @@ def _run_groups(
         lifecycle=contract.lifecycle,
         pairs=dict(context.coverage.pairs),
         sandbox=urlsplit(target.base_url).path.partition(SANDBOX_PREFIX)[2].partition("/")[0] or None,
+        promises=enumerate_promises(view, context.coverage, outcomes),
     )

@@ -239,6 +239,12 @@ def _undocumented_methods(context: KitContext, result: GroupResult) -> None:
         )
         allow = exchange.response_headers.get("Allow")
         rule = "errors.unknown-route" if label.endswith(UNKNOWN_SEGMENT) else "errors.unknown-method"
+        if exchange.status == 405 and rule == "errors.unknown-method":
+            # the 405 each operation of that path documents ("a method the path does not have")
+            template = label.split(" ")[0]
+            for operation in view.contract.operations:
+                if (operation.path.rstrip("/") or "/") == template and "405" in operation.responses:
+                    context.coverage.answered(operation.operation_id, 405, exchange.response_headers)
         result.check(
             exchange.status == 404 or (exchange.status == 405 and allow is not None),
             rule,
