@@ -600,3 +600,19 @@ def remaining_never_falls(contract: Contract, policy: RateLimitPolicy) -> WsgiAp
         return status, _with_header(headers, "RateLimit", full or None), body
 
     return Rewrite(mock_app(contract, policy), answer)
+
+
+def latin1_answers(contract: Contract) -> WsgiApp:
+    """JSON answers encoded ISO-8859-1 and declared so: a client that decodes JSON as UTF-8, as
+    RFC 8259 says, fails on the first non-ASCII letter."""
+
+    def answer(environ: dict[str, Any], result: Answer) -> Answer:
+        status, headers, body = result
+        kind = _header(headers, "Content-Type")
+        if kind.startswith("application/json") and body:
+            text = body.decode("utf-8").encode("latin-1", errors="replace")
+            return status, _with_header(headers, "Content-Type", "application/json; charset=iso-8859-1"), text
+        return status, headers, body
+
+    return Rewrite(mock_app(contract), answer)
+

@@ -140,6 +140,7 @@ FAULTS: list[tuple[str, Callable[[Contract], WsgiApp], tuple[str, ...], str]] = 
         "errors.unknown-route",
     ),
     ("a key compared by its prefix", planted_faults.key_compared_by_prefix, ("auth",), "auth.refused"),
+    ("JSON answers declared iso-8859-1", planted_faults.latin1_answers, ("headers",), "headers.charset"),
     (
         "a list ordered by the last write, not the declared order",
         planted_faults.list_ordered_by_last_write,
