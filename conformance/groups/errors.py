@@ -87,6 +87,35 @@ def _media_type_parameters(context: KitContext, result: GroupResult) -> None:
     )
 
 
+STATUS_MEMBERS = ("status", "code", "error", "status_code", "statusCode", "http_status", "httpStatus")
+
+
+def _status_member(result: GroupResult, label: str, status: int, seen: list[Exchange]) -> None:
+    """An error body that states a status (``status``, ``code``, ``error`` as an HTTP status
+    number) states the one it was answered with: a client that reads the body must not learn
+    another story than the status line tells."""
+    for exchange in seen:
+        body = exchange.json()
+        if not isinstance(body, dict):
+            continue
+        stated = [
+            (name, value)
+            for name, value in body.items()
+            if name in STATUS_MEMBERS and isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599
+        ]
+        if stated:
+            wrong = [(name, value) for name, value in stated if value != status]
+            result.check(
+                not wrong,
+                "errors.status-member",
+                label,
+                f"the body's {', '.join(name for name, _ in stated)} equal to the status {status}",
+                ", ".join(f"{name}: {value}" for name, value in wrong),
+                (exchange.curl(),),
+            )
+            return
+
+
 def _judge(context: KitContext, result: GroupResult, exchanges: list[Exchange]) -> int:
     view = context.view
     groups: dict[tuple[str, int], list[Exchange]] = defaultdict(list)
@@ -125,6 +154,7 @@ def _judge(context: KitContext, result: GroupResult, exchanges: list[Exchange]) 
             wrong_type.brief() if wrong_type else "",
             (wrong_type.curl(),) if wrong_type else (),
         )
+        _status_member(result, label, status, seen)
         problems: list[str] = []
         culprit = None
         for exchange in seen:

@@ -15,6 +15,7 @@ Read from the spec, never assumed: each rule runs where the operation documents 
 from __future__ import annotations
 
 import threading
+from typing import Any
 from urllib.parse import urljoin
 
 from campaign_mock.conformance.context import KitContext, Scenario
@@ -25,6 +26,7 @@ from campaign_mock.contract.operations import Operation
 
 GROUP = "headers"
 RACERS = 4  # conditional writes sent at once with the same tag
+NEVER_ISSUED = '"kit-never-issued"'
 
 
 def documents(operation: Operation | None, header: str) -> bool:
@@ -215,6 +217,58 @@ class HeaderChecks:
             scenario.steps()[-RACERS:],
         )
 
+    def if_match_on_every_write(self, plans: dict[str, Any]) -> None:
+        """Every write that takes ``If-Match``, each kind on its own (every action, the update,
+        the delete), refuses a tag the server never issued and changes nothing: a server that
+        checks the precondition on some writes and forgets it on one loses updates there."""
+        lifecycle = self.view.lifecycle
+        for operation in self.view.contract.operations:
+            if not takes_header(operation, "If-Match") or operation.kind not in ("transition", "update", "delete"):
+                continue
+            action = operation.action or (operation.actions[0] if operation.actions else None)
+            action = action if operation.kind == "transition" else None
+            state = next(
+                (
+                    candidate
+                    for candidate in plans
+                    if (action is not None and action in lifecycle.allowed_actions(candidate))
+                    or (operation.kind == "update" and lifecycle.may_update(candidate))
+                    or operation.kind == "delete"
+                ),
+                None,
+            )
+            if state is None:
+                continue
+            reached = self.lifecycle.reach(plans[state], state)
+            if reached is None:
+                continue
+            scenario, campaign_id = reached
+            before = _tag(self.read(scenario, campaign_id))
+            chosen: tuple[str | None, Any] = (None, None)
+            if operation.kind == "update":
+                chosen = self.view.update_body() or (None, None)
+            elif action is not None:
+                chosen = self.lifecycle.action_body(action)
+            content_type, body = chosen
+            refused = scenario.send(
+                operation,
+                path_values=self.lifecycle.path_values(operation, campaign_id),
+                json_body=body,
+                content_type=content_type,
+                auth_override={"If-Match": NEVER_ISSUED},
+            )
+            expected = 412 if "412" in operation.responses or "428" not in operation.responses else 428
+            after = self.read(scenario, campaign_id)
+            label = f"{operation.operation_id} in {state} with If-Match: {NEVER_ISSUED}"
+            self.result.check(
+                refused.status == expected and after is not None and after.status < 300 and _tag(after) == before,
+                "headers.if-match-stale",
+                label,
+                f"{expected} and nothing changed (a tag the server never issued)",
+                f"{refused.brief()}; then {after.brief() if after else 'no read'}",
+                scenario.steps(),
+            )
+
     def location(self) -> None:
         creator = self.view.one("create")
         if not documents(creator, "Location"):
@@ -277,6 +331,7 @@ def run(context: KitContext) -> GroupResult:
     reached = checks.lifecycle.reach(plans[state], state)
     if reached is not None:
         checks.if_match_forms(*reached, state)
+    checks.if_match_on_every_write(plans)
     kinds = " and ".join(step for step, _ in writes) or "no write"
     result.summary = f"ETag, If-Match and Location from {state}, after {kinds}"
     return result
