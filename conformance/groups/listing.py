@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 from campaign_mock.conformance.context import KitContext, Scenario
@@ -107,6 +108,12 @@ def run(context: KitContext) -> GroupResult:
     if listing is None or not _page_query(listing, 0, PAGE_SIZE):
         result.not_applicable("listing.paging", lister.operation_id, "no paging parameters")
         return result
+    if status_name is not None:  # total, has_more and paging under every filter, not only the whole list
+        for state in sorted(set(made.values())):
+            mine = {cid: st for cid, st in made.items() if st == state}
+            measure = partial(_paging_findings, context, lister, listing, mine, {status_name: state})
+            filtered, _ = confirmed(context, measure)
+            record(result, filtered, f"the {state} list changed while the kit paged it")
     findings, first_total = confirmed(context, lambda: _paging_findings(context, lister, listing, made))
     record(result, findings, "the list changed while the kit paged it")
     _neighbours(context, result, first_total, made)
@@ -180,18 +187,23 @@ def record(result: GroupResult, findings: list[Finding] | None, unstable: str) -
 
 
 def _paging_findings(
-    context: KitContext, lister: Operation, listing: Listing, made: dict[str, str]
+    context: KitContext,
+    lister: Operation,
+    listing: Listing,
+    made: dict[str, str],
+    query: dict[str, Any] | None = None,
 ) -> tuple[list[Finding], Any]:
     """Every page of the whole list, judged: page sizes, has_more against each answer's own
     total, the total against the items counted, no repeats, the kit's campaigns all listed."""
     view = context.view
     scenario = Scenario(context)
+    name = lister.operation_id + "".join(f" {key}={value}" for key, value in (query or {}).items())
     findings: list[Finding] = []
     paging_label = " ".join(f"{name}={value}" for name, value in _page_query(listing, 0, PAGE_SIZE).items())
     everything: list[Any] = []
     totals: list[Any] = []
     total_pointer, has_more_pointer = view.total_pointer(), view.has_more_pointer()
-    for body, items in _pages(context, scenario, {}, PAGE_SIZE):
+    for body, items in _pages(context, scenario, dict(query or {}), PAGE_SIZE):
         offset = len(everything)
         everything.extend(items)
         totals.append(read_pointer(body, total_pointer) if total_pointer is not None else None)
@@ -213,7 +225,7 @@ def _paging_findings(
                 (
                     has_more == truth,
                     "listing.has-more",
-                    lister.operation_id,
+                    name,
                     f"has_more {truth} after {offset + len(items)} of {total}",
                     f"{has_more}",
                     scenario.steps()[-1:],
@@ -224,7 +236,7 @@ def _paging_findings(
             (
                 totals[0] == len(everything),
                 "listing.total",
-                lister.operation_id,
+                name,
                 f"total {len(everything)} (the items across all pages)",
                 f"{totals[0]}",
                 scenario.steps()[-1:],
@@ -235,7 +247,7 @@ def _paging_findings(
         (
             len(ids) == len(set(ids)),
             "listing.paging",
-            lister.operation_id,
+            name,
             "no campaign twice across pages",
             f"{len(ids) - len(set(ids))} repeated",
             scenario.steps()[-2:],
@@ -245,7 +257,7 @@ def _paging_findings(
         (
             set(made) <= set(ids),
             "listing.paging",
-            lister.operation_id,
+            name,
             "every campaign the kit made appears on some page",
             f"missing {sorted(set(made) - set(ids))}",
             scenario.steps()[-2:],
