@@ -157,7 +157,32 @@ def _judge(checks: LifecycleChecks, campaign: Watched) -> None:
             campaign.scenario.steps(),
         )
         checks.check_history(events, expected, label, campaign.scenario)
+        _judge_event_times(checks, campaign, moves, clock_events, label)
     _judge_stamps(checks, campaign, moves, read, label)
+
+
+def _judge_event_times(
+    checks: LifecycleChecks, campaign: Watched, moves: list[tuple[Timer, datetime]], events: list[Any], label: str
+) -> None:
+    """A move the clock made happened when its time came, not when someone first looked: an
+    event's date-time member names the timer's moment (within a quarter of --timer-step)."""
+    slack = timedelta(seconds=checks.context.options.timer_step_seconds / 4)
+    for event, (timer, moment) in zip(events, moves, strict=False):
+        if not isinstance(event, dict):
+            continue
+        stamped = {name: parse_timestamp(value) for name, value in event.items() if isinstance(value, str)}
+        times = {name: when for name, when in stamped.items() if when is not None}
+        if not times:
+            continue
+        on_time = any(moment - timedelta(milliseconds=5) <= when <= moment + slack for when in times.values())
+        checks.result.check(
+            on_time,
+            "lifecycle.event-recorded",
+            f"{label}: {timer.name}",
+            f"the event of {timer.name} stamped at its moment {format_timestamp(moment)}",
+            ", ".join(f"{name}: {event[name]}" for name in times),
+            campaign.scenario.steps(),
+        )
 
 
 def _judge_stamps(
