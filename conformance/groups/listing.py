@@ -15,7 +15,7 @@ from typing import Any
 from campaign_mock.conformance.context import KitContext, Scenario
 from campaign_mock.conformance.groups.lifecycle import LifecycleChecks
 from campaign_mock.conformance.results import GroupResult
-from campaign_mock.contract.listing import Listing, page_value
+from campaign_mock.contract.listing import Listing, listing_of, page_value
 from campaign_mock.contract.operations import Operation
 from campaign_mock.contract.pointers import read_pointer
 
@@ -64,6 +64,7 @@ def run(context: KitContext) -> GroupResult:
     lister = view.one("list")
     if lister is None:
         result.not_applicable("listing.filter", "-", "the spec has no list operation")
+        _events_paging(context, result)
         return result
     checks = LifecycleChecks(context, result)
     plans = checks.plans()
@@ -272,6 +273,7 @@ def _neighbours(context: KitContext, result: GroupResult, total: Any, made: dict
     _multi_valued_filter(context, result, made)
     _sorts(context, result)
     _default_order(context, result)
+    _events_paging(context, result)
     _search(context, result)
     _deleted_gone(context, result)
 
@@ -360,6 +362,66 @@ def _multi_valued_filter(context: KitContext, result: GroupResult, made: dict[st
         "the kit's campaigns of both states",
         f"missing {missing}",
         scenario.steps()[-2:],
+    )
+
+
+EVENTS_PAGE = 2
+
+
+def _events_paging(context: KitContext, result: GroupResult) -> None:
+    """The history pages like any list: a campaign moved four times, read two events a page,
+    shows every event once, in the order of the whole history."""
+    view = context.view
+    events = view.one("events")
+    if events is None:
+        return
+    names = {parameter.name for parameter in events.parameters_in("query")}
+    paging = listing_of(events.extension, names, view.lifecycle.status_field)
+    if not (paging.limit and paging.offset):
+        result.not_applicable("listing.events-paging", events.operation_id, "the history takes no limit/offset")
+        return
+    checks = LifecycleChecks(context, context.results[GROUP])
+    scenario = Scenario(context)
+    campaign_id = checks.create(scenario)
+    if campaign_id is None:
+        return
+    state: Any = view.lifecycle.initial
+    for _ in range(4):
+        lifecycle = view.lifecycle
+        action = next(
+            (
+                a
+                for a in lifecycle.allowed_actions(str(state))
+                if view.transition(a) is not None and not lifecycle.is_terminal(lifecycle.transitions[a].target)
+            ),
+            None,
+        )
+        moved = checks.act(scenario, action, campaign_id) if action is not None else None
+        if moved is None or moved.status >= 300:
+            break
+        state, _ = checks.read_status(scenario, campaign_id)
+    whole = checks.read_events(scenario, campaign_id)
+    if whole is None or len(whole) < EVENTS_PAGE + 1:
+        result.skipped("listing.events-paging", events.operation_id, "could not make a history longer than a page")
+        return
+    paged: list[Any] = []
+    for offset in range(0, len(whole) + EVENTS_PAGE, EVENTS_PAGE):
+        page = scenario.send(
+            events,
+            path_values=checks.path_values(events, campaign_id),
+            query={paging.limit: EVENTS_PAGE, paging.offset: offset},
+        )
+        items = view.campaign_in(events, page.json())
+        if page.status >= 300 or not isinstance(items, list):
+            break
+        paged.extend(items)
+    result.check(
+        paged == whole,
+        "listing.events-paging",
+        f"{events.operation_id} {paging.limit}={EVENTS_PAGE}&{paging.offset}=0,{EVENTS_PAGE},...",
+        f"the {len(whole)} events of the whole history, each once, in order",
+        f"{len(paged)} events: {[e.get('action') if isinstance(e, dict) else e for e in paged]}"[:300],
+        scenario.steps()[-3:],
     )
 
 
