@@ -164,12 +164,22 @@ def _remaining(exchange: Any) -> tuple[int | None, int | None]:
 
 def _remaining_counts_down(result: GroupResult, label: str, answers: list[Any]) -> None:
     """Each request spends budget: the remaining count an answer states falls during a burst
-    (it may jump up when a window starts again), never goes past the limit stated beside it."""
+    (it may jump up when a window starts again), never goes past the limit stated beside it,
+    and is 0 on the answer after which the next request is refused."""
     stated = [(exchange, *_remaining(exchange)) for exchange in answers]
     counts = [remaining for _, _, remaining in stated if remaining is not None]
     if len(counts) < 3:
         return
     falls = any(later < earlier for earlier, later in itertools.pairwise(counts))
+    last = stated[-1][2]  # the answer that spent the last request before the 429
+    if last is not None and last != 0:
+        result.failed(
+            "rate-limit.header-values",
+            label,
+            "remaining 0 on the last answer before the first 429 (it spent what remained)",
+            f"remaining {last}",
+            (answers[-1].curl(),),
+        )
     over = next(((e, limit, r) for e, limit, r in stated if limit is not None and r is not None and r > limit), None)
     result.check(
         falls and over is None,
