@@ -30,7 +30,8 @@ table.matrix{border-collapse:collapse;margin:8px 0 18px}
 .matrix th{background:#eef2f7}
 td.pass{background:#c8e6c9}td.fail{background:#ffcdd2}td.unchecked{background:#eeeeee;color:#666}
 td a{color:inherit;font-weight:600}
-table.promises{border-collapse:collapse;margin:8px 0 18px}.promises th,.promises td{border:1px solid #ddd;padding:3px 8px}
+table.promises{border-collapse:collapse;margin:8px 0 18px}
+.promises th,.promises td{border:1px solid #ddd;padding:3px 8px}
 article.failure{border-left:4px solid #c62828;padding:4px 12px;margin:10px 0;background:#fff8f8}
 pre{white-space:pre-wrap;word-break:break-all;background:#f6f6f6;padding:6px;margin:4px 0}
 .coverage{font-weight:600}.muted{color:#666}

@@ -615,4 +615,3 @@ def latin1_answers(contract: Contract) -> WsgiApp:
         return status, headers, body
 
     return Rewrite(mock_app(contract), answer)
-

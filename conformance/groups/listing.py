@@ -280,7 +280,8 @@ def _neighbours(context: KitContext, result: GroupResult, total: Any, made: dict
 
 def _pages_at_the_bounds(context: KitContext, result: GroupResult, total: Any) -> None:
     """The pages where paging bugs live: one exactly full page holding every campaign (as far
-    as the largest documented ``limit`` allows) and the empty page past the end. Each answer's
+    as the largest documented ``limit`` allows), the empty page past the end, and the largest
+    and smallest ``limit`` the contract documents, which must be taken. Each answer's
     ``has_more`` is judged against its own ``total`` and the items it holds, so traffic of
     others (a fleet on the same server) cannot make the verdict untrue."""
     lister, listing, view = context.view.one("list"), context.view.listing(), context.view
@@ -296,7 +297,13 @@ def _pages_at_the_bounds(context: KitContext, result: GroupResult, total: Any) -
     maximum = schema.get("maximum")
     largest: int = maximum if isinstance(maximum, int) else total
     scenario = Scenario(context)
-    for offset, limit, what in ((0, min(total, largest), "an exactly full page"), (total, 1, "the page past the end")):
+    bounds = [(0, min(total, largest), "an exactly full page"), (total, 1, "the page past the end")]
+    if isinstance(maximum, int) and maximum != min(total, largest):
+        bounds.append((0, maximum, f"the largest documented {listing.limit}"))
+    minimum = schema.get("minimum")
+    if isinstance(minimum, int) and minimum >= 1:
+        bounds.append((0, minimum, f"the smallest documented {listing.limit}"))
+    for offset, limit, what in bounds:
         exchange = scenario.send(lister, query={listing.limit: limit, listing.offset: offset})
         body, items = exchange.json(), view.campaign_in(lister, exchange.json())
         now_total, has_more = read_pointer(body, total_pointer), read_pointer(body, has_more_pointer)
