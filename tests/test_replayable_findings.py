@@ -67,3 +67,15 @@ def test_basic_credentials_replay_as_curl_u_with_the_key_masked() -> None:
     assert '-u anystring:"${API_KEY}"' in line, line
     assert encoded not in line
     assert "s3cret" not in line
+
+
+def test_schemathesis_findings_replay_with_the_key_it_hid(contract: Contract) -> None:
+    app = planted_faults.create_answers_200(contract)
+    report = check(app, "schema")
+    finding = next(o for o in report.failures if o.rule == "schema.status_code_conformance")
+    line = next(step for step in finding.steps if "POST" in step)
+    assert "[Filtered]" not in line, line
+    assert "${API_KEY}" in line, line
+    with ThreadedServer(app, threads=4) as server:
+        line = line.replace(report.base_url, server.base_url)
+        assert replay(line, planted_faults.KEY) == 200  # the undocumented status shows again

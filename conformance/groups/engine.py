@@ -9,6 +9,7 @@ ordered times.
 from __future__ import annotations
 
 import copy
+import shlex
 from collections import defaultdict
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,8 +21,9 @@ from schemathesis.engine import events, from_schema
 import campaign_mock.conformance.schemathesis_hooks  # noqa: F401 (registers the hooks)
 from campaign_mock.conformance.context import KitContext
 from campaign_mock.conformance.results import GroupResult
-from campaign_mock.conformance.target import credential_for
+from campaign_mock.conformance.target import KEY_PLACEHOLDER, credential_for, shell_word
 from campaign_mock.contract.operations import resolve
+from campaign_mock.contract.security import ANY_USER, Placement
 
 STATEFUL_MAX_STEPS = 20
 # 412: a valid request whose precondition (If-Match) does not hold is still valid data.
@@ -74,9 +76,40 @@ def _config(context: KitContext, phases: set[str]) -> SchemathesisConfig:
     return SchemathesisConfig.from_dict(raw)
 
 
-def _steps(info: Any) -> tuple[str, ...]:
+FILTERED = "[Filtered]"  # what schemathesis writes in place of a credential
+
+
+def replayable(curl: str, placement: Placement | None) -> str:
+    """schemathesis' curl line with the key it hid written back as ``${API_KEY}`` where the
+    contract sends it (a bearer token, an API-key header or query parameter, Basic as ``-u``),
+    so the pasted line replays the finding; a line it cannot read is kept as it is."""
+    if placement is None or FILTERED not in curl:
+        return curl
+    try:
+        words = shlex.split(curl)
+    except ValueError:
+        return curl
+    out: list[str] = []
+    for index, word in enumerate(words):
+        header = words[index - 1] == "-H" if index else False
+        name, _, value = word.partition(":")
+        shown = word
+        if header and value.strip() == FILTERED and placement.where == ("header", name.strip().lower()):
+            if placement.kind == "basic":
+                out[-1:] = ["-u", f"{placement.user or ANY_USER}:{KEY_PLACEHOLDER}"]
+                continue
+            prefix = "Bearer " if placement.kind == "bearer" else ""
+            shown = f"{name}: {prefix}{KEY_PLACEHOLDER}"
+        elif placement.kind == "query" and f"{placement.name}={FILTERED}" in word:
+            shown = word.replace(f"{placement.name}={FILTERED}", f"{placement.name}={KEY_PLACEHOLDER}")
+        out.append(shown)
+    return " ".join(map(shell_word, out))
+
+
+def _steps(info: Any, placement: Placement | None) -> tuple[str, ...]:
     steps = tuple(step.curl for step in getattr(info, "steps", []) or [])
-    return steps or ((info.code_sample,) if getattr(info, "code_sample", None) else ())
+    found = steps or ((info.code_sample,) if getattr(info, "code_sample", None) else ())
+    return tuple(replayable(step, placement) for step in found)
 
 
 XML_TYPES = ("application/xml", "text/xml")
@@ -160,6 +193,7 @@ def run_engine(context: KitContext, group: str, phases: set[str]) -> GroupResult
             result.passed(f"{group}.{name}", label)
     for (name, label, title), info in sorted(failed.items(), key=lambda item: item[0]):
         message = " ".join(str(info.failure.message).split())
-        result.failed(f"{group}.{name}", label, title, message[:600], _steps(info))
+        placement = credential_for(context.view.contract)
+        result.failed(f"{group}.{name}", label, title, message[:600], _steps(info, placement))
     result.summary = f"{scenarios} schemathesis scenarios"
     return result
