@@ -23,6 +23,7 @@ from campaign_mock.contract import envelopes
 from campaign_mock.contract.listing import Listing, listing_of, parameter_names
 from campaign_mock.contract.operations import Contract, Operation, resolve
 from campaign_mock.contract.pointers import escape, read_pointer
+from campaign_mock.contract.stamps import campaign_members, declared_stamps
 from campaign_mock.contract.tenancy import tenancy_spec
 from campaign_mock.contract.timefmt import format_timestamp
 
@@ -127,41 +128,13 @@ class ContractView:
         return None if pointer is None else read_pointer(body, pointer)
 
     def campaign_members(self) -> Mapping[str, Any]:
-        """The members of the campaign a read answers, as its schema declares them (unresolved,
-        so a member's own ``x-`` keywords beside its ``$ref`` are kept)."""
-        reader = self.one("get")
-        if reader is None:
-            return {}
-        response = reader.responses.get(str(reader.success_status()))
-        if response is None or not response.content_types:
-            return {}
-        pointer = f"{response.pointer}/content/{escape(response.content_types[0])}/schema"
-        node: Any = {"$ref": f"#{pointer}"}
-        for token in [part for part in (self.campaign_pointer(reader) or "").split("/") if part]:
-            schema, _ = resolve(self.contract.document, node, "")
-            if token.isdigit() and isinstance(schema, Mapping) and "items" in schema:  # into an array's items
-                node = schema["items"]
-            else:
-                node = self._properties(node).get(token.replace("~1", "/").replace("~0", "~"), {})
-        return self._properties(node)
-
-    def _properties(self, node: Any) -> dict[str, Any]:
-        schema, _ = resolve(self.contract.document, node, "")
-        if not isinstance(schema, Mapping):
-            return {}
-        found = dict(schema.get("properties") or {})
-        for part in schema.get("allOf") or []:
-            found.update(self._properties(part))
-        return found
+        """The members of the campaign a read answers, as its schema declares them."""
+        return campaign_members(self.contract)
 
     def stamps(self) -> dict[str, str]:
         """Campaign members the server stamps (``x-stamp``): ``create`` (set once, never
         changed) or ``write`` (moved forward by every write)."""
-        return {
-            name: str(member["x-stamp"])
-            for name, member in self.campaign_members().items()
-            if isinstance(member, Mapping) and member.get("x-stamp") in ("create", "write")
-        }
+        return declared_stamps(self.contract)
 
     def status_of(self, operation: Operation, body: Any) -> Any:
         campaign = self.campaign_in(operation, body)

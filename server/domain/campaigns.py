@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from campaign_mock.contract.integers import whole_number
 from campaign_mock.contract.lifecycle import Lifecycle, Timer
+from campaign_mock.contract.stamps import CANONICAL_STAMPS, Stamps
 from campaign_mock.contract.timefmt import format_timestamp, normalize_timestamp, parse_moment
 from campaign_mock.server.domain.clock import Clock
 from campaign_mock.server.domain.errors import (
@@ -40,8 +41,6 @@ from campaign_mock.server.stores.base import (
 
 T = TypeVar("T")
 ID_FIELD = "id"
-CREATED_FIELD = "created_at"
-UPDATED_FIELD = "updated_at"
 MAX_TIMER_MOVES = 64
 ID_ATTEMPTS = 8  # fresh ids tried when a generated one is taken (by a seeded campaign)
 UPDATE_EVENT = "update"
@@ -83,19 +82,22 @@ class CampaignService:
         numeric_ids: bool = False,
         max_events: int | None = None,
         timers: TimerStore | None = None,
+        stamps: Stamps = CANONICAL_STAMPS,
     ) -> None:
         """``fixed``: fields set at creation that no update may change (a tenant's workspace);
         ``numeric_ids``: campaigns show their id as a number (the store keys it as text);
         ``max_events``: the longest history a campaign may have (actions and updates beyond it
         answer 507; clock-driven moves, at most one per timer, are always recorded); ``timers``:
-        where pending clock moves wait (the store's, when it is shared)."""
+        where pending clock moves wait (the store's, when it is shared); ``stamps``: the members
+        stamped with the time, at creation and on every write (the contract's ``x-stamp``)."""
         self.lifecycle = lifecycle
         self._store = store
         self._clock = clock
         self._ids = ids
         self._defaults = dict(defaults or {})
         self._timers: TimerStore = timers if timers is not None else TimerQueue()
-        self._protected = {ID_FIELD, lifecycle.status_field, CREATED_FIELD, UPDATED_FIELD}
+        self._stamps = stamps
+        self._protected = {ID_FIELD, lifecycle.status_field, *stamps.all}
         self._fixed = frozenset(fixed)
         self._id_value: Callable[[str], Any] = int if numeric_ids else str
         self._max_events = max_events
@@ -155,7 +157,7 @@ class CampaignService:
         for _ in range(ID_ATTEMPTS):
             campaign_id = self._ids.new_id()
             campaign = {ID_FIELD: self._id_value(campaign_id), self.lifecycle.status_field: state, **body}
-            campaign.update({CREATED_FIELD: now, UPDATED_FIELD: now})
+            campaign.update(dict.fromkeys(self._stamps.all, now))
             try:
                 record = self._store.insert(campaign_id, campaign)
             except StaleVersion:
@@ -183,7 +185,7 @@ class CampaignService:
             merged = self._normalized(fill_defaults(merge_patch(record.campaign, changes), self._defaults))
             self._check_against_state(record.campaign, merged, state)
             now = format_timestamp(self._clock.now())
-            merged[UPDATED_FIELD] = now
+            merged.update(dict.fromkeys(self._stamps.written, now))
             target = self.lifecycle.after_update(state)
             event = None
             if target != state:
@@ -221,7 +223,8 @@ class CampaignService:
             self._room_for_event(record, campaign_id)
             now = self._clock.now()
             target, guard = self.lifecycle.landing(action, self._time_reader(record.campaign), now, params)
-            moved = {**record.campaign, self.lifecycle.status_field: target, UPDATED_FIELD: format_timestamp(now)}
+            moved = {**record.campaign, self.lifecycle.status_field: target}
+            moved.update(dict.fromkeys(self._stamps.written, format_timestamp(now)))
             if guard is not None and guard.sets is not None:
                 moved[guard.sets] = self._moment_param(str(guard.param), params[str(guard.param)])
             event = {"action": action, "from": state, "to": target, "reason": reason, "at": format_timestamp(now)}
@@ -258,8 +261,9 @@ class CampaignService:
             )
         now = format_timestamp(self._clock.now())
         campaign_id = str(given.pop(ID_FIELD, None) or self._ids.new_id())
-        created = given.pop(CREATED_FIELD, now)
-        updated = given.pop(UPDATED_FIELD, created)
+        created = {name: given.pop(name, now) for name in self._stamps.created}
+        first = next(iter(created.values()), now)
+        written = {name: given.pop(name, first) for name in self._stamps.written}
         body = self._normalized(fill_defaults(given, self._defaults))
         if self._id_value is int and whole_number(campaign_id) is None:
             raise InvalidBody(f"{ID_FIELD} {campaign_id!r}: this contract's ids are whole numbers.")
@@ -267,8 +271,7 @@ class CampaignService:
             ID_FIELD: self._id_value(campaign_id),
             self.lifecycle.status_field: state,
             **body,
-            CREATED_FIELD: normalize_timestamp(created),
-            UPDATED_FIELD: normalize_timestamp(updated),
+            **{name: normalize_timestamp(value) for name, value in {**created, **written}.items()},
         }
         return campaign, list(fields.get("events") or [])
 
@@ -453,7 +456,8 @@ class CampaignService:
                 return
             state = record.campaign[self.lifecycle.status_field]
             at = format_timestamp(moment)
-            moved = {**record.campaign, self.lifecycle.status_field: timer.target, UPDATED_FIELD: at}
+            moved = {**record.campaign, self.lifecycle.status_field: timer.target}
+            moved.update(dict.fromkeys(self._stamps.written, at))
             event = {"action": timer.name, "from": state, "to": timer.target, "reason": None, "at": at}
             try:
                 self._store.replace(campaign_id, record.version, moved, event)

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from campaign_mock.contract.operations import Contract
+from campaign_mock.contract.stamps import Stamps
 from campaign_mock.server.domain.campaigns import CampaignService
 from campaign_mock.server.domain.clock import ControllableClock
 from campaign_mock.server.domain.ids import IdGenerator, numeric_ids
@@ -50,6 +51,7 @@ class WorldFactory:
         self._defaults: Mapping[str, Any] = (create.extension.get("defaults") if create else None) or {}
         tenancy = tenancy_of(contract.document)
         self._fixed = [tenancy.field] if tenancy else []
+        self._stamps = Stamps.of(contract)  # read once: every world stamps the same members
 
     def make(self, name: str, clock: ControllableClock, ids: IdGenerator, own_clock: bool = False) -> World:
         """The world ``name``. ``own_clock``: ``clock`` is the one to use as it is (injected for
@@ -76,6 +78,7 @@ class WorldFactory:
                 numeric_ids=numeric_ids(self._contract.document),
                 max_events=self._max_events,
                 timers=stores.timers,
+                stamps=self._stamps,
             ),
             clock=clock,
             journal=stores.journal,
