@@ -114,6 +114,26 @@ class HeaderChecks:
                 scenario.steps(),
             )
 
+    def conditional_write(
+        self, scenario: Scenario, step: str | None, operation: Operation, campaign_id: str, tag: str
+    ) -> tuple[Exchange, int]:
+        """``operation`` sent with ``If-Match: tag`` (the update's body, or ``step``'s action body),
+        and the status a stale tag must meet: 412, or 428 where only that is documented."""
+        chosen: tuple[str | None, Any] = (None, None)
+        if step == "(update)":
+            chosen = self.view.update_body() or (None, None)
+        elif step is not None:
+            chosen = self.lifecycle.action_body(step)
+        content_type, body = chosen
+        sent = scenario.send(
+            operation,
+            path_values=self.lifecycle.path_values(operation, campaign_id),
+            json_body=body,
+            content_type=content_type,
+            auth_override={"If-Match": tag},
+        )
+        return sent, 412 if "412" in operation.responses or "428" not in operation.responses else 428
+
     def if_match(self, scenario: Scenario, campaign_id: str, state: str, write: tuple[str, Operation]) -> None:
         """``write`` makes the tag read before it stale; a second write naming that tag is refused."""
         second_kind = self.a_write(state)
@@ -133,18 +153,7 @@ class HeaderChecks:
             self.result.skipped("headers.if-match-stale", operation.operation_id, "no second write to try")
             return
         step, operation = second
-        content_type, body = (self.view.update_body() if step == "(update)" else self.lifecycle.action_body(step)) or (
-            None,
-            None,
-        )
-        refused = scenario.send(
-            operation,
-            path_values=self.lifecycle.path_values(operation, campaign_id),
-            json_body=body,
-            content_type=content_type,
-            auth_override={"If-Match": stale},
-        )
-        expected = 412 if "412" in operation.responses or "428" not in operation.responses else 428
+        refused, expected = self.conditional_write(scenario, step, operation, campaign_id, stale)
         label = f"{operation.operation_id} in {state_now} with the If-Match read before {made_stale_by}"
         self.result.check(
             refused.status == expected,
@@ -244,20 +253,8 @@ class HeaderChecks:
                 continue
             scenario, campaign_id = reached
             before = _tag(self.read(scenario, campaign_id))
-            chosen: tuple[str | None, Any] = (None, None)
-            if operation.kind == "update":
-                chosen = self.view.update_body() or (None, None)
-            elif action is not None:
-                chosen = self.lifecycle.action_body(action)
-            content_type, body = chosen
-            refused = scenario.send(
-                operation,
-                path_values=self.lifecycle.path_values(operation, campaign_id),
-                json_body=body,
-                content_type=content_type,
-                auth_override={"If-Match": NEVER_ISSUED},
-            )
-            expected = 412 if "412" in operation.responses or "428" not in operation.responses else 428
+            step = "(update)" if operation.kind == "update" else action
+            refused, expected = self.conditional_write(scenario, step, operation, campaign_id, NEVER_ISSUED)
             after = self.read(scenario, campaign_id)
             label = f"{operation.operation_id} in {state} with If-Match: {NEVER_ISSUED}"
             self.result.check(
