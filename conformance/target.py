@@ -9,7 +9,6 @@ group can judge every error the kit provoked.
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import re
@@ -27,7 +26,7 @@ import requests
 from campaign_mock.conformance.results import UsageError
 from campaign_mock.conformance.view import id_schema
 from campaign_mock.contract.operations import Contract, Operation
-from campaign_mock.contract.security import Placement, Security
+from campaign_mock.contract.security import Placement, Security, split_basic
 from campaign_mock.contract.tenancy import tenancy_spec
 
 KEY_PLACEHOLDER = "${API_KEY}"
@@ -42,18 +41,6 @@ def shell_word(part: str) -> str:
     if len(pieces) == 1:
         return shlex.quote(part)
     return "".join(f'"{piece}"' if _EXPANSIONS.fullmatch(piece) else shlex.quote(piece) for piece in pieces if piece)
-
-
-def _basic(value: str) -> tuple[str | None, str | None]:
-    """(user, password) of a Basic Authorization value, or (None, None)."""
-    scheme, _, encoded = value.partition(" ")
-    if scheme.lower() != "basic":
-        return None, None
-    try:
-        user, sep, password = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
-    except (ValueError, UnicodeDecodeError):
-        return None, None
-    return (user, password) if sep else (None, None)
 
 
 MAX_RETRY_WAIT_SECONDS = 65.0
@@ -100,8 +87,11 @@ class Exchange:
         credentials as ``-u``, any other (wrong) key as sent, so the line replays the finding."""
         parts = ["curl", "-i", "-X", self.method]
         for name, value in self.headers.items():
-            user, password = _basic(value) if name.lower() == "authorization" else (None, None)
-            if user is not None and password is not None:
+            try:
+                user, password = split_basic(value) if name.lower() == "authorization" else ("", None)
+            except ValueError:  # no Basic credentials: the header as it was sent
+                user, password = "", None
+            if password is not None:
                 parts += ["-u", f"{user}:{self._masked(password)}"]
             else:
                 parts += ["-H", f"{name}: {self._masked(value)}"]

@@ -33,9 +33,9 @@ from campaign_mock.contract.operations import (
 )
 from campaign_mock.contract.positions import Positions, message_path
 from campaign_mock.contract.schema_keywords import HINTS, schemas_in, unknown_keywords
-from campaign_mock.contract.schemas import campaign_schema_pointer
 from campaign_mock.contract.security import security_problems
 from campaign_mock.contract.specs import SpecSource
+from campaign_mock.contract.stamps import campaign_members
 
 Path = tuple[str | int, ...]
 RULES = {
@@ -443,15 +443,7 @@ def _check_list_order(out: _Collector, document: Mapping[str, Any]) -> None:
     the kit judges the list by it, so it must name a member a campaign has."""
     members: set[str] | None = None
     with contextlib.suppress(ContractError):
-        contract = build_contract(document, "lint")
-        pointer = campaign_schema_pointer(contract)
-        if pointer is not None:
-            schema, _ = resolve(document, {"$ref": f"#{pointer}"}, "")
-            parts = [schema, *(schema.get("allOf") or [])] if isinstance(schema, Mapping) else []
-            members = set()
-            for part in parts:
-                resolved, _ = resolve(document, part, "")
-                members.update((resolved.get("properties") or {}) if isinstance(resolved, Mapping) else ())
+        members = set(campaign_members(build_contract(document, "lint"))) or None  # None: nothing to judge by
     for path, raw in _operation_paths(document):
         extension = raw.get("x-operation")
         if not isinstance(extension, Mapping) or "order" not in extension:

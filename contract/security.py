@@ -111,17 +111,11 @@ class Placement:
     def _basic(self, value: str) -> Presented:
         """RFC 7617: ``Basic base64(user-id ":" password)``, UTF-8; the key is the password.
         Anything else a client sends is malformed (401), never an error of the server."""
-        kind, _, token = value.strip().partition(" ")
         expected = f'expected "Basic base64({self.user or "USER"}:KEY)"'
-        if kind.lower() != "basic" or not token.strip():
-            return Presented(malformed=f"Malformed Authorization header: {expected}.")
         try:
-            decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-        except ValueError:  # not base64 (binascii.Error), not ASCII, or not UTF-8 once decoded
-            return Presented(malformed=f"Malformed Basic credentials, not base64 of UTF-8 text: {expected}.")
-        user, colon, password = decoded.partition(":")
-        if not colon:
-            return Presented(malformed=f"Malformed Basic credentials, no ':' between user and key: {expected}.")
+            user, password = split_basic(value)
+        except ValueError as exc:
+            return Presented(malformed=f"{exc}: {expected}.")
         if not password:
             return Presented(malformed=f"Basic credentials without a password: the key is the password, {expected}.")
         if self.user is not None and user != self.user:
@@ -157,6 +151,21 @@ class Placement:
             return f"curl 'URL?{self.name}={key}'"
         shown = f"Bearer {key}" if self.kind == "bearer" else key
         return f"curl -H '{self.name}: {shown}'"
+
+
+def split_basic(value: str) -> tuple[str, str]:
+    """(user, password) of an ``Authorization: Basic ...`` value; ValueError says what is wrong."""
+    kind, _, token = value.strip().partition(" ")
+    if kind.lower() != "basic" or not token.strip():
+        raise ValueError("Malformed Authorization header")
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except ValueError:  # not base64 (binascii.Error), not ASCII, or not UTF-8 once decoded
+        raise ValueError("Malformed Basic credentials, not base64 of UTF-8 text") from None
+    user, colon, password = decoded.partition(":")
+    if not colon:
+        raise ValueError("Malformed Basic credentials, no ':' between user and key")
+    return user, password
 
 
 def _bearer(value: str) -> Presented:

@@ -33,7 +33,7 @@ def run(context: KitContext) -> GroupResult:
         if credential is None:
             result.not_applicable("auth.refused", operation.operation_id, "the operation is not secured")
             continue
-        expected = 401 if "401" in operation.responses or "403" not in operation.responses else 403
+        expected = refusal_status(operation)
         malformed = {"Authorization": "Basic bm90OmFrZXk="} if credential.kind == "bearer" else None
         variants: list[tuple[str, dict[str, object]]] = [
             ("without credentials", {"key": None}),
@@ -92,6 +92,11 @@ def run(context: KitContext) -> GroupResult:
     return result
 
 
+def refusal_status(operation: Operation) -> int:
+    """The status a request without valid credentials meets: 401, or 403 where only that is documented."""
+    return 401 if "401" in operation.responses or "403" not in operation.responses else 403
+
+
 def _check_documented_places(context: KitContext, result: GroupResult, setup: Scenario, campaign_id: str | None) -> int:
     """The valid key works in every place the contract names, each alone: every security
     alternative of the read and the create, and the body member ``x-token-field`` names on an
@@ -143,7 +148,7 @@ def _check_head(context: KitContext, result: GroupResult, setup: Scenario, campa
     for operation in context.view.contract.operations:
         if operation.method.upper() != "GET" or credential_for(context.view.contract, operation) is None:
             continue
-        expected = 401 if "401" in operation.responses or "403" not in operation.responses else 403
+        expected = refusal_status(operation)
         scenario = Scenario(context)
         scenario.exchanges.extend(setup.exchanges)
         exchange = scenario.send(operation, method="HEAD", key=None, **request_parts(context, operation, campaign_id))
@@ -222,7 +227,7 @@ def _check_undocumented_places(
     for operation in (context.view.one("get"), context.view.one("create")):
         if operation is None or key is None or credential_for(context.view.contract, operation) is None:
             continue
-        expected = 401 if "401" in operation.responses or "403" not in operation.responses else 403
+        expected = refusal_status(operation)
         for label, parts in undocumented_places(context.view.contract, operation, key):
             scenario = Scenario(context)
             scenario.exchanges.extend(setup.exchanges)

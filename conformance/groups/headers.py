@@ -182,16 +182,7 @@ class HeaderChecks:
         if write is None or current is None or not takes_header(write[1], "If-Match"):
             return
         step, operation = write
-        content_type, body = (self.view.update_body() if step == "(update)" else self.lifecycle.action_body(step)) or (
-            None,
-            None,
-        )
-        parts = {
-            "path_values": self.lifecycle.path_values(operation, campaign_id),
-            "json_body": body,
-            "content_type": content_type,
-        }
-        listed = scenario.send(operation, auth_override={"If-Match": f'"kit-stale-tag", {current}'}, **parts)
+        listed, _ = self.conditional_write(scenario, step, operation, campaign_id, f'"kit-stale-tag", {current}')
         self.result.check(
             listed.status == operation.success_status(),
             "headers.if-match-list",
@@ -208,7 +199,9 @@ class HeaderChecks:
         answers: list[int] = []
         racers = [
             threading.Thread(
-                target=lambda: answers.append(scenario.send(operation, auth_override={"If-Match": tag}, **parts).status)
+                target=lambda: answers.append(
+                    self.conditional_write(scenario, step, operation, campaign_id, tag)[0].status
+                )
             )
             for _ in range(RACERS)
         ]

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from campaign_mock.conformance.context import Scenario
+from campaign_mock.conformance.members import stamp_moved_forward
 from campaign_mock.contract.lifecycle import Lifecycle, Timer
 from campaign_mock.contract.timefmt import format_timestamp, parse_timestamp
 
@@ -195,8 +196,7 @@ def _judge_stamps(
     now = checks.view.campaign_in(checks.reader, read.json()) if checks.reader else None
     for name in stamps:
         old, new = campaign.before.get(name), now.get(name) if isinstance(now, dict) else None
-        old_moment, new_moment = parse_timestamp(str(old)), parse_timestamp(str(new))
-        moved = old_moment is not None and new_moment is not None and new_moment > old_moment
+        moved = stamp_moved_forward(old, new)
         checks.result.check(
             moved,
             "lifecycle.stamps",
