@@ -1,0 +1,46 @@
+"""What a handler answers (``Reply``) and how an operation's success is shaped (``Shaper``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from campaign_mock.contract import envelopes
+from campaign_mock.contract.operations import Operation
+from campaign_mock.server.domain.campaigns import CampaignService, entity_tag
+from campaign_mock.server.stores.base import Record
+from campaign_mock.server.web.validation import ValidRequest
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[CampaignService, ValidRequest], Reply]
+"""What an operation does with a validated request, in the world (service) of that request."""
+IdReader = Callable[[CampaignService, ValidRequest], str]
+
+
+class Shaper:
+    """Writes one operation's success: its status, its envelope, or no body when none is documented."""
+
+    def __init__(self, operation: Operation) -> None:
+        self.status = operation.success_status()
+        response = operation.responses.get(str(self.status))
+        self._has_body = bool(response and response.content_types)
+        self._envelope = operation.envelope
+
+    def reply(self, values: Mapping[str, Any], headers: dict[str, str] | None = None) -> Reply:
+        body = envelopes.fill(self._envelope, values) if self._has_body else None
+        return Reply(self.status, body, headers or {})
+
+    def campaign(self, record: Record, headers: dict[str, str] | None = None) -> Reply:
+        return self.reply({envelopes.CAMPAIGN: record.campaign}, {"ETag": entity_tag(record), **(headers or {})})
+
+
+def body_params(request: ValidRequest) -> Mapping[str, Any]:
+    return request.body if isinstance(request.body, Mapping) else {}
