@@ -5,13 +5,20 @@ parameters, the canonical API's), ``page`` (one parameter ``page=N,M``: page N, 
 M items, Ocamba's) and ``keyset`` (``after`` an id, ``limit`` items, Altcraft's ``from_id``).
 Parameter names default to the canonical ones where the operation has them; ``params_in:
 body`` reads them from a JSON body instead of the query (RPC-style vendors).
+
+Order and filter spellings, as vendors list: ``sort_dir_param`` names a direction parameter
+beside ``sort_param`` (Mailchimp ``sort_field=create_time&sort_dir=DESC``), or alone, when it
+turns the list's own order (``order``, else creation order) around (Brevo ``sort=desc``); its
+words are ``asc``/``desc`` in any case, or the vendor's exact words in ``sort_dir_values: {asc:
+ASC, desc: DESC}``. ``status_values: {inProcess: in_process}`` maps a status filter's value to
+the stored state; other values are states as they are.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from campaign_mock.contract.errors import ContractError
@@ -19,6 +26,7 @@ from campaign_mock.contract.operations import Operation, resolve
 
 STYLES = ("offset", "page", "keyset")
 DEFAULT_PAGE_SIZE = 20
+DIRECTIONS = ("asc", "desc")
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,34 @@ class Listing:
     order: tuple[str, bool] | None = None
     """The order without a sort parameter (``x-operation.order``: a member, ``-`` before it for
     descending); None: creation order."""
+    sort_dir: str | None = None
+    """The direction parameter (``x-operation.sort_dir_param``); None: ``-field`` only."""
+    sort_dir_values: Mapping[str, str] = field(default_factory=dict)
+    """asc/desc -> the vendor's word (``sort_dir_values``); empty: asc/desc in any case."""
+    status_values: Mapping[str, str] = field(default_factory=dict)
+    """A status filter's value -> the stored state (``status_values``); others are states."""
+
+    def direction(self, value: Any) -> bool | None:
+        """True for descending, False for ascending, None for a word that is neither."""
+        text = str(value)
+        for direction in DIRECTIONS:
+            word = self.sort_dir_values.get(direction)
+            if (text == word) if word is not None else (text.lower() == direction):
+                return direction == "desc"
+        return None
+
+    def direction_words(self) -> tuple[str, str]:
+        """The words for (ascending, descending) a client sends."""
+        return self.sort_dir_values.get("asc", "asc"), self.sort_dir_values.get("desc", "desc")
+
+    def stored_status(self, value: Any) -> str:
+        """The stored state a status filter value means."""
+        return self.status_values.get(str(value), str(value))
+
+    def filter_value(self, state: str) -> str:
+        """How a client asks for ``state`` in the status filter (the first spelling mapped to
+        it, else the state itself)."""
+        return next((word for word, stored in self.status_values.items() if stored == state), state)
 
 
 def _named(extension: Mapping[str, Any], key: str, query: set[str], default: str) -> str | None:
@@ -66,6 +102,8 @@ def listing_of(extension: Mapping[str, Any], query_names: set[str], status_field
     if style not in STYLES:
         raise ContractError(f"x-operation.paging: {style!r} is not one of {', '.join(STYLES)}")
     fields = extension.get("search_fields") or ["name"]
+    sort_dir = extension.get("sort_dir_param")
+    sort_default = "sort" if sort_dir != "sort" else ""  # Brevo's ``sort`` is the direction
     return Listing(
         style=style,
         status=_named(extension, "status_param", query_names, status_field),
@@ -74,12 +112,33 @@ def listing_of(extension: Mapping[str, Any], query_names: set[str], status_field
         page=_named(extension, "page_param", query_names, "page") if style == "page" else None,
         search=_named(extension, "search_param", query_names, "q"),
         search_fields=tuple(map(str, fields)),
-        sort=_named(extension, "sort_param", query_names, "sort"),
+        sort=_named(extension, "sort_param", query_names, sort_default),
         default_size=int(extension.get("default_size", DEFAULT_PAGE_SIZE)),
         after=_named(extension, "after_param", query_names, "from_id") if style == "keyset" else None,
         in_body=extension.get("params_in") == "body",
         order=parse_order(extension.get("order")),
+        sort_dir=None if sort_dir is None else str(sort_dir),
+        sort_dir_values=parse_words(extension.get("sort_dir_values"), "sort_dir_values"),
+        status_values=parse_words(extension.get("status_values"), "status_values"),
     )
+
+
+def parse_words(value: Any, key: str) -> dict[str, str]:
+    """``sort_dir_values`` / ``status_values``: a mapping of words to words; ContractError
+    otherwise (``sort_dir_values`` also names exactly asc and desc, with different words)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(
+        isinstance(word, str) and isinstance(meant, str) for word, meant in value.items()
+    ):
+        raise ContractError(f"x-operation.{key}: expected a mapping of words to words, got {value!r}")
+    words = {str(word): str(meant) for word, meant in value.items()}
+    if key == "sort_dir_values" and (set(words) != set(DIRECTIONS) or words["asc"] == words["desc"]):
+        raise ContractError(
+            f"x-operation.sort_dir_values: name both directions, each with its own word "
+            f"(e.g. {{asc: ASC, desc: DESC}}), got {value!r}"
+        )
+    return words
 
 
 _ORDER = re.compile(r"-?[A-Za-z_][A-Za-z0-9_]*")

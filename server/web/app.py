@@ -39,6 +39,7 @@ from campaign_mock.server.web.handlers import build_handler
 from campaign_mock.server.web.live_page import LivePage
 from campaign_mock.server.web.middleware import ADMIN_PREFIX, InputLimits, RequestLog, SandboxRouter
 from campaign_mock.server.web.options import DEFAULT_MAX_BODY_BYTES, AppOptions
+from campaign_mock.server.web.replies import projected
 from campaign_mock.server.web.responders import (
     AdminResponder,
     OperationResponder,
@@ -68,7 +69,7 @@ def _mount_api(app: falcon.App[falcon.Request, falcon.Response], runtime: Runtim
             operation,
             authenticator,
             validators[operation.operation_id],
-            build_handler(contract, operation, tenancy_of(contract.document)),
+            projected(operation, build_handler(contract, operation, tenancy_of(contract.document))),
             runtime,
             options,
         )

@@ -1,5 +1,6 @@
 """List and events operations: filter, order and page campaigns (or a history) as the
-contract's ``x-operation`` says (``contract.listing``), then shape the page by its envelope."""
+contract's ``x-operation`` says (``contract.listing``: filter spellings, sort and direction,
+paging styles), then shape the page by its envelope."""
 
 from __future__ import annotations
 
@@ -48,13 +49,59 @@ def _matcher(listing: Listing, request: ValidRequest) -> Callable[[Campaign], bo
     return _both(search, keyset)
 
 
+def _place(listing: Listing) -> str:
+    return "body" if listing.in_body else "query"
+
+
+CREATION = ""
+"""The order member meaning creation order (what the store keeps), for a direction alone."""
+
+
+def _direction(listing: Listing, request: ValidRequest) -> bool | None:
+    """The direction the request asks for (True: descending), None when it names none; a word
+    that is no direction is a 400 naming the words there are."""
+    value = _list_params(listing, request).get(listing.sort_dir) if listing.sort_dir else None
+    if value is None or value == "":
+        return None
+    descending = listing.direction(value)
+    if descending is None:
+        words = " or ".join(listing.direction_words())
+        raise InvalidRequest(
+            f"{listing.sort_dir} must be {words}, not {str(value)!r}.",
+            extra={"errors": [{"in": _place(listing), "name": listing.sort_dir, "detail": f"one of {words}"}]},
+        )
+    return descending
+
+
 def _order(listing: Listing, request: ValidRequest) -> tuple[str, bool] | None:
+    """(member, descending) to order by; CREATION for creation order turned around; None for
+    creation order."""
     params = _list_params(listing, request)
     value = params.get(listing.sort) if listing.sort else None
+    descending = _direction(listing, request)
     if not value:
-        return listing.order  # the contract's default order (x-operation.order), else creation order
+        order = listing.order  # the contract's default order (x-operation.order), else creation order
+        if descending is None:
+            return order
+        return (order[0] if order else CREATION, descending)
     text = str(value)
-    return (text[1:], True) if text.startswith("-") else (text, False)
+    member, minus = (text[1:], True) if text.startswith("-") else (text, False)
+    return member, minus if descending is None else descending
+
+
+def _page(
+    service: CampaignService,
+    statuses: frozenset[str] | None,
+    window: tuple[int, int],
+    match: Callable[[Campaign], bool] | None,
+    order: tuple[str, bool] | None,
+) -> tuple[list[Campaign], int]:
+    offset, limit = window
+    if order is None or order[0] != CREATION:
+        return service.page(statuses, offset, limit, match, order)
+    everything, total = service.page(statuses, 0, 1 << 62, match)
+    ordered = everything[::-1] if order[1] else everything
+    return ordered[offset : offset + limit], total
 
 
 def _window(listing: Listing, request: ValidRequest) -> tuple[int, int]:
@@ -88,13 +135,14 @@ def list_handler(contract: Contract, operation: Operation, tenancy: Tenancy | No
 
     def list_page(service: CampaignService, request: ValidRequest) -> Reply:
         raw = _list_params(listing, request).get(listing.status) if listing.status else None
-        statuses = frozenset(raw if isinstance(raw, list) else [raw]) if raw else None
+        values = raw if isinstance(raw, list) else [raw]
+        statuses = frozenset(listing.stored_status(value) for value in values) if raw else None
         offset, limit = _window(listing, request)
         match = _matcher(listing, request)
         if tenancy is not None:
             tenancy.check_workspace(request.query.get(tenancy.query) if tenancy.query else None, request.tenant)
             match = _both(tenancy.matcher(request.tenant), match)
-        data, total = service.page(statuses, offset, limit, match, _order(listing, request))
+        data, total = _page(service, statuses, (offset, limit), match, _order(listing, request))
         return shaper.reply(_page_values(envelopes.ITEMS, data, total, offset, limit))
 
     return list_page

@@ -1,13 +1,15 @@
-"""What a handler answers (``Reply``) and how an operation's success is shaped (``Shaper``)."""
+"""What a handler answers (``Reply``), how an operation's success is shaped (``Shaper``) and cut
+to the members a client asks for (``projected``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from campaign_mock.contract import envelopes
 from campaign_mock.contract.operations import Operation
+from campaign_mock.contract.projection import project, projection_of
 from campaign_mock.server.domain.campaigns import CampaignService, entity_tag
 from campaign_mock.server.stores.base import Record
 from campaign_mock.server.web.validation import ValidRequest
@@ -44,3 +46,21 @@ class Shaper:
 
 def body_params(request: ValidRequest) -> Mapping[str, Any]:
     return request.body if isinstance(request.body, Mapping) else {}
+
+
+def projected(operation: Operation, handler: Handler) -> Handler:
+    """The handler, its successes cut by ``x-operation.fields_param`` / ``exclude_fields_param``
+    (``contract.projection``); headers (the ETag of the campaign read) stay as they are."""
+    projection = projection_of(operation.extension)
+    if projection is None:
+        return handler
+    in_body = operation.extension.get("params_in") == "body"
+
+    def cut(service: CampaignService, request: ValidRequest) -> Reply:
+        reply = handler(service, request)
+        fields, exclude = projection.values(body_params(request) if in_body else request.query)
+        if reply.body is None or (fields is None and exclude is None):
+            return reply
+        return replace(reply, body=project(reply.body, fields, exclude))
+
+    return cut
