@@ -1,7 +1,8 @@
 """Where a campaign sits in an answer: ``x-operation.envelope``, read by server and kit alike.
 
 An envelope is a JSON template. A string that is exactly one of the placeholders below is
-replaced by its value; everything else is written as it stands. So a vendor that answers
+replaced by its value, ``$campaign.NAME`` by that one member of the campaign; everything
+else is written as it stands. So a vendor that answers
 ``{"success": true, "data": {...}}`` or ``{"total": 1, "items": [{...}]}`` is data, not code,
 and the kit finds the campaign in the same template the server fills.
 """
@@ -30,10 +31,14 @@ DEFAULTS: Mapping[str, Any] = {
     "get": CAMPAIGN,
     "update": CAMPAIGN,
     "transition": CAMPAIGN,
+    "copy": CAMPAIGN,
     "list": {"data": ITEMS, "pagination": PAGINATION},
     "events": {"data": EVENTS},
 }
 """The canonical API's layout, used where an operation gives no envelope."""
+
+MEMBER_OF_CAMPAIGN = CAMPAIGN + "."
+"""``$campaign.id``: one member of the campaign (Brevo's create answers ``{"id": 12}``)."""
 
 SUBJECT = {"list": ITEMS, "events": EVENTS, "status": STATUS}
 """Which placeholder holds what an operation of each kind is about (default: the campaign)."""
@@ -42,13 +47,29 @@ SUBJECT = {"list": ITEMS, "events": EVENTS, "status": STATUS}
 def envelope_of(kind: str, extension: Mapping[str, Any]) -> Any:
     """The operation's template; ContractError for a placeholder that does not exist."""
     template = extension.get("envelope", DEFAULTS.get(kind))
-    unknown = sorted(_strings(template) - PLACEHOLDERS)
+    unknown = sorted(name for name in _strings(template) - PLACEHOLDERS if not _member_placeholder(name))
     if unknown:
         raise ContractError(
             f"x-operation.envelope: unknown placeholder(s) {', '.join(unknown)}; "
             f"known: {', '.join(sorted(PLACEHOLDERS))}"
         )
     return template
+
+
+def _member_placeholder(text: str) -> bool:
+    return text.startswith(MEMBER_OF_CAMPAIGN) and len(text) > len(MEMBER_OF_CAMPAIGN)
+
+
+def members_named(template: Any) -> dict[str, str]:
+    """The campaign members the template names one by one, by the JSON pointer they sit at
+    (``{"id": "$campaign.id"}`` -> ``{"/id": "id"}``)."""
+    found: dict[str, str] = {}
+    for text in _strings(template):
+        if _member_placeholder(text):
+            pointer = pointer_to(template, text)
+            if pointer is not None:
+                found[pointer] = text[len(MEMBER_OF_CAMPAIGN) :]
+    return found
 
 
 def _strings(template: Any) -> set[str]:
@@ -65,6 +86,9 @@ def fill(template: Any, values: Mapping[str, Any]) -> Any:
     """The template with each placeholder replaced by ``values[placeholder]``."""
     if isinstance(template, str) and template in PLACEHOLDERS:
         return values.get(template)
+    if isinstance(template, str) and _member_placeholder(template):
+        campaign = values.get(CAMPAIGN)
+        return campaign.get(template[len(MEMBER_OF_CAMPAIGN) :]) if isinstance(campaign, Mapping) else None
     if isinstance(template, Mapping):
         return {key: fill(value, values) for key, value in template.items()}
     if isinstance(template, list):

@@ -7,12 +7,12 @@ this model where an action leads; the conformance kit asks it which moves to try
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from campaign_mock.contract.errors import ContractError
-from campaign_mock.contract.timefmt import parse_moment
+from campaign_mock.contract.timefmt import format_duration, parse_duration, parse_moment
 
 FieldReader = Callable[[str], datetime | None]
 """Reads a campaign's time field (e.g. ``start_at``) as an aware datetime, or None."""
@@ -49,13 +49,79 @@ class Guard:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """Refuses an action with ``status`` and ``message`` when its subject (the request's
+    ``param``, or the campaign's time ``field``) meets the condition: ``missing``, a time not
+    after now (``before_now``: Mailchimp refuses a schedule in the past), a time after now
+    (``after_now``), or a time off a grid of ``step`` from midnight UTC (Mailchimp's quarter
+    hours). Refusals are judged before any guard routes the action, and nothing is changed."""
+
+    status: int
+    message: str
+    param: str | None = None
+    field: str | None = None
+    missing: bool = False
+    before_now: bool = False
+    after_now: bool = False
+    step: timedelta | None = None
+
+    def subject(self) -> str:
+        return str(self.param if self.param is not None else self.field)
+
+    def refuses(self, read_time: FieldReader, now: datetime, params: Mapping[str, Any] | None = None) -> bool:
+        if self.param is not None:
+            value = (params or {}).get(self.param)
+            if value is None:
+                return self.missing
+            moment = parse_moment(value) if isinstance(value, str) else None
+        else:
+            moment = read_time(str(self.field))
+            if moment is None:
+                return self.missing
+        if moment is None:
+            return False  # not a time: the schema (or the guard that stores it) answers for it
+        if self.before_now and moment <= now:
+            return True
+        if self.after_now and moment > now:
+            return True
+        return self.step is not None and off_grid(moment, self.step)
+
+    def describe(self) -> str:
+        """What the request must do instead, for the default message and for reports."""
+        needs = [
+            text
+            for flag, text in (
+                (self.missing, "is required"),
+                (self.before_now, "must be in the future"),
+                (self.after_now, "must not be in the future"),
+                (
+                    self.step is not None,
+                    f"must fall on a multiple of {format_duration(self.step or timedelta(0))} from midnight UTC",
+                ),
+            )
+            if flag
+        ]
+        return f"{self.subject()} {' and '.join(needs)}"
+
+
+def off_grid(moment: datetime, step: timedelta) -> bool:
+    """Whether ``moment`` falls between multiples of ``step`` counted from midnight UTC."""
+    utc = moment.astimezone(UTC)
+    since_midnight = utc - utc.replace(hour=0, minute=0, second=0, microsecond=0)
+    return since_midnight % step != timedelta(0)
+
+
+@dataclass(frozen=True)
 class Transition:
-    """One action: the states it may leave from, where it lands, and its guards."""
+    """One action: the states it may leave from, where it lands, its guards, what refuses it,
+    and the members it stamps with the time (``send`` stamps ``send_time``)."""
 
     action: str
     sources: frozenset[str]
     target: str
     guards: tuple[Guard, ...] = ()
+    refusals: tuple[Refusal, ...] = ()
+    stamps: tuple[str, ...] = ()
 
     def targets(self) -> frozenset[str]:
         """Every state this action can land in, guards included."""
@@ -64,12 +130,29 @@ class Transition:
 
 @dataclass(frozen=True)
 class Timer:
-    """A move the clock makes by itself once a campaign's time field has passed."""
+    """A move the clock makes by itself once a campaign's time field, plus ``delay``, has
+    passed (``send`` stamps ``send_time``; five minutes later ``sending`` becomes ``sent``)."""
 
     name: str
     sources: frozenset[str]
     at_field: str
     target: str
+    delay: timedelta = timedelta(0)
+
+
+@dataclass(frozen=True)
+class Copy:
+    """An action that makes a new campaign from an existing one (Mailchimp's ``replicate``):
+    every member is copied except the id, the status and the stamps, then ``reset`` members
+    are set to the values it gives (``{send_time: null}``). The copy starts in the initial state; ``sources`` (None:
+    any state) are the states a campaign may be copied from."""
+
+    name: str
+    sources: frozenset[str] | None
+    reset: Mapping[str, Any]
+
+    def allowed_from(self, state: str) -> bool:
+        return self.sources is None or state in self.sources
 
 
 @dataclass(frozen=True)
@@ -87,6 +170,26 @@ class Lifecycle:
     create_into: tuple[str, ...] = ()
     updatable: frozenset[str] | None = None
     update_moves: Mapping[str, str] = field(default_factory=dict)
+    copies: Mapping[str, Copy] = field(default_factory=dict)
+    deletable: frozenset[str] | None = None
+    delete_status: int | None = None
+
+    def may_delete(self, state: str) -> bool:
+        """Whether a delete is accepted in ``state`` (``deletes.in``; default: every state)."""
+        return self.deletable is None or state in self.deletable
+
+    def delete_refusal_status(self) -> int:
+        return self.delete_status if self.delete_status is not None else self.conflict_status
+
+    def refusal(
+        self, action: str, read_time: FieldReader, now: datetime, params: Mapping[str, Any] | None = None
+    ) -> Refusal | None:
+        """The first refusal of ``action`` that applies now, if any."""
+        return next((rule for rule in self.transitions[action].refusals if rule.refuses(read_time, now, params)), None)
+
+    def is_action(self, name: str) -> bool:
+        """Whether ``name`` is something an operation may do: a transition or a copy."""
+        return name in self.transitions or name in self.copies
 
     def allowed_actions(self, state: str) -> list[str]:
         """Actions that may be applied in ``state``, in the spec's order."""
@@ -130,6 +233,8 @@ class Lifecycle:
         fields = {timer.at_field for timer in self.timers}
         for move in self.transitions.values():
             fields.update(name for guard in move.guards for name in (guard.field, guard.sets) if name)
+            fields.update(rule.field for rule in move.refusals if rule.field)
+            fields.update(move.stamps)
         fields.update(self.ordered_times)
         return frozenset(fields)
 
@@ -154,37 +259,94 @@ def _text(value: Any, where: str) -> str:
     return value
 
 
+def _duration(value: Any, where: str) -> timedelta:
+    step = parse_duration(value) if isinstance(value, str) else None
+    if step is None or step <= timedelta(0):
+        raise ContractError(f"{where}: expected a positive ISO 8601 duration such as PT15M or P1D, got {value!r}")
+    return step
+
+
+def _parse_refusal(body: Mapping[str, Any], place: str) -> Refusal:
+    status = body.get("refuse")
+    if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 499:
+        raise ContractError(f"{place}.refuse: expected a 4xx status, got {status!r}")
+    if ("param" in body) == ("field" in body):
+        raise ContractError(f"{place}: a refusal names one of 'param' (the request's) or 'field' (the campaign's)")
+    after, before = body.get("after"), body.get("before")
+    for key, value in (("after", after), ("before", before)):
+        if value not in (None, "now"):
+            raise ContractError(f"{place}.{key}: only 'now' is understood, got {value!r}")
+    missing = body.get("missing", False)
+    if not isinstance(missing, bool):
+        raise ContractError(f"{place}.missing: expected true or false, got {missing!r}")
+    step = _duration(body["not_multiple_of"], f"{place}.not_multiple_of") if "not_multiple_of" in body else None
+    if not (missing or after or before or step):
+        raise ContractError(f"{place}: a refusal needs a condition: missing, before, after or not_multiple_of")
+    subject = "param" if "param" in body else "field"
+    refusal = Refusal(
+        status=status,
+        message="",
+        param=_text(body["param"], f"{place}.param") if subject == "param" else None,
+        field=_text(body["field"], f"{place}.field") if subject == "field" else None,
+        missing=missing,
+        before_now=before == "now",
+        after_now=after == "now",
+        step=step,
+    )
+    message = body.get("message")
+    text = _text(message, f"{place}.message") if message is not None else f"{refusal.describe()}."
+    return replace(refusal, message=text)
+
+
+def _parse_guard(body: Mapping[str, Any], place: str) -> Guard:
+    to = _text(body.get("to"), f"{place}.to")
+    if "param" in body:
+        sets = body.get("sets")
+        after = body.get("after")
+        if after not in (None, "now"):
+            raise ContractError(f"{place}.after: only 'now' is understood, got {after!r}")
+        return Guard(
+            to=to,
+            param=_text(body["param"], f"{place}.param"),
+            sets=_text(sets, f"{place}.sets") if sets is not None else None,
+            after_now=after == "now",
+        )
+    if body.get("after") != "now":
+        raise ContractError(f"{place}: a guard needs 'param', or 'field' with 'after: now'")
+    return Guard(to=to, field=_text(body.get("field"), f"{place}.field"))
+
+
 def _parse_transition(action: str, raw: Any) -> Transition:
     where = f"x-lifecycle.transitions.{action}"
     body = _mapping(raw, where)
-    guards = []
+    guards: list[Guard] = []
+    refusals: list[Refusal] = []
     for index, guard in enumerate(body.get("when") or []):
-        guard_body = _mapping(guard, f"{where}.when[{index}]")
         place = f"{where}.when[{index}]"
-        to = _text(guard_body.get("to"), f"{place}.to")
-        if "param" in guard_body:
-            sets = guard_body.get("sets")
-            after = guard_body.get("after")
-            if after not in (None, "now"):
-                raise ContractError(f"{place}.after: only 'now' is understood, got {after!r}")
-            guards.append(
-                Guard(
-                    to=to,
-                    param=_text(guard_body["param"], f"{place}.param"),
-                    sets=_text(sets, f"{place}.sets") if sets is not None else None,
-                    after_now=after == "now",
-                )
-            )
-            continue
-        if guard_body.get("after") != "now":
-            raise ContractError(f"{place}: a guard needs 'param', or 'field' with 'after: now'")
-        guards.append(Guard(to=to, field=_text(guard_body.get("field"), f"{place}.field")))
+        guard_body = _mapping(guard, place)
+        if "refuse" in guard_body:
+            refusals.append(_parse_refusal(guard_body, place))
+        else:
+            guards.append(_parse_guard(guard_body, place))
+    stamps = body.get("stamps") or []
+    if not isinstance(stamps, list) or not all(isinstance(name, str) and name for name in stamps):
+        raise ContractError(f"{where}.stamps: expected a list of member names, got {stamps!r}")
     return Transition(
         action=action,
         sources=frozenset(_names(body.get("from"), f"{where}.from")),
         target=_text(body.get("to"), f"{where}.to"),
         guards=tuple(guards),
+        refusals=tuple(refusals),
+        stamps=tuple(stamps),
     )
+
+
+def _parse_copy(name: str, raw: Any) -> Copy:
+    where = f"x-lifecycle.copies.{name}"
+    body = _mapping(raw if raw is not None else {}, where)
+    reset = _mapping(body.get("reset") or {}, f"{where}.reset")
+    sources = frozenset(_names(body["from"], f"{where}.from")) if body.get("from") is not None else None
+    return Copy(name=name, sources=sources, reset=dict(reset))
 
 
 def _parse_timer(index: int, raw: Any) -> Timer:
@@ -196,6 +358,7 @@ def _parse_timer(index: int, raw: Any) -> Timer:
         sources=frozenset(_names(body.get("from"), f"{where}.from")),
         at_field=at_field,
         target=_text(body.get("to"), f"{where}.to"),
+        delay=_duration(body["delay"], f"{where}.delay") if body.get("delay") is not None else timedelta(0),
     )
 
 
@@ -235,6 +398,18 @@ def parse_lifecycle(document: Mapping[str, Any]) -> Lifecycle:
         str(source): _text(target, f"x-lifecycle.updates.moves.{source}")
         for source, target in _mapping(updates.get("moves") or {}, "x-lifecycle.updates.moves").items()
     }
+    copies = {
+        str(name): _parse_copy(str(name), copy)
+        for name, copy in _mapping(body.get("copies") or {}, "x-lifecycle.copies").items()
+    }
+    clash = sorted(set(copies) & set(transitions))
+    if clash:
+        raise ContractError(f"x-lifecycle.copies: {', '.join(clash)} is also a transition; give the copy its own name")
+    deletes = _mapping(body.get("deletes") or {}, "x-lifecycle.deletes")
+    deletable = frozenset(_names(deletes["in"], "x-lifecycle.deletes.in")) if "in" in deletes else None
+    delete_status = deletes.get("status")
+    if delete_status is not None and (not isinstance(delete_status, int) or not 400 <= delete_status <= 499):
+        raise ContractError(f"x-lifecycle.deletes.status: expected a 4xx status, got {delete_status!r}")
     states = _ordered_states(
         initial,
         [
@@ -257,4 +432,7 @@ def parse_lifecycle(document: Mapping[str, Any]) -> Lifecycle:
         create_into=create_into,
         updatable=updatable,
         update_moves=update_moves,
+        copies=copies,
+        deletable=deletable,
+        delete_status=delete_status,
     )

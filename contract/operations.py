@@ -19,7 +19,7 @@ from campaign_mock.contract.specs import SpecSource, parse_document
 from campaign_mock.contract.tenancy import demo_keys, tenancy_spec
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-KINDS = frozenset({"create", "list", "get", "status", "update", "delete", "transition", "events"})
+KINDS = frozenset({"create", "list", "get", "status", "update", "delete", "transition", "copy", "events"})
 
 
 def resolve(document: Mapping[str, Any], node: Any, pointer: str) -> tuple[Any, str]:
@@ -247,13 +247,20 @@ def build_contract(document: Mapping[str, Any], origin: str) -> Contract:
     except ContractError as exc:
         raise ContractError(f"{origin}: {exc}") from exc
     for operation in operations:
+        if operation.kind == "copy":
+            if len(operation.actions) != 1 or operation.actions[0] not in lifecycle.copies:
+                raise ContractError(
+                    f"{origin}: {operation.operation_id}: x-operation.action {operation.action!r} is not a copy of "
+                    f"x-lifecycle.copies ({', '.join(lifecycle.copies) or 'none declared'})"
+                )
+            continue
         if operation.kind != "transition":
             continue
-        unknown: list[str | None] = [action for action in operation.actions if action not in lifecycle.transitions]
+        unknown: list[str | None] = [action for action in operation.actions if not lifecycle.is_action(action)]
         if unknown or not operation.actions:
             raise ContractError(
                 f"{origin}: {operation.operation_id}: x-operation action(s) {', '.join(map(repr, unknown or [None]))} "
-                f"not action(s) of x-lifecycle ({', '.join(lifecycle.transitions)})"
+                f"not action(s) of x-lifecycle ({', '.join([*lifecycle.transitions, *lifecycle.copies])})"
             )
     return Contract(origin, document, lifecycle, operations, _base_path(document))
 

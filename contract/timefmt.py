@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 _RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$", re.ASCII)
 
@@ -67,3 +67,26 @@ def normalize_timestamp(value: object) -> object:
         if moment is not None:
             return format_timestamp(moment)
     return value
+
+
+_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$", re.ASCII)
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """An ISO 8601 duration of days, hours, minutes and seconds (``PT15M``, ``P1DT2H``); None
+    for anything else (years and months have no fixed length, so they are not durations here)."""
+    match = _DURATION.match(text)
+    if match is None or text in ("P", "PT") or text.endswith("T"):
+        return None
+    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def format_duration(span: timedelta) -> str:
+    """``span`` as ISO 8601 (``PT15M``, ``P1DT2H``), as a contract writes it."""
+    seconds = int(span.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    clock = "".join(f"{value}{unit}" for value, unit in ((hours, "H"), (minutes, "M"), (seconds, "S")) if value)
+    return "P" + (f"{days}D" if days else "") + (f"T{clock}" if clock else "" if days else "T0S")

@@ -8,7 +8,7 @@ there first, so each change is applied whole or not at all.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any, TypeVar
 
@@ -18,6 +18,7 @@ from campaign_mock.contract.stamps import CANONICAL_STAMPS, Stamps
 from campaign_mock.contract.timefmt import format_timestamp, normalize_timestamp, parse_moment
 from campaign_mock.server.domain.clock import Clock
 from campaign_mock.server.domain.errors import (
+    ActionRefused,
     Conflict,
     InsufficientStorage,
     InvalidBody,
@@ -50,6 +51,17 @@ UPDATE_EVENT = "update"
 def _sort_key(value: Any) -> tuple[int, Any]:
     """Numbers before text, each in its own order, so mixed values never fail to compare."""
     return (0, value) if isinstance(value, int | float) and not isinstance(value, bool) else (1, str(value))
+
+
+def _plus(moment: datetime | None, delay: timedelta) -> datetime | None:
+    """``moment`` + ``delay``, the time a delayed timer fires (None stays None; past the
+    calendar's end it never fires)."""
+    if moment is None:
+        return None
+    try:
+        return moment + delay
+    except OverflowError:
+        return None
 
 
 def entity_tag(record: Record) -> str:
@@ -213,18 +225,16 @@ class CampaignService:
             _check_precondition(if_match, record)
             state = record.campaign[self.lifecycle.status_field]
             if state not in move.sources:
-                allowed = self.lifecycle.allowed_actions(state)
-                raise self._conflict(
-                    InvalidTransition,
-                    f"Cannot {action} a campaign that is {state}; "
-                    f"allowed from {state}: {', '.join(allowed) if allowed else 'none'}.",
-                    state,
-                )
-            self._room_for_event(record, campaign_id)
+                raise self._not_allowed(action, state)
             now = self._clock.now()
-            target, guard = self.lifecycle.landing(action, self._time_reader(record.campaign), now, params)
+            read_time = self._time_reader(record.campaign)
+            refusal = self.lifecycle.refusal(action, read_time, now, params)
+            if refusal is not None:
+                raise self._conflict(ActionRefused, refusal.message, state, refusal.status)
+            self._room_for_event(record, campaign_id)
+            target, guard = self.lifecycle.landing(action, read_time, now, params)
             moved = {**record.campaign, self.lifecycle.status_field: target}
-            moved.update(dict.fromkeys(self._stamps.written, format_timestamp(now)))
+            moved.update(dict.fromkeys((*self._stamps.written, *move.stamps), format_timestamp(now)))
             if guard is not None and guard.sets is not None:
                 moved[guard.sets] = self._moment_param(str(guard.param), params[str(guard.param)])
             event = {"action": action, "from": state, "to": target, "reason": reason, "at": format_timestamp(now)}
@@ -232,8 +242,31 @@ class CampaignService:
 
         return self._write(campaign_id, write)
 
+    def copy(self, campaign_id: str, name: str, if_match: str | None = None) -> Record:
+        """A new campaign made from an existing one by the lifecycle's copy ``name``
+        (``x-lifecycle.copies``): members copied but for the id, status, stamps and ``reset``
+        ones; the copy starts in the initial state. The source is not changed."""
+        rule = self.lifecycle.copies[name]
+        source = self._existing(campaign_id)
+        _check_precondition(if_match, source)
+        state = source.campaign[self.lifecycle.status_field]
+        if not rule.allowed_from(state):
+            raise self._not_allowed(name, state)
+        copied = {key: value for key, value in source.campaign.items() if key not in self._protected}
+        copied.update(rule.reset)
+        return self.create_record(copied)
+
     def delete(self, campaign_id: str) -> None:
-        self._fire_due_timers()
+        record = self._existing(campaign_id)
+        state = record.campaign[self.lifecycle.status_field]
+        if not self.lifecycle.may_delete(state):
+            raise self._conflict(
+                StateConflict,
+                f"A campaign that is {state} cannot be deleted; it can be in: "
+                f"{', '.join(sorted(self.lifecycle.deletable or ()))}.",
+                state,
+                self.lifecycle.delete_refusal_status(),
+            )
         if not self._store.delete(campaign_id):
             raise self._not_found(campaign_id)
 
@@ -353,12 +386,22 @@ class CampaignService:
     def _not_found(self, campaign_id: str) -> NotFound:
         return NotFound(f"No campaign with id {campaign_id!r}.")
 
-    def _conflict(self, kind: type[StateConflict], detail: str, state: str) -> StateConflict:
+    def _conflict(self, kind: type[StateConflict], detail: str, state: str, status: int | None = None) -> StateConflict:
         return kind(
             detail,
             current_status=state,
             allowed_actions=self.lifecycle.allowed_actions(state),
-            status=self.lifecycle.conflict_status,
+            status=status if status is not None else self.lifecycle.conflict_status,
+        )
+
+    def _not_allowed(self, action: str, state: str) -> StateConflict:
+        """Worded so any action name reads (``paused``, ``sendNow``, ``cancel-send``)."""
+        allowed = self.lifecycle.allowed_actions(state)
+        return self._conflict(
+            InvalidTransition,
+            f"Action {action!r} is not allowed on a campaign that is {state}; "
+            f"allowed from {state}: {', '.join(allowed) if allowed else 'none'}.",
+            state,
         )
 
     def _normalized(self, campaign: dict[str, Any]) -> dict[str, Any]:
@@ -421,7 +464,7 @@ class CampaignService:
         upcoming = [
             (moment, timer)
             for timer in self.lifecycle.timers_from(campaign[self.lifecycle.status_field])
-            if (moment := read(timer.at_field)) is not None
+            if (moment := _plus(read(timer.at_field), timer.delay)) is not None
         ]
         if not upcoming:
             return None

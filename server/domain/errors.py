@@ -105,6 +105,14 @@ class InvalidTransition(StateConflict):
     code = "invalid-transition"
 
 
+class ActionRefused(StateConflict):
+    """The contract refuses the action for what the request carries or the campaign holds
+    (a schedule time in the past): ``x-lifecycle`` ``when: [{refuse: STATUS, ...}]``."""
+
+    title = "Action refused"
+    code = "action-refused"
+
+
 class PreconditionFailed(ApiError):
     status = 412
     title = "Precondition failed"

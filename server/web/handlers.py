@@ -107,6 +107,18 @@ def build_handler(contract: Contract, operation: Operation, tenancy: Tenancy | N
     if operation.kind == "events":
         return events_handler(contract, operation, _campaign_id)
 
+    if operation.kind == "copy":
+        location = _location_template(contract)
+
+        def copy(service: CampaignService, request: ValidRequest) -> Reply:
+            record = service.copy(_campaign_id(service, request), operation.actions[0], _if_match(request))
+            headers = {"Location": request.prefix + location(str(record.campaign[ID_FIELD]))} if location else {}
+            return shaper.campaign(record, headers)
+
+        return copy
+
+    copies = contract.lifecycle.copies
+
     def transition(service: CampaignService, request: ValidRequest) -> Reply:
         params = body_params(request)
         action = str(params.get(operation.action_field)) if operation.action_field else operation.actions[0]
@@ -115,6 +127,9 @@ def build_handler(contract: Contract, operation: Operation, tenancy: Tenancy | N
                 f"{operation.action_field} must be one of {', '.join(operation.actions)}.",
                 extra={"errors": [{"in": "body", "name": operation.action_field, "detail": "unknown action"}]},
             )
-        return shaper.campaign(service.act(_campaign_id(service, request), action, params, _if_match(request)))
+        campaign_id = _campaign_id(service, request)
+        if action in copies:
+            return shaper.campaign(service.copy(campaign_id, action, _if_match(request)))
+        return shaper.campaign(service.act(campaign_id, action, params, _if_match(request)))
 
     return transition
