@@ -11,14 +11,21 @@ Installed with campaign-mock (entry point ``pytest11``), so in any project:
 ``campaign_mock`` is a sandbox of its own for each pytest-xdist worker (or each test, with
 ``--campaign-mock-sandbox test`` or ``@pytest.mark.campaign_mock_sandbox``), reset before
 each test: workers never see each other's campaigns, clock, faults or limits. The server is
-started in-process (waitress on a free loopback port, one per worker), or, with
-``--campaign-mock-url URL`` (env ``CAMPAIGN_MOCK_URL``), one already running is shared, by a
-whole CI fleet if need be. Override ``campaign_mock_settings`` to serve another spec, set
-limits or freeze the clock (in-process only).
+started in-process (waitress on a free loopback port), or, with ``--campaign-mock-url URL``
+(env ``CAMPAIGN_MOCK_URL``), one already running is shared, by a whole CI fleet if need be.
+
+What a test is served is its settings: the ``campaign_mock_settings`` fixture (override it in
+a conftest, a module or a class, at any scope), changed by the closest
+``@pytest.mark.campaign_mock(spec=..., **settings)`` marker (a module's ``pytestmark``, a
+class's, a test's). Each distinct settings gets its own in-process server, started on first
+use and kept for the session, so two modules of one run that serve two vendors never share a
+world (a single shared server serves its one spec: a test asking for another fails, saying so).
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import re
 import secrets
@@ -31,6 +38,8 @@ import pytest
 import yaml
 
 from campaign_mock.contract.security import Placement, client_placement
+from campaign_mock.contract.specs import read_source
+from campaign_mock.contract.tenancy import split_key
 from campaign_mock.server.admin_client import AdminClient, ClientNotClean, broken_rules, describe_broken
 from campaign_mock.server.run.assembly import assemble
 from campaign_mock.server.run.config import ServeSettings
@@ -39,6 +48,8 @@ from campaign_mock.server.run.threaded import ThreadedServer
 DEFAULT_TEST_KEY = "test-key"
 SHARED_DEFAULT_KEY = "demo-key"
 MARKER = "campaign_mock_sandbox"
+SETTINGS_MARKER = "campaign_mock"
+SETTINGS_FIELDS = frozenset(field.name for field in dataclasses.fields(ServeSettings))
 BEARER = Placement("bearer", "bearer")
 
 
@@ -50,6 +61,7 @@ class RunningMock:
     sandbox: str = "default"
     server_url: str = ""  # the server's root (scheme, host, port)
     credential: Placement | None = BEARER  # where the spec says the key goes; None: no security
+    spec: str = ""  # the spec served (``ServeSettings.spec``; the shared server's, when shared)
 
     @property
     def auth_headers(self) -> dict[str, str]:
@@ -107,6 +119,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{MARKER}: give this test a sandbox of its own (dropped after it)")
+    config.addinivalue_line(
+        "markers",
+        f"{SETTINGS_MARKER}(spec=None, **settings): serve this module, class or test another spec or "
+        "settings (ServeSettings fields), on a mock of its own",
+    )
 
 
 def _worker() -> str:
@@ -119,49 +136,111 @@ def _sandbox_name(label: str) -> str:
     return f"pytest-{cleaned}-{secrets.token_hex(4)}"
 
 
-@pytest.fixture(scope="session")
-def campaign_mock_settings() -> ServeSettings:
-    """What an in-process mock serves; override this fixture to change it."""
-    return ServeSettings(api_keys=[DEFAULT_TEST_KEY], log_requests=False, port=0)
+def marked_settings(settings: ServeSettings, marker: pytest.Mark | None) -> ServeSettings:
+    """``settings`` as a ``campaign_mock`` marker changes them: ``spec`` (also its one positional
+    argument) and any other ServeSettings field by name. Keys belong to a spec: a marker that
+    names another spec and no ``api_keys`` serves that spec's demo keys (``x-demo-keys``)."""
+    if marker is None:
+        return settings
+    changes = dict(marker.kwargs)
+    if marker.args:
+        if len(marker.args) > 1 or "spec" in changes:
+            raise pytest.UsageError(f"@pytest.mark.{SETTINGS_MARKER}: give the spec once (its one positional argument)")
+        changes["spec"] = marker.args[0]
+    unknown = sorted(set(changes) - SETTINGS_FIELDS)
+    if unknown:
+        raise pytest.UsageError(
+            f"@pytest.mark.{SETTINGS_MARKER}: unknown setting(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(SETTINGS_FIELDS))}"
+        )
+    if "spec" in changes and changes["spec"] != settings.spec and "api_keys" not in changes:
+        changes["api_keys"] = []
+    return replace(settings, **changes)
 
 
-@pytest.fixture(scope="session")
-def campaign_mock_server(
-    request: pytest.FixtureRequest, campaign_mock_settings: ServeSettings
-) -> Iterator[RunningMock]:
-    """The server (in-process, or shared) and this worker's sandbox on it; prefer ``campaign_mock``."""
-    shared = request.config.getoption("campaign_mock_url")
-    sandbox = _sandbox_name(_worker())
-    if shared:
-        root = str(shared).rstrip("/")
-        admin_key = request.config.getoption("campaign_mock_admin_key")
-        key = request.config.getoption("campaign_mock_api_key") or SHARED_DEFAULT_KEY
+class MockServers:
+    """The mocks a session runs: one in-process server per distinct settings (started on first
+    use, stopped when the session ends), or the one shared server; each with this worker's sandbox."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self._config = config
+        self._running: dict[str, RunningMock] = {}
+        self._stack = contextlib.ExitStack()
+
+    def serving(self, settings: ServeSettings) -> RunningMock:
+        shared = self._config.getoption("campaign_mock_url")
+        key = "shared" if shared else repr(settings)
+        running = self._running.get(key)
+        if running is None:
+            running = self._running[key] = self._shared(str(shared)) if shared else self._started(settings)
+        if shared:
+            _check_shared_spec(running, settings)
+        return running
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def _shared(self, root_url: str) -> RunningMock:
+        root = root_url.rstrip("/")
+        admin_key = self._config.getoption("campaign_mock_admin_key")
+        key = self._config.getoption("campaign_mock_api_key") or SHARED_DEFAULT_KEY
+        sandbox = _sandbox_name(_worker())
         AdminClient(root, admin_key).create_sandbox(sandbox)  # also where sandboxes are made only on request
+        self._stack.callback(AdminClient(root, admin_key).drop_sandbox, sandbox)
         admin = AdminClient(root, admin_key, sandbox=sandbox)
         base_path = str(admin.config().get("base_path", ""))
-        credential = client_placement(_served_document(root))
-        yield RunningMock(f"{root}/sandboxes/{sandbox}{base_path}", key, admin, sandbox, root, credential)
-        AdminClient(root, admin_key).drop_sandbox(sandbox)
-        return
-    assembled = assemble(campaign_mock_settings)
-    with ThreadedServer(
-        assembled.app,
-        host=campaign_mock_settings.host,
-        port=campaign_mock_settings.port,
-        threads=campaign_mock_settings.effective_threads(),
-        limits=assembled.limits,
-        render=assembled.errors.render,
-    ) as server:
-        AdminClient(server.base_url, campaign_mock_settings.admin_key).create_sandbox(sandbox)
-        admin = AdminClient(server.base_url, campaign_mock_settings.admin_key, sandbox=sandbox)
-        yield RunningMock(
+        document = _served_document(root)
+        credential = client_placement(document)
+        return RunningMock(f"{root}/sandboxes/{sandbox}{base_path}", key, admin, sandbox, root, credential, "")
+
+    def _started(self, settings: ServeSettings) -> RunningMock:
+        try:
+            assembled = assemble(settings)
+        except Exception as exc:  # a spec or setting the mock refuses: say which, not a traceback
+            pytest.fail(f"campaign_mock cannot serve spec {settings.spec!r}: {exc}", pytrace=False)
+        server = self._stack.enter_context(
+            ThreadedServer(
+                assembled.app,
+                host=settings.host,
+                port=settings.port,
+                threads=settings.effective_threads(),
+                limits=assembled.limits,
+                render=assembled.errors.render,
+            )
+        )
+        sandbox = _sandbox_name(_worker())
+        AdminClient(server.base_url, settings.admin_key).create_sandbox(sandbox)
+        admin = AdminClient(server.base_url, settings.admin_key, sandbox=sandbox)
+        return RunningMock(
             f"{server.base_url}/sandboxes/{sandbox}{assembled.contract.base_path}",
-            assembled.api_keys[0],
+            split_key(assembled.api_keys[0])[0],
             admin,
             sandbox,
             server.base_url,
             client_placement(assembled.contract.document),
+            settings.spec,
         )
+
+
+def _check_shared_spec(running: RunningMock, settings: ServeSettings) -> None:
+    """A test that asks for a spec other than the default one must get it: a shared server
+    serves one spec, so a test asking for another fails instead of testing the wrong vendor."""
+    if settings.spec == ServeSettings().spec:
+        return
+    wanted = _title(yaml.safe_load(read_source(settings.spec).text))
+    served = _title(_served_document(running.server_url))
+    if wanted != served:
+        pytest.fail(
+            f"this test asks for spec {settings.spec!r} ({wanted}), but the shared mock at "
+            f"{running.server_url} serves {served}: run it against a mock serving that spec, "
+            "or without --campaign-mock-url (an in-process mock per spec)",
+            pytrace=False,
+        )
+
+
+def _title(document: Any) -> str:
+    info = document.get("info") if isinstance(document, Mapping) else None
+    return str(info.get("title")) if isinstance(info, Mapping) else "an untitled spec"
 
 
 def _served_document(root: str) -> Mapping[str, Any]:
@@ -169,6 +248,31 @@ def _served_document(root: str) -> Mapping[str, Any]:
     with urllib.request.urlopen(f"{root}/openapi.yaml", timeout=30) as answer:  # noqa: S310 (the mock's URL)
         document = yaml.safe_load(answer.read())
     return document if isinstance(document, Mapping) else {}
+
+
+@pytest.fixture(scope="session")
+def campaign_mock_settings() -> ServeSettings:
+    """What an in-process mock serves; override this fixture (any scope: a conftest, a module,
+    a class) or mark tests ``@pytest.mark.campaign_mock(spec=...)`` to change it."""
+    return ServeSettings(api_keys=[DEFAULT_TEST_KEY], log_requests=False, port=0)
+
+
+@pytest.fixture(scope="session")
+def campaign_mock_servers(request: pytest.FixtureRequest) -> Iterator[MockServers]:
+    """Every mock this session runs (one per distinct settings); prefer ``campaign_mock``."""
+    servers = MockServers(request.config)
+    yield servers
+    servers.close()
+
+
+@pytest.fixture
+def campaign_mock_server(
+    request: pytest.FixtureRequest, campaign_mock_settings: ServeSettings, campaign_mock_servers: MockServers
+) -> RunningMock:
+    """The server this test's settings ask for, and this worker's sandbox on it (not reset:
+    prefer ``campaign_mock``)."""
+    settings = marked_settings(campaign_mock_settings, request.node.get_closest_marker(SETTINGS_MARKER))
+    return campaign_mock_servers.serving(settings)
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ import secrets
 import threading
 import uuid
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
+from campaign_mock.contract.ids import id_style
 from campaign_mock.contract.integers import whole_number
 
 
@@ -23,20 +24,30 @@ class IdGenerator(Protocol):
         ...
 
 
-class RandomIds:
-    """``cmp_`` and 20 random hex digits: unguessable, URL-safe, fits the id pattern."""
+@runtime_checkable
+class Restartable(Protocol):
+    """A generator that counts (``1, 2, 3``): a world's reset starts the count over, so a test
+    after a reset sees the ids a fresh mock gives (those that draw at random have nothing to redo)."""
 
-    def __init__(self, prefix: str = "cmp_") -> None:
+    def restart(self) -> None: ...
+
+
+class RandomIds:
+    """``cmp_`` and 20 random hex digits (or ``length`` of them: Mailchimp's ids are 10):
+    unguessable, URL-safe, fits the id pattern."""
+
+    def __init__(self, prefix: str = "cmp_", length: int = 20) -> None:
         self._prefix = prefix
+        self._length = length
 
     def new_id(self) -> str:
-        return f"{self._prefix}{secrets.token_hex(10)}"
+        return f"{self._prefix}{secrets.token_hex((self._length + 1) // 2)[: self._length]}"
 
     def observe(self, campaign_id: str) -> None:
         """Nothing to do: 80 random bits do not repeat a stored id."""
 
     def fresh(self) -> RandomIds:
-        return RandomIds(self._prefix)
+        return RandomIds(self._prefix, self._length)
 
 
 class SequentialIds:
@@ -63,6 +74,11 @@ class SequentialIds:
     def fresh(self) -> SequentialIds:
         return SequentialIds(self.prefix)
 
+    def restart(self) -> None:
+        """The next id is ``PREFIX1`` again (the world was reset: no campaign holds an id)."""
+        with self._lock:
+            self._next = 1
+
 
 class UuidIds:
     """Random UUIDs (version 4), for vendors whose ids are UUIDs."""
@@ -84,10 +100,11 @@ def numeric_ids(document: Mapping[str, Any]) -> bool:
 
 def ids_for(document: Mapping[str, Any]) -> IdGenerator:
     """The generator the spec's ``x-ids`` asks for: ``{format: uuid}``, ``{format: integer}``
-    (1, 2, 3, ...) or ``{prefix: ...}`` (random hex after it)."""
-    raw = document.get("x-ids") or {}
-    if raw.get("format") == "uuid":
+    (1, 2, 3, ...) or random hex after ``prefix`` (default ``cmp_``), ``length`` digits
+    (``{format: hex, length: 10}``; default 20). ``contract.ids`` checks the shape."""
+    style = id_style(document)
+    if style.format == "uuid":
         return UuidIds()
-    if numeric_ids(document):
+    if style.format == "integer":
         return SequentialIds(prefix="")
-    return RandomIds(str(raw.get("prefix", "cmp_")))
+    return RandomIds(style.prefix, style.length)

@@ -287,6 +287,10 @@ class RedisSequentialIds:
     def fresh(self) -> IdGenerator:
         return SequentialIds(self._id_prefix)
 
+    def restart(self) -> None:
+        """A world's reset: count from 1 again (above the namespace's floor, as ``new_id`` does)."""
+        self._link.call(lambda client: client.delete(self._key), "write")
+
 
 class RedisClockState:
     """The clock's reading in a hash: ``offset`` and ``frozen_at`` ('' when running), and the

@@ -86,5 +86,6 @@ class WorldFactory:
             traffic=TrafficControl(self._policy, clock, limiter=stores.limiter, gate=stores.gate),
             configured_faults=self._faults,
             fault_seed=self._fault_seed,
+            ids=stores.ids,
             starts=stores.begin,
         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from campaign_mock.server.domain.campaigns import CampaignService
 from campaign_mock.server.domain.clock import ControllableClock
+from campaign_mock.server.domain.ids import IdGenerator, Restartable
 from campaign_mock.server.traffic.faults import FaultPlan, FaultRule
 from campaign_mock.server.traffic.journal import Journal
 from campaign_mock.server.traffic.traffic import TrafficControl
@@ -31,6 +32,7 @@ class World:
     traffic: TrafficControl
     configured_faults: Sequence[FaultRule] = ()
     fault_seed: int = 0
+    ids: IdGenerator | None = None  # the service's ids, restarted by a reset where they count
     starts: Callable[[float], None] | None = None  # the store's request start (``stores.scope``)
     touched: float = 0.0  # when this process last told the sandbox index it was used (wall seconds)
     checked: float = 0.0  # when this process last saw the sandbox in a shared index (wall seconds)
@@ -47,8 +49,10 @@ class World:
 
     def reset(self) -> None:
         """Back to the configured start: no campaigns, empty journal, fresh counters, the
-        configured faults and clock."""
+        configured faults and clock; counted ids start at 1 again."""
         self.service.reset()
+        if isinstance(self.ids, Restartable):
+            self.ids.restart()
         self.journal.clear()
         self.traffic.reset()
         self.faults.replace(self.configured_faults, self.fault_seed)
