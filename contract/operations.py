@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from campaign_mock.contract.envelopes import envelope_of
 from campaign_mock.contract.errors import ContractError
+from campaign_mock.contract.ids import id_style
 from campaign_mock.contract.lifecycle import Lifecycle, parse_lifecycle
 from campaign_mock.contract.pointers import MISSING, escape, pointer_of, step
 from campaign_mock.contract.specs import SpecSource, parse_document
@@ -244,6 +245,7 @@ def build_contract(document: Mapping[str, Any], origin: str) -> Contract:
         invalid_body_status(document)
         tenancy_spec(document)
         demo_keys(document)
+        id_style(document)
     except ContractError as exc:
         raise ContractError(f"{origin}: {exc}") from exc
     for operation in operations:

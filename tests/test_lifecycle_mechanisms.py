@@ -5,6 +5,7 @@ conflict message that reads for any action name."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,9 @@ import pytest
 import requests
 
 from campaign_mock.contract.errors import ContractError
+from campaign_mock.contract.ids import id_style
 from campaign_mock.contract.lifecycle import parse_lifecycle
+from campaign_mock.server.domain.ids import ids_for
 from campaign_mock.server.run.assembly import assemble
 from campaign_mock.server.run.config import ServeSettings
 from campaign_mock.server.run.threaded import ThreadedServer
@@ -190,3 +193,31 @@ def test_a_copy_may_not_share_a_transitions_name_and_a_timer_delay_must_be_a_dur
         parse_lifecycle({"x-lifecycle": {**base, "copies": {"go": {}}}})
     with pytest.raises(ContractError, match="delay"):
         parse_lifecycle({"x-lifecycle": {**base, "timers": [{"from": ["b"], "at": "t", "to": "a", "delay": "5m"}]}})
+
+
+@pytest.mark.parametrize(
+    ("ids", "pattern"),
+    [
+        ({"format": "hex", "length": 10}, r"[0-9a-f]{10}"),
+        ({"prefix": "cmp_"}, r"cmp_[0-9a-f]{20}"),
+        ({"format": "hex", "prefix": "c-", "length": 12}, r"c-[0-9a-f]{12}"),
+        ({"format": "uuid"}, r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"),
+    ],
+)
+def test_ids_take_the_style_the_contract_names(ids: dict[str, Any], pattern: str) -> None:
+    generator = ids_for({"x-ids": ids})
+    assert all(re.fullmatch(pattern, generator.new_id()) for _ in range(50))
+
+
+@pytest.mark.parametrize(
+    ("ids", "complaint"),
+    [
+        ({"format": "base62"}, "x-ids.format: expected one of hex, integer, uuid"),
+        ({"format": "integer", "prefix": "c"}, "x-ids.prefix"),
+        ({"format": "hex", "length": 4}, "x-ids.length"),
+        ({"style": "hex"}, "unknown key"),
+    ],
+)
+def test_an_id_style_that_cannot_be_served_is_refused_with_what_to_write(ids: dict[str, Any], complaint: str) -> None:
+    with pytest.raises(ContractError, match=complaint):
+        id_style({"x-ids": ids})
