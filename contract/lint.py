@@ -20,6 +20,7 @@ from openapi_spec_validator.validation import OpenAPIV31SpecValidator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from campaign_mock.contract.error_formats import lint_problems as error_format_problems
 from campaign_mock.contract.errors import ContractError
 from campaign_mock.contract.lifecycle import Lifecycle, parse_lifecycle
 from campaign_mock.contract.listing import parse_order
@@ -62,6 +63,8 @@ RULES = {
     "schema-unknown-keyword": "schema objects hold only JSON Schema 2020-12 and OpenAPI keywords (or x- extensions)",
     "stamp-invalid": "x-stamp is create or write, on a readOnly member",
     "list-order": "a list's x-operation.order names a campaign member (with '-' for newest first)",
+    "error-format": "x-error-format names a known format or defines one (JSON media type, known placeholders, "
+    "a default in by_status, codes keyed by the mock's error kinds)",
 }
 
 
@@ -494,6 +497,8 @@ def lint_source(source: SpecSource) -> list[Finding]:
     _check_schema_keywords(out, document)
     _check_stamps(out, document)
     _check_list_order(out, document)
+    for where, message in error_format_problems(document):
+        out.add("error-format", where, message)
     out.findings.extend(_check_duplicate_keys(source))
     try:
         lifecycle = parse_lifecycle(document)

@@ -26,7 +26,7 @@ from campaign_mock.server.domain.clock import ControllableClock
 from campaign_mock.server.domain.ids import ids_for
 from campaign_mock.server.run.assembly import load_checked_contract
 from campaign_mock.server.web.app import AppOptions, create_app
-from campaign_mock.server.web.error_formats import select_error_format
+from campaign_mock.server.web.error_formats import spec_error_format
 
 __all__ = ["FAULTS", "KEY", "BlindFault", "WsgiApp", "load_checked_contract", "real_app"]
 
@@ -45,7 +45,7 @@ class BlindFault:
 
 def real_app(contract: Contract) -> WsgiApp:
     """The mock exactly as ``campaign-mock serve`` builds it for ``contract``."""
-    error_format = select_error_format(str(contract.document.get("x-error-format", "problem")), {})
+    error_format = spec_error_format(contract.document)
     options = AppOptions(api_keys=[KEY], log_requests=False, error_format=error_format)
     app = create_app(contract, options, clock=ControllableClock(), ids=ids_for(contract.document))
     return cast(WsgiApp, app)

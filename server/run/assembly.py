@@ -36,7 +36,7 @@ from campaign_mock.server.traffic.faults import parse_rule
 from campaign_mock.server.traffic.traffic import RateLimitOverrides, RateLimitPolicy, policy_from_spec
 from campaign_mock.server.web.app import AppOptions, build_runtime, create_app
 from campaign_mock.server.web.boundary import ErrorBoundary
-from campaign_mock.server.web.error_formats import ErrorFormat, TemplateFormat, select_error_format
+from campaign_mock.server.web.error_formats import ErrorFormat, resolve_error_format
 from campaign_mock.server.web.reading import TimedReader, read_directly
 from campaign_mock.server.worlds.registry import SandboxPolicy
 from campaign_mock.server.worlds.runtime import Runtime
@@ -102,13 +102,9 @@ def _first_of(errors: list[Finding], origin: str, servable: bool) -> str:
 
 
 def configured_error_format(settings: ServeSettings, contract: Contract) -> ErrorFormat:
+    """The flag's or config's format (a config file's formats first), else the spec's own."""
     try:
-        custom: dict[str, ErrorFormat] = {
-            name: TemplateFormat(name, definition["content_type"], definition["body"])
-            for name, definition in settings.error_formats.items()
-        }
-        name = settings.error_format or str(contract.document.get("x-error-format", "problem"))
-        return select_error_format(name, custom)
+        return resolve_error_format(settings.error_format, settings.error_formats, contract.document)
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
 

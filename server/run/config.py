@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from campaign_mock.contract.error_formats import problems as format_problems
 from campaign_mock.contract.timefmt import parse_timestamp
 from campaign_mock.server.domain.clock import check_in_range
 from campaign_mock.server.stores.urls import STORE_VALUES, StoreUrl, parse_store_url
@@ -163,16 +164,16 @@ def _optional_text(value: Any) -> str | None:
 
 
 def _formats(value: Any) -> dict[str, dict[str, Any]]:
+    """Custom error formats, in the spec's syntax (``contract.error_formats``): name ->
+    {media_type (or content_type), body | by_status, codes}; checked here, so a bad one is named
+    at its line before anything starts."""
     if not isinstance(value, Mapping):
-        raise ValueError("expected a mapping of format name -> {content_type, body}")
+        raise ValueError("expected a mapping of format name -> {media_type, body | by_status, codes}")
     checked = {}
     for name, definition in value.items():
-        if not isinstance(definition, Mapping) or not isinstance(definition.get("body"), Mapping):
-            raise ValueError(f"format {name!r}: expected {{content_type: TYPE, body: {{...template...}}}}")
-        checked[str(name)] = {
-            "content_type": str(definition.get("content_type", "application/json")),
-            "body": dict(definition["body"]),
-        }
+        for place, message in format_problems(definition, (str(name),)):
+            raise ValueError(f"{'.'.join(str(part) for part in place)}: {message}")
+        checked[str(name)] = dict(definition)
     return checked
 
 
@@ -209,7 +210,7 @@ class Setting:
         return "none" if self.default in (None, [], {}) else str(self.default)
 
 
-SPEC_NAMES = "campaigns, altcraft, ocamba, sevenheaven, tenant, woodpecker"
+SPEC_NAMES = "campaigns, altcraft, brevo, mailchimp, ocamba, sevenheaven, tenant, woodpecker"
 SETTINGS: tuple[Setting, ...] = (
     Setting("spec", _text, "campaigns", "the contract to serve", values=f"PATH, URL, or a bundled name: {SPEC_NAMES}"),
     Setting(
@@ -240,14 +241,15 @@ SETTINGS: tuple[Setting, ...] = (
         _text,
         None,
         "how error bodies are written",
-        values="problem (RFC 9457), envelope, ocamba, woodpecker, tenant, altcraft, or a name from error_formats",
+        values="problem (RFC 9457), envelope, a bundled profile's (ocamba, woodpecker, tenant, altcraft), "
+        "or a name from the spec's x-error-formats or the config's error_formats",
         default_text="the spec's x-error-format, else problem",
     ),
     Setting(
         "error_formats",
         _formats,
         {},
-        "custom error formats: name -> {content_type, body template}",
+        "custom error formats, as in a spec's x-error-formats: name -> {media_type, body | by_status, codes}",
         env=False,
         flag=None,
     ),

@@ -79,7 +79,7 @@ def _use_error_format(served: dict[str, Any], error_format: ErrorFormat) -> None
     """Every error response documents ``error_format``. A shared response component is changed
     in place where the format writes one shape for all statuses; where shapes differ by status,
     each operation's response gets a copy with its own status's shape."""
-    served[NATIVE_FORMAT_KEY] = error_format.name
+    served[NATIVE_FORMAT_KEY] = error_format.declaration
     one_shape = error_format.schema(400) == error_format.schema(404) == error_format.schema(500)
     for operation in _operations(served):
         responses = operation.get("responses") or {}
@@ -155,7 +155,7 @@ def effective_document(
     document: Mapping[str, Any], error_format: ErrorFormat, policy: RateLimitPolicy | None = None
 ) -> dict[str, Any]:
     served = copy.deepcopy(dict(document))
-    if served.get(NATIVE_FORMAT_KEY, "problem") != error_format.name:
+    if served.get(NATIVE_FORMAT_KEY, "problem") != error_format.declaration:
         _use_error_format(served, error_format)
     _document_server_answers(served, error_format)
     if policy is not None and policy.active:

@@ -1,19 +1,22 @@
 """Named error formats: how an ``ApiError`` is written on the wire.
 
-``problem`` (RFC 9457) and ``envelope`` are built in; a config file may add templates.
-Each format also states its JSON schema, so the served spec can document what the
-server really sends after it was reconfigured.
+``problem`` (RFC 9457) and ``envelope`` are built in; every other shape is data
+(``contract.error_formats``): a spec's ``x-error-format``/``x-error-formats``, a bundled
+profile's format (``--error-format ocamba``) or a config file's ``error_formats``, rendered
+here by ``TemplateFormat``/``ByStatusFormat``. Each format also states its JSON schema, so the
+served spec can document what the server really sends after it was reconfigured.
 """
 
 from __future__ import annotations
 
 import copy
-import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from campaign_mock.contract import error_formats as data
+from campaign_mock.contract.errors import ContractError
 from campaign_mock.server.domain.errors import ApiError
 
 PROBLEM_TYPE_PREFIX = "urn:campaign-mock:problem:"
@@ -22,6 +25,11 @@ PROBLEM_TYPE_PREFIX = "urn:campaign-mock:problem:"
 class ErrorFormat(Protocol):
     name: str
     media_type: str
+
+    @property
+    def declaration(self) -> str | Mapping[str, Any]:
+        """What the served spec's ``x-error-format`` states for this format."""
+        ...
 
     def render(self, error: ApiError, now: datetime) -> dict[str, Any]: ...
 
@@ -33,7 +41,7 @@ class ErrorFormat(Protocol):
 class ProblemFormat:
     """RFC 9457 problem details plus the error's helpful members (``errors``, ...)."""
 
-    name = "problem"
+    name = declaration = "problem"
     media_type = "application/problem+json"
 
     def render(self, error: ApiError, now: datetime) -> dict[str, Any]:
@@ -66,7 +74,7 @@ class ProblemFormat:
 class EnvelopeFormat:
     """A generic JSON envelope: ``{"error": {"code", "status", "message", "details"}}``."""
 
-    name = "envelope"
+    name = declaration = "envelope"
     media_type = "application/json"
 
     def render(self, error: ApiError, now: datetime) -> dict[str, Any]:
@@ -98,37 +106,42 @@ class EnvelopeFormat:
         }
 
 
-PLACEHOLDERS = {"status", "title", "detail", "code", "type", "trace_id", "timestamp"}
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+PLACEHOLDERS = data.PLACEHOLDERS
+_PLACEHOLDER = data.PLACEHOLDER
 
 
 class TemplateFormat:
-    """A body shaped by a template from config; strings hold ``{status}``-style placeholders.
+    """A body shaped by a template; strings hold ``{status}``-style placeholders.
 
-    A string that is exactly ``"{status}"`` becomes the integer status; any other string has
-    its placeholders replaced by text. ``{timestamp}`` is the server clock's time as
-    ``YYYY-MM-DD HH:MM:SS`` (UTC), ``{trace_id}`` a fresh random UUID.
+    A string that is exactly ``"{status}"`` becomes the integer status (exactly ``"{code}"``: the
+    vendor's code as given, an integer too); any other string has its placeholders replaced by
+    text. ``{code}`` is the vendor's code for the error's kind (``codes``), else the kind itself;
+    ``{timestamp}`` is the server clock's time as ``YYYY-MM-DD HH:MM:SS`` (UTC), ``{trace_id}`` a
+    fresh random UUID.
     """
 
-    def __init__(self, name: str, media_type: str, template: Any) -> None:
-        unknown = sorted(set(_placeholders_in(template)) - PLACEHOLDERS)
-        if unknown:
-            raise ValueError(
-                f"error format {name!r}: unknown placeholder(s) {', '.join('{' + u + '}' for u in unknown)}; "
-                f"known: {', '.join('{' + p + '}' for p in sorted(PLACEHOLDERS))}"
-            )
-        if not isinstance(template, Mapping):
-            raise ValueError(f"error format {name!r}: body must be a mapping (a JSON object)")
+    def __init__(
+        self,
+        name: str,
+        media_type: str,
+        template: Any,
+        codes: Mapping[str, str | int] | None = None,
+        declaration: str | Mapping[str, Any] | None = None,
+    ) -> None:
+        for _, message in data.problems({"media_type": media_type, "body": template, "codes": codes or {}}, ()):
+            raise ValueError(f"error format {name!r}: {message}")
         self.name = name
         self.media_type = media_type
+        self.declaration = name if declaration is None else declaration
         self._template = copy.deepcopy(dict(template))
+        self._codes = dict(codes or {})
 
     def render(self, error: ApiError, now: datetime) -> dict[str, Any]:
         values = {
             "status": error.status,
             "title": error.title,
             "detail": error.detail,
-            "code": error.code,
+            "code": self._codes.get(error.code, error.code),
             "type": PROBLEM_TYPE_PREFIX + error.code,
             "trace_id": str(uuid.uuid4()),
             "timestamp": now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
@@ -136,23 +149,18 @@ class TemplateFormat:
         return {key: _fill(value, values) for key, value in self._template.items()}
 
     def schema(self, status: int | None = None) -> dict[str, Any]:
-        return _schema_of(self._template)
-
-
-def _placeholders_in(template: Any) -> list[str]:
-    if isinstance(template, str):
-        return _PLACEHOLDER.findall(template)
-    if isinstance(template, Mapping):
-        return [name for value in template.values() for name in _placeholders_in(value)]
-    if isinstance(template, list):
-        return [name for value in template for name in _placeholders_in(value)]
-    return []
+        code: dict[str, Any] = (
+            {"type": ["string", "integer"]}
+            if any(isinstance(code, int) for code in self._codes.values())
+            else {"type": "string"}
+        )
+        return _schema_of(self._template, code)
 
 
 def _fill(template: Any, values: Mapping[str, Any]) -> Any:
     if isinstance(template, str):
-        if template == "{status}":
-            return values["status"]
+        if template in ("{status}", "{code}"):
+            return values[template[1:-1]]
         return _PLACEHOLDER.sub(lambda match: str(values[match.group(1)]), template)
     if isinstance(template, Mapping):
         return {key: _fill(value, values) for key, value in template.items()}
@@ -161,16 +169,18 @@ def _fill(template: Any, values: Mapping[str, Any]) -> Any:
     return template
 
 
-def _schema_of(template: Any) -> dict[str, Any]:
+def _schema_of(template: Any, code: Mapping[str, Any]) -> dict[str, Any]:
     if template == "{status}":
         return {"type": "integer"}
+    if template == "{code}":
+        return dict(code)
     if isinstance(template, str):
         return {"type": "string"} if _PLACEHOLDER.search(template) else {"const": template}
     if isinstance(template, Mapping):
         return {
             "type": "object",
             "required": list(template),
-            "properties": {key: _schema_of(value) for key, value in template.items()},
+            "properties": {key: _schema_of(value, code) for key, value in template.items()},
         }
     if isinstance(template, list):
         return {"type": "array"}
@@ -181,10 +191,18 @@ class ByStatusFormat:
     """A vendor whose error body differs by status: one template per status (``"404"``), per
     class (``"5xx"``) and a ``"default"``."""
 
-    def __init__(self, name: str, media_type: str, templates: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        name: str,
+        media_type: str,
+        templates: Mapping[str, Any],
+        codes: Mapping[str, str | int] | None = None,
+        declaration: str | Mapping[str, Any] | None = None,
+    ) -> None:
         self.name = name
         self.media_type = media_type
-        self._formats = {key: TemplateFormat(name, media_type, body) for key, body in templates.items()}
+        self.declaration = name if declaration is None else declaration
+        self._formats = {key: TemplateFormat(name, media_type, body, codes) for key, body in templates.items()}
         if "default" not in self._formats:
             raise ValueError(f"error format {name!r}: a 'default' template is needed")
 
@@ -201,39 +219,33 @@ class ByStatusFormat:
         return {"anyOf": [each.schema() for each in self._formats.values()]}
 
 
-OCAMBA = TemplateFormat(
-    "ocamba",
-    "application/json",
-    {"code": "{status}", "title": "{title}.", "message": "{detail}", "trace_id": "{trace_id}"},
-)
-WOODPECKER = ByStatusFormat(
-    "woodpecker",
-    "application/json",
-    {
-        "default": {"title": "{title}", "status": "{status}", "detail": "{detail}", "timestamp": "{timestamp}"},
-        "401": {"title": "{title}", "status": "{status}", "detail": "Invalid api key", "timestamp": "{timestamp}"},
-        "404": {"code": "CAMPAIGN_NOT_EXIST", "message": "Campaign not found", "details": None},
-        "5xx": {"type": "UNKNOWN", "message": "{detail}", "details": None},
-    },
-)
-TENANT = TemplateFormat(
-    "tenant", "application/json", {"success": False, "error": {"code": "{code}", "message": "{detail}"}}
-)
-ALTCRAFT = TemplateFormat("altcraft", "application/json", {"data": None, "error": "{status}", "error_text": "{detail}"})
-
-BUILT_IN: dict[str, ErrorFormat] = {
-    fmt.name: fmt for fmt in (ProblemFormat(), EnvelopeFormat(), OCAMBA, WOODPECKER, TENANT, ALTCRAFT)
-}
+def _built(selected: data.Selected) -> ErrorFormat:
+    definition = selected.definition
+    if definition is None:
+        return ProblemFormat() if selected.name == "problem" else EnvelopeFormat()
+    if definition.by_status:
+        return ByStatusFormat(
+            definition.name, definition.media_type, definition.templates, definition.codes, selected.declaration
+        )
+    return TemplateFormat(
+        definition.name, definition.media_type, definition.templates["default"], definition.codes, selected.declaration
+    )
 
 
-def error_format_names(custom: Mapping[str, ErrorFormat]) -> list[str]:
-    return sorted({*BUILT_IN, *custom})
+def spec_error_format(document: Mapping[str, Any]) -> ErrorFormat:
+    """The format the spec documents (its ``x-error-format``); ValueError when it cannot be used."""
+    return resolve_error_format(None, {}, document)
 
 
-def select_error_format(name: str, custom: Mapping[str, ErrorFormat]) -> ErrorFormat:
-    """The format called ``name``; ValueError lists the names that exist."""
-    if name in custom:
-        return custom[name]
-    if name in BUILT_IN:
-        return BUILT_IN[name]
-    raise ValueError(f"unknown error format {name!r}; known: {', '.join(error_format_names(custom))}")
+def resolve_error_format(name: str | None, custom: Mapping[str, Any], document: Mapping[str, Any]) -> ErrorFormat:
+    """The format called ``name`` (config's ``custom`` first), else the spec's own; ValueError
+    names the problem (an unknown name lists the known ones)."""
+    try:
+        selected = data.spec_format(document, custom) if name is None else data.select(name, document, custom)
+    except ContractError as exc:
+        raise ValueError(str(exc)) from exc
+    return _built(selected)
+
+
+def error_format_names(document: Mapping[str, Any], custom: Mapping[str, Any]) -> list[str]:
+    return data.known_names(document, custom)
