@@ -54,7 +54,7 @@ def add_check_parser(commands: Any) -> None:
         metavar="PATH|NAME|URL",
         help=(
             "the contract: a file, a URL such as http://HOST/openapi.yaml, or a bundled name: campaigns, "
-            "altcraft, ocamba, sevenheaven, tenant, woodpecker"
+            "altcraft, brevo, mailchimp, ocamba, sevenheaven, tenant, woodpecker"
         ),
     )
     check.add_argument(
