@@ -23,7 +23,7 @@ from referencing.jsonschema import DRAFT202012
 from campaign_mock.contract.error_formats import lint_problems as error_format_problems
 from campaign_mock.contract.errors import ContractError
 from campaign_mock.contract.lifecycle import Lifecycle, parse_lifecycle
-from campaign_mock.contract.listing import parse_order
+from campaign_mock.contract.listing import listing_of, parameter_names, parse_order, parse_words
 from campaign_mock.contract.operations import (
     HTTP_METHODS,
     KINDS,
@@ -63,6 +63,9 @@ RULES = {
     "schema-unknown-keyword": "schema objects hold only JSON Schema 2020-12 and OpenAPI keywords (or x- extensions)",
     "stamp-invalid": "x-stamp is create or write, on a readOnly member",
     "list-order": "a list's x-operation.order names a campaign member (with '-' for newest first)",
+    "list-sort-dir": "a list's sort_dir_param is one of its parameters; sort_dir_values gives asc and desc a word each",
+    "list-status-values": "a list's status_values map its status filter's words to states the lifecycle has",
+    "projection-param": "fields_param and exclude_fields_param are parameters of the operation",
     "error-format": "x-error-format names a known format or defines one (JSON media type, known placeholders, "
     "a default in by_status, codes keyed by the mock's error kinds)",
 }
@@ -463,6 +466,70 @@ def _check_list_order(out: _Collector, document: Mapping[str, Any]) -> None:
             out.add("list-order", where, f"x-operation.order names {order[0]!r}, which a campaign does not have")
 
 
+def _check_list_styles(out: _Collector, document: Mapping[str, Any], operations: Sequence[Operation]) -> None:
+    """The vendor styles of listing (sort direction, filter spellings, projection) name
+    parameters the operation has and states the lifecycle has; else the server would ignore
+    them and the kit judge nothing."""
+    lifecycle: Lifecycle | None = None
+    with contextlib.suppress(ContractError):
+        lifecycle = parse_lifecycle(document)
+    for operation in operations:
+        extension, where = operation.extension, (*_where(operation), "x-operation")
+        names = parameter_names(document, operation)
+        for key in ("fields_param", "exclude_fields_param"):
+            if key in extension and str(extension[key]) not in names:
+                message = f"{key} {extension[key]!r} is not a parameter of this operation"
+                out.add("projection-param", (*where, key), message)
+        styles = [key for key in _STYLE_RULES if key in extension]
+        if styles and operation.kind != "list":
+            for key in styles:
+                message = f"x-operation.{key} belongs on a list operation (kind: list)"
+                out.add(_STYLE_RULES[key], (*where, key), message)
+            continue
+        _check_sort_dir(out, extension, where, names)
+        if "status_values" in extension:
+            _check_status_values(out, document, operation, lifecycle)
+
+
+_STYLE_RULES = {
+    "sort_dir_param": "list-sort-dir",
+    "sort_dir_values": "list-sort-dir",
+    "status_values": "list-status-values",
+}
+
+
+def _check_sort_dir(out: _Collector, extension: Mapping[str, Any], where: Path, names: set[str]) -> None:
+    if "sort_dir_param" in extension and str(extension["sort_dir_param"]) not in names:
+        message = f"sort_dir_param {extension['sort_dir_param']!r} is not a parameter of this operation"
+        out.add("list-sort-dir", (*where, "sort_dir_param"), message)
+    if "sort_dir_values" in extension:
+        try:
+            parse_words(extension["sort_dir_values"], "sort_dir_values")
+        except ContractError as exc:
+            out.add("list-sort-dir", (*where, "sort_dir_values"), str(exc))
+        if "sort_dir_param" not in extension:
+            out.add("list-sort-dir", (*where, "sort_dir_values"), "sort_dir_values without a sort_dir_param")
+
+
+def _check_status_values(
+    out: _Collector, document: Mapping[str, Any], operation: Operation, lifecycle: Lifecycle | None
+) -> None:
+    where: Path = (*_where(operation), "x-operation", "status_values")
+    try:
+        words = parse_words(operation.extension["status_values"], "status_values")
+        status_field = lifecycle.status_field if lifecycle else "status"
+        listing = listing_of(operation.extension, parameter_names(document, operation), status_field)
+    except ContractError as exc:
+        out.add("list-status-values", where, str(exc))
+        return
+    if listing.status is None or listing.status not in parameter_names(document, operation):
+        out.add("list-status-values", where, "status_values, but the list has no status filter (status_param)")
+    for word, stored in words.items():
+        if lifecycle is not None and stored not in lifecycle.states:
+            message = f"status_values maps {word!r} to {stored!r}, which is not a state of x-lifecycle"
+            out.add("list-status-values", (*where, word), message)
+
+
 def lint_source(source: SpecSource) -> list[Finding]:
     """Every finding for one spec, in file order."""
     out = _Collector(source)
@@ -497,6 +564,7 @@ def lint_source(source: SpecSource) -> list[Finding]:
     _check_schema_keywords(out, document)
     _check_stamps(out, document)
     _check_list_order(out, document)
+    _check_list_styles(out, document, operations)
     for where, message in error_format_problems(document):
         out.add("error-format", where, message)
     out.findings.extend(_check_duplicate_keys(source))

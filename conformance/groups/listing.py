@@ -1,5 +1,8 @@
 """``listing``: the list operation's filter, limit/offset, total and has_more tell the truth.
 
+Past 300 lines: the rules share one way to page and one guard against other writers; the
+vendor styles (sort direction, projection) live in ``listing_styles``.
+
 The kit creates campaigns in different states, then pages through filtered lists and
 compares them with what it made (other campaigns may exist; only inclusion is required
 of them, exactness of the ones the kit made).
@@ -14,6 +17,7 @@ from typing import Any
 
 from campaign_mock.conformance.context import KitContext, Scenario
 from campaign_mock.conformance.groups.lifecycle import LifecycleChecks
+from campaign_mock.conformance.groups.listing_styles import check_styles
 from campaign_mock.conformance.results import GroupResult
 from campaign_mock.contract.listing import Listing, listing_of, page_value
 from campaign_mock.contract.operations import Operation
@@ -76,43 +80,24 @@ def run(context: KitContext) -> GroupResult:
     if not made:
         result.skipped("listing.filter", lister.operation_id, "could not create campaigns to list")
         return result
-    id_field, status_field = view.id_field(), view.lifecycle.status_field
     listing = view.listing()
     status_name = listing.status if listing else None
     scenario = Scenario(context)
-    for state in sorted(set(made.values())):
-        if status_name is None:
-            result.not_applicable("listing.filter", lister.operation_id, "no status filter parameter")
-            break
-        seen: list[Any] = []
-        for _, items in _pages(context, scenario, {status_name: state}, 50):
-            seen.extend(items)
-        wrong = [item.get(status_field) for item in seen if isinstance(item, dict) and item.get(status_field) != state]
-        result.check(
-            not wrong,
-            "listing.filter",
-            f"{lister.operation_id} {status_name}={state}",
-            f"only {state!r} campaigns",
-            f"also {sorted(set(map(str, wrong)))}",
-            scenario.steps()[-3:],
-        )
-        listed = {str(item.get(id_field)) for item in seen if isinstance(item, dict)}
-        missing = [cid for cid, st in made.items() if st == state and cid not in listed]
-        result.check(
-            not missing,
-            "listing.filter",
-            f"{lister.operation_id} {status_name}={state}",
-            f"the kit's {state} campaign(s) listed",
-            f"missing {missing}",
-            scenario.steps()[-3:],
-        )
+    if status_name is None:
+        result.not_applicable("listing.filter", lister.operation_id, "no status filter parameter")
+    else:
+        for state in sorted(set(made.values())):
+            asked = (status_name, _spelling(listing, state))
+            _judge_filter(context, result, scenario, made, "listing.filter", asked, state)
+        _status_spellings(context, result, scenario, checks, made)
     if listing is None or not _page_query(listing, 0, PAGE_SIZE):
         result.not_applicable("listing.paging", lister.operation_id, "no paging parameters")
         return result
     if status_name is not None:  # total, has_more and paging under every filter, not only the whole list
         for state in sorted(set(made.values())):
             mine = {cid: st for cid, st in made.items() if st == state}
-            measure = partial(_paging_findings, context, lister, listing, mine, {status_name: state})
+            spelled = {status_name: _spelling(listing, state)}
+            measure = partial(_paging_findings, context, lister, listing, mine, spelled)
             filtered, _ = confirmed(context, measure)
             record(result, filtered, f"the {state} list changed while the kit paged it")
     findings, first_total = confirmed(context, lambda: _paging_findings(context, lister, listing, made))
@@ -120,6 +105,71 @@ def run(context: KitContext) -> GroupResult:
     _neighbours(context, result, first_total, made)
     result.summary = f"{len(made)} campaigns made, {first_total} listed"
     return result
+
+
+def _spelling(listing: Listing | None, state: str) -> str:
+    """How the status filter names ``state`` (``x-operation.status_values``, else the state)."""
+    return listing.filter_value(state) if listing is not None else state
+
+
+def _judge_filter(
+    context: KitContext,
+    result: GroupResult,
+    scenario: Scenario,
+    made: dict[str, str],
+    rule: str,
+    asked: tuple[str, str],
+    state: str,
+) -> None:
+    """The list under one status filter value holds only ``state`` campaigns, and all of the
+    kit's campaigns in that state."""
+    lister = context.view.one("list")
+    if lister is None:
+        return
+    id_field, status_field = context.view.id_field(), context.view.lifecycle.status_field
+    name, value = asked
+    seen: list[Any] = []
+    for _, items in _pages(context, scenario, {name: value}, 50):
+        seen.extend(items)
+    label = f"{lister.operation_id} {name}={value}"
+    wrong = [item.get(status_field) for item in seen if isinstance(item, dict) and item.get(status_field) != state]
+    result.check(
+        not wrong,
+        rule,
+        label,
+        f"only {state!r} campaigns",
+        f"also {sorted(set(map(str, wrong)))}",
+        scenario.steps()[-3:],
+    )
+    listed = {str(item.get(id_field)) for item in seen if isinstance(item, dict)}
+    missing = [cid for cid, st in made.items() if st == state and cid not in listed]
+    result.check(
+        not missing, rule, label, f"the kit's {state} campaign(s) listed", f"missing {missing}", scenario.steps()[-3:]
+    )
+
+
+def _status_spellings(
+    context: KitContext, result: GroupResult, scenario: Scenario, checks: LifecycleChecks, made: dict[str, str]
+) -> None:
+    """Every spelling of ``x-operation.status_values`` lists the campaigns in the state it maps
+    to, and only those (the kit brings a campaign into that state first)."""
+    lister, listing = context.view.one("list"), context.view.listing()
+    if lister is None or listing is None or listing.status is None:
+        return
+    spellings = [(word, stored) for word, stored in listing.status_values.items() if word != stored]
+    if not spellings:
+        result.not_applicable("listing.status-values", lister.operation_id, "no status_values spell a state otherwise")
+        return
+    plans = checks.plans()
+    for word, stored in spellings:
+        if stored not in made.values() and stored in plans:
+            reached = checks.reach(plans[stored], stored)
+            if reached is not None:
+                made[reached[1]] = stored
+        if stored not in made.values():
+            result.skipped("listing.status-values", lister.operation_id, f"could not bring a campaign into {stored}")
+            continue
+        _judge_filter(context, result, scenario, made, "listing.status-values", (listing.status, word), stored)
 
 
 Finding = tuple[bool, str, str, str, str, tuple[str, ...]]
@@ -273,6 +323,7 @@ def _neighbours(context: KitContext, result: GroupResult, total: Any, made: dict
     _multi_valued_filter(context, result, made)
     _sorts(context, result)
     _default_order(context, result)
+    check_styles(context, result, lambda scenario, query: _listed(context, scenario, query)[0])
     _events_paging(context, result)
     _search(context, result)
     _deleted_gone(context, result)
@@ -352,7 +403,8 @@ def _multi_valued_filter(context: KitContext, result: GroupResult, made: dict[st
     if len(states) < 2:
         result.skipped("listing.multi-filter", lister.operation_id, "the kit made campaigns in one state only")
         return
-    value: Any = states if parameter.explode else ",".join(states)
+    spelled = [listing.filter_value(state) for state in states]
+    value: Any = spelled if parameter.explode else ",".join(spelled)
     scenario = Scenario(context)
     items, _ = _listed(context, scenario, {listing.status: value})
     status_field = context.view.lifecycle.status_field
