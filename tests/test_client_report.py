@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,12 @@ import yaml
 
 from campaign_mock.server.admin_client import AdminClient, AdminError
 from campaign_mock.server.pytest_plugin import RunningMock
-from campaign_mock.server.run.assembly import assemble
+from campaign_mock.server.run.assembly import assemble, load_checked_contract
 from campaign_mock.server.run.config import ServeSettings
 from campaign_mock.server.run.threaded import ThreadedServer
+from campaign_mock.server.traffic.client_report import build_report, operation_facts
+from campaign_mock.server.traffic.journal import JournalEntry
+from campaign_mock.server.traffic.redaction import NO_REDACTION
 from campaign_mock.testing import ClientNotClean
 from tests.cli_process import serving
 from tests.conftest import CANONICAL_SPEC, create_over_http
@@ -255,3 +259,83 @@ def test_one_report_covers_a_client_spread_over_two_replicas_on_redis(redis_url:
     assert broken(report) == {"duplicate-write": 1, "forbidden-transition": 1}
     assert stored["total"] == 2
     assert stored["by_status"]["draft"] == 2
+
+
+ALTCRAFT = pytest.mark.campaign_mock(spec="altcraft")  # conflict: 400, the campaign's id in the body
+
+
+def altcraft_call(mock: RunningMock, method: str, **body: Any) -> int:
+    answer = requests.post(f"{mock.base_url}/{method}", json=body, headers=mock.auth_headers, timeout=10)
+    return answer.status_code
+
+
+def altcraft_add(mock: RunningMock, name: str) -> int:
+    answer = requests.post(f"{mock.base_url}/add", json={"name": name}, headers=mock.auth_headers, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return int(answer.json()["data"]["id"])
+
+
+@ALTCRAFT
+def test_a_forbidden_move_answered_400_is_a_forbidden_transition_not_an_invalid_request(
+    campaign_mock: RunningMock,
+) -> None:
+    campaign = altcraft_add(campaign_mock, "Spring")
+    assert altcraft_call(campaign_mock, "deactivate", id=campaign) == 400  # inactive: nothing to deactivate
+    assert altcraft_call(campaign_mock, "get") == 400  # no id: the contract refuses the body
+    report = campaign_mock.client_report()
+    assert broken(report) == {"forbidden-transition": 1, "invalid-request": 1}
+    assert entries_of(report, "forbidden-transition")[0]["why"] == "answered 400 (invalid-transition)"
+
+
+@ALTCRAFT
+def test_an_action_sent_again_after_other_moves_on_that_campaign_is_no_duplicate_write(
+    campaign_mock: RunningMock,
+) -> None:
+    campaign = altcraft_add(campaign_mock, "Spring")
+    statuses = [altcraft_call(campaign_mock, action, id=campaign) for action in ("activate", "deactivate", "activate")]
+    assert statuses == [200, 200, 200]
+    assert altcraft_call(campaign_mock, "completed", id=campaign) == 200
+    assert altcraft_call(campaign_mock, "deactivate", id=campaign) == 400  # deliberately forbidden, twice,
+    assert altcraft_call(campaign_mock, "completed", id=campaign) == 400  # with another move between
+    assert broken(campaign_mock.client_report()) == {"forbidden-transition": 2}
+
+
+@ALTCRAFT
+def test_an_action_sent_again_at_once_on_its_campaign_is_a_duplicate_write(campaign_mock: RunningMock) -> None:
+    first, second = altcraft_add(campaign_mock, "One"), altcraft_add(campaign_mock, "Two")
+    assert altcraft_call(campaign_mock, "activate", id=first) == 200
+    assert altcraft_call(campaign_mock, "activate", id=second) == 200  # another campaign: not between
+    assert altcraft_call(campaign_mock, "activate", id=first) == 400
+    report = campaign_mock.client_report()
+    assert broken(report) == {"duplicate-write": 1, "forbidden-transition": 1}
+    assert "nothing else sent on the campaign between" in entries_of(report, "duplicate-write")[0]["why"]
+
+
+def test_a_forbidden_move_answered_403_is_no_bad_credential(tmp_path: Path) -> None:
+    document = yaml.safe_load(CANONICAL_SPEC.read_text())
+    document["x-lifecycle"]["conflict"] = 403
+    for path in document["paths"].values():
+        for operation in path.values():
+            if isinstance(operation, dict) and "409" in operation.get("responses", {}):
+                operation["responses"]["403"] = operation["responses"].pop("409")
+    spec = tmp_path / "conflict-403.yaml"
+    spec.write_text(yaml.safe_dump(document, sort_keys=False))
+    settings = ServeSettings(spec=str(spec), api_keys=[KEY], log_requests=False, port=0)
+    with ThreadedServer(assemble(settings).app) as server:
+        mock = RunningMock(server.base_url, KEY, AdminClient(server.base_url), server_url=server.base_url)
+        with requests.Session() as http:
+            http.headers.update(mock.auth_headers)
+            campaign = create_over_http(http, server.base_url)
+            assert http.post(f"{server.base_url}/campaigns/{campaign['id']}/pause", json={}).status_code == 403
+            assert requests.get(f"{server.base_url}/campaigns", timeout=10).status_code == 401
+        report = mock.client_report()
+    assert broken(report) == {"forbidden-transition": 1, "bad-credentials": 1}
+
+
+def test_an_entry_without_an_error_kind_is_judged_by_the_contracts_conflict_status() -> None:
+    contract = load_checked_contract("altcraft")
+    facts = operation_facts(contract)
+    moment = datetime(2026, 12, 1, tzinfo=UTC)
+    old = JournalEntry(moment, "POST", "/deactivate", "", 400, {}, b'{"id": 1}', 1.0, "deactivate", None, id=1)
+    report = build_report([old], 1, facts, NO_REDACTION)
+    assert {rule: len(found) for rule, found in report.findings.items() if found} == {"forbidden-transition": 1}

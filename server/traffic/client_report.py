@@ -6,6 +6,11 @@ each with the journal entries that show it and one line on what a correct client
 instead. Rules read the contract (operation kinds, ``deprecated``, an ``If-Match``
 parameter), never a path or a state name.
 
+An error answer is judged by what it means, not by its status: the journal keeps the kind of
+error the mock raised (``invalid-transition``, ``state-conflict``, ...), so a forbidden move
+answered with the lifecycle's conflict status is one whether that is 409, 400 (Altcraft,
+Ocamba) or 403, and never an invalid request or a bad credential.
+
 The report covers the journal as it stands: bounded (``--journal-size``), newest kept, so it
 tells of the last requests only, and says how many it read. Timing rules compare both the
 mock's clock and the wall clock, and flag a request only when it came too early on both: a
@@ -15,6 +20,7 @@ test may freeze the mock's clock, or advance it instead of sleeping.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +36,12 @@ DEFAULT_EXAMPLES = 20
 IDEMPOTENCY_HEADER = "idempotency-key"
 REFUSED_BY_CONTRACT = frozenset({400, 413, 414, 415, 422, 431})
 REFUSED_BEFORE_ROUTING = frozenset({414, 431})  # over the query or header limits: no operation known yet
-NON_IDEMPOTENT_KINDS = frozenset({"create", "transition"})
+NON_IDEMPOTENT_KINDS = frozenset({"create", "transition", "copy"})
+FORBIDDEN_MOVE = "invalid-transition"  # an action (or copy) the campaign's state does not allow
+STATE_REFUSAL = "state-conflict"  # an update or delete the campaign's state refuses
+LIFECYCLE_KINDS = frozenset({FORBIDDEN_MOVE, STATE_REFUSAL})
+CONTENT_REFUSAL = "action-refused"  # a refusing guard: what the request carries, at any status
+MOVE_KINDS = frozenset({"transition", "copy"})
 WRITE_KINDS = frozenset({"update", "transition", "delete"})
 
 
@@ -63,14 +74,14 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "forbidden-transition",
-        "Actions the lifecycle forbids in the campaign's state (409)",
-        "Read the campaign's status (or handle the 409) and send only the actions its state allows; "
+        "Actions the lifecycle forbids in the campaign's state (its conflict status: 409, or x-lifecycle.conflict)",
+        "Read the campaign's status (or handle the conflict answer) and send only the actions its state allows; "
         "x-lifecycle in the spec lists them.",
     ),
     Rule(
         "update-of-terminal",
-        "Updates of campaigns whose state refuses them (409)",
-        "Stop writing to a campaign once its state is final; read its status before an update.",
+        "Updates or deletes of campaigns whose state refuses them (the lifecycle's conflict status)",
+        "Stop writing to a campaign once its state is final; read its status before an update or a delete.",
     ),
     Rule(
         "ignored-retry-after",
@@ -84,7 +95,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "duplicate-write",
-        "A create or an action sent again, alike, shortly after it succeeded",
+        "A create or an action sent again, alike, soon after it succeeded, nothing else on that campaign between",
         "Do not resend a write that succeeded; when its answer was lost, read the resource first, "
         "or send an Idempotency-Key.",
     ),
@@ -110,15 +121,51 @@ class OperationFacts:
     kind: str
     deprecated: bool
     accepts_if_match: bool
+    conflict_status: int = 409  # x-lifecycle.conflict: how entries without an error kind are judged
+    path: str = ""  # the path template, to find the campaign in a request's path
+    id_from_body: str | None = None  # the body member naming the campaign, where the path does not
+
+    def campaign_of(self, entry: JournalEntry) -> str:
+        """Which campaign ``entry`` touched ("" for the collection: creates, lists), so
+        ``duplicate-write`` can tell whether anything else was sent on it between two writes."""
+        if self.id_from_body:
+            named = _body_member(entry.body, self.id_from_body)
+            if named is not None:
+                return named
+        template = self.path.strip("/").split("/")
+        where = next((index for index, segment in enumerate(template) if "{" in segment), None)
+        concrete = entry.path.strip("/").split("/")
+        offset = len(concrete) - len(template)  # a sandbox prefix or base path comes before
+        if where is None or offset < 0:
+            return ""
+        return concrete[offset + where]
+
+
+def _body_member(body: bytes | None, member: str) -> str | None:
+    try:
+        parsed = json.loads(body or b"")
+    except ValueError:
+        return None
+    value = parsed.get(member) if isinstance(parsed, dict) else None
+    return None if value is None else str(value)
 
 
 def operation_facts(contract: Contract) -> dict[str, OperationFacts]:
     """What the rules need of each operation of ``contract``, by operationId."""
+    conflict = contract.lifecycle.conflict_status
 
     def facts(operation: Operation) -> OperationFacts:
         raw = (contract.document.get("paths") or {}).get(operation.path, {}).get(operation.method.lower(), {})
         if_match = any(parameter.name.lower() == "if-match" for parameter in operation.parameters_in("header"))
-        return OperationFacts(operation.kind, raw.get("deprecated") is True, if_match)
+        from_body = operation.extension.get("id_from_body")
+        return OperationFacts(
+            operation.kind,
+            raw.get("deprecated") is True,
+            if_match,
+            conflict,
+            operation.path,
+            from_body if isinstance(from_body, str) else None,
+        )
 
     return {operation.operation_id: facts(operation) for operation in contract.operations}
 
@@ -220,8 +267,25 @@ def _answered(entry: JournalEntry) -> bool:
     return entry.status is not None and entry.fault != "error"
 
 
+def lifecycle_kind(entry: JournalEntry, facts: OperationFacts | None) -> str | None:
+    """The lifecycle error an answer was (``invalid-transition``, ``state-conflict``), or None.
+    The kind the journal kept decides; an entry without one (a journal an older mock wrote)
+    is judged by the contract's conflict status on the operation's kind."""
+    if not _answered(entry):
+        return None
+    if entry.error_code is not None:
+        return entry.error_code if entry.error_code in LIFECYCLE_KINDS else None
+    if facts is None or entry.status != facts.conflict_status:
+        return None
+    if facts.kind in MOVE_KINDS:
+        return FORBIDDEN_MOVE
+    return STATE_REFUSAL if facts.kind in ("update", "delete") else None
+
+
 def _refused_by_contract(entry: JournalEntry, facts: OperationFacts | None) -> str | None:
-    if not _answered(entry) or entry.status not in REFUSED_BY_CONTRACT:
+    if not _answered(entry) or lifecycle_kind(entry, facts) is not None:
+        return None
+    if entry.error_code != CONTENT_REFUSAL and entry.status not in REFUSED_BY_CONTRACT:
         return None
     if facts is None and entry.status not in REFUSED_BEFORE_ROUTING:
         return None  # no operation: unknown-route's, not this rule's
@@ -235,16 +299,22 @@ def _unknown_route(entry: JournalEntry, facts: OperationFacts | None) -> str | N
 
 
 def _bad_credentials(entry: JournalEntry, facts: OperationFacts | None) -> str | None:
+    if lifecycle_kind(entry, facts) is not None or entry.error_code == CONTENT_REFUSAL:
+        return None  # a conflict status of 403 is the lifecycle's word, not the credential's
     if _answered(entry) and entry.status in (401, 403):
         return f"answered {entry.status} ({entry.error_code or 'refused'})"
     return None
 
 
-def _conflict_of(kind: str) -> Verdict:
+def _lifecycle_error(error: str, kinds: frozenset[str] | None = None) -> Verdict:
+    """Entries answered with the lifecycle error ``error`` (on operations of ``kinds``, if given)."""
+
     def verdict(entry: JournalEntry, facts: OperationFacts | None) -> str | None:
-        if facts is not None and facts.kind == kind and _answered(entry) and entry.status == 409:
-            return f"answered 409 ({entry.error_code or 'conflict'})"
-        return None
+        if lifecycle_kind(entry, facts) != error:
+            return None
+        if kinds is not None and (facts is None or facts.kind not in kinds):
+            return None
+        return f"answered {entry.status} ({entry.error_code or error})"
 
     return verdict
 
@@ -306,29 +376,40 @@ def _repeated_429(entries: list[tuple[JournalEntry, Client]]) -> list[Finding]:
     return found
 
 
+Signature = tuple[str, str, str, bytes]  # (client, method, path, body): what makes two requests alike
+
+
 def _duplicate_writes(facts: Mapping[str, OperationFacts], window: float) -> Check:
+    """A create or action sent again, alike, by the same client, within ``window`` seconds of
+    its success, with no other request on that campaign (any client's: a read, another move)
+    between: a client that moved the campaign elsewhere and back, or read it and then chose
+    to send the action again, did so on purpose."""
+
     def check(entries: list[tuple[JournalEntry, Client]]) -> list[Finding]:
         found: list[Finding] = []
-        succeeded: dict[tuple[str, str, str, bytes], JournalEntry] = {}
+        last: dict[str, tuple[Signature, JournalEntry | None]] = {}  # campaign -> the last request, its success
         for entry, client in entries:
-            kind = facts.get(entry.operation_id or "")
-            if kind is None or kind.kind not in NON_IDEMPOTENT_KINDS or entry.status is None:
+            operation = facts.get(entry.operation_id or "")
+            if operation is None or entry.status is None:
                 continue
-            if _carried(entry, IDEMPOTENCY_HEADER):
-                continue
-            key = (client.key, entry.method, entry.path, entry.body or b"")
-            earlier = succeeded.get(key)
-            if earlier is not None and _earlier_than(entry, earlier, window):
+            campaign = operation.campaign_of(entry)
+            signature = (client.key, entry.method, entry.path, entry.body or b"")
+            before, succeeded = last.get(campaign, (None, None))
+            earlier = succeeded if before == signature else None
+            write = operation.kind in NON_IDEMPOTENT_KINDS and not _carried(entry, IDEMPOTENCY_HEADER)
+            if write and earlier is not None and _earlier_than(entry, earlier, window):
                 found.append(
                     Finding(
                         "duplicate-write",
                         entry,
-                        f"the same {entry.operation_id} as entry {earlier.id}, which had succeeded ({earlier.status})",
+                        f"the same {entry.operation_id} as entry {earlier.id}, which had succeeded "
+                        f"({earlier.status}), nothing else sent on the campaign between",
                         client.label,
                     )
                 )
-            if 200 <= entry.status < 300:
-                succeeded[key] = entry
+            if write and 200 <= entry.status < 300:
+                earlier = entry
+            last[campaign] = (signature, earlier)
         return found
 
     return check
@@ -338,8 +419,8 @@ PER_ENTRY: Mapping[str, Verdict] = {
     "invalid-request": _refused_by_contract,
     "unknown-route": _unknown_route,
     "bad-credentials": _bad_credentials,
-    "forbidden-transition": _conflict_of("transition"),
-    "update-of-terminal": _conflict_of("update"),
+    "forbidden-transition": _lifecycle_error(FORBIDDEN_MOVE),
+    "update-of-terminal": _lifecycle_error(STATE_REFUSAL, frozenset({"update", "delete"})),
     "write-without-if-match": _without_if_match,
     "deprecated-operation": _deprecated,
 }
