@@ -17,7 +17,7 @@ from typing import Any
 
 from campaign_mock.conformance.context import KitContext, Scenario
 from campaign_mock.conformance.groups.lifecycle import LifecycleChecks
-from campaign_mock.conformance.groups.listing_styles import check_styles
+from campaign_mock.conformance.groups.listing_styles import check_styles, named_member
 from campaign_mock.conformance.results import GroupResult
 from campaign_mock.contract.listing import Listing, listing_of, page_value
 from campaign_mock.contract.operations import Operation
@@ -536,8 +536,9 @@ def _sorts(context: KitContext, result: GroupResult) -> None:
         return
     checks = LifecycleChecks(context, context.results[GROUP])
     scenario = Scenario(context)
+    member = named_member(context, listing)
     made = {
-        checks.create(scenario, fields={listing.search_fields[0]: name} if listing.search_fields else None)
+        checks.create(scenario, fields={member: name} if member else None)
         for name in ("kit-sort-b", "kit-sort-a", "kit-sort-c")
     }
     id_field = context.view.id_field()

@@ -31,6 +31,12 @@ def check_styles(context: KitContext, result: GroupResult, listed: Listed) -> No
     _projections(context, result)
 
 
+def named_member(context: KitContext, listing: Listing) -> str | None:
+    """The member the kit writes a recognisable name into, where a create takes it."""
+    name = listing.search_fields[0] if listing.search_fields else None
+    return name if name is not None and context.view.accepts_on_create(name) else None
+
+
 def _sort_key(value: Any) -> tuple[int, Any]:
     return (0, value) if isinstance(value, int | float) and not isinstance(value, bool) else (1, str(value).lower())
 
@@ -57,7 +63,7 @@ def _sort_directions(context: KitContext, result: GroupResult, listed: Listed) -
         return
     checks = LifecycleChecks(context, result)
     scenario = Scenario(context)
-    name = listing.search_fields[0] if listing.search_fields else None
+    name = named_member(context, listing)
     made = [checks.create(scenario, fields={name: f"kit-dir-{n}"} if name else None) for n in "bac"]
     mine = [campaign_id for campaign_id in made if campaign_id is not None]
     if len(mine) < len(made):
