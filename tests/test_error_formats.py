@@ -6,7 +6,8 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from campaign_mock.server.web.error_formats import EnvelopeFormat, TemplateFormat
+from campaign_mock.contract.specs import bundled_path
+from campaign_mock.server.web.error_formats import EnvelopeFormat, TemplateFormat, resolve_error_format
 from tests.conftest import AUTH, ClientFactory
 
 
@@ -57,3 +58,32 @@ def test_the_served_spec_documents_a_reconfigured_error_format(make_client: Clie
         content = served["components"]["responses"][name]["content"]
         assert list(content) == ["application/json"], name
         assert content["application/json"]["schema"] == EnvelopeFormat().schema()
+
+
+def test_a_template_renders_the_vendors_code_for_a_kind_and_the_kind_itself_otherwise(
+    make_client: ClientFactory,
+) -> None:
+    template = TemplateFormat(
+        "mine", "application/json", {"code": "{code}", "why": "{code}: {detail}"}, codes={"not-found": 40401}
+    )
+    client = make_client(error_format=template)
+    missing = client.simulate_get("/campaigns/missing", headers=AUTH)
+    anonymous = client.simulate_get("/campaigns")
+    assert missing.json == {"code": 40401, "why": "40401: No campaign with id 'missing'."}
+    assert anonymous.json["code"] == "unauthorized"
+    Draft202012Validator(template.schema()).validate(missing.json)
+
+
+@pytest.mark.parametrize("name", ["ocamba", "woodpecker", "tenant", "altcraft"])
+def test_a_vendor_format_by_name_is_the_one_its_profile_defines(name: str) -> None:
+    profile = yaml.safe_load(bundled_path(name).read_text())
+    by_name = resolve_error_format(name, {}, {})
+    own = resolve_error_format(None, {}, profile)
+    assert (by_name.name, by_name.media_type) == (own.name, own.media_type) == (name, "application/json")
+    for status in (None, 400, 401, 404, 409, 500, 503):
+        assert by_name.schema(status) == own.schema(status)
+
+
+def test_an_unknown_format_name_lists_the_known_ones() -> None:
+    with pytest.raises(ValueError, match=r"unknown error format 'brevoo'; known: altcraft, .*envelope, .*problem"):
+        resolve_error_format("brevoo", {}, {})
