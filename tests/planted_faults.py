@@ -226,7 +226,9 @@ def stateless_examples(contract: Contract) -> WsgiApp:
         status = operation.success_status()
         response, _ = resolve(contract.document, {"$ref": f"#{operation.responses[str(status)].pointer}"}, "")
         media = (response.get("content") or {}).get("application/json") or {}
-        body = json.dumps(media["example"]).encode() if "example" in media else b""
+        named = [each["value"] for each in (media.get("examples") or {}).values()]
+        examples = [media["example"]] if "example" in media else named
+        body = json.dumps(examples[0]).encode() if examples else b""
         headers = [("Content-Type", "application/json")] if body else []
         if status == 201:
             headers.append(("Location", "/campaigns/cmp_0f1e2d3c4b5a69788796"))

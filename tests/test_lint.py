@@ -51,9 +51,9 @@ def _no_conflict(text: str) -> tuple[str, str, str]:
 
 def _broken_example(text: str) -> tuple[str, str, str]:
     return (
-        text.replace("example: {reason: Budget review}", "example: {reason: 42}"),
+        text.replace("value: {reason: Budget review}", "value: {reason: 42}"),
         "example-invalid",
-        "example: {reason: 42}",
+        "value: {reason: 42}",
     )
 
 
