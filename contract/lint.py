@@ -29,6 +29,7 @@ from campaign_mock.contract.operations import (
     KINDS,
     Operation,
     build_contract,
+    kind_error,
     parse_operations,
     resolve,
 )
@@ -530,6 +531,24 @@ def _check_status_values(
             out.add("list-status-values", (*where, word), message)
 
 
+def _check_operation_heads(out: _Collector, document: Mapping[str, Any]) -> None:
+    """Each operationId once, and each x-operation.kind one the mock serves (at the kind's
+    line, in the words ``serve`` uses, so both point at the same place)."""
+    ids: dict[str, Path] = {}
+    for path, raw in _operation_paths(document):
+        operation_id = raw.get("operationId")
+        if isinstance(operation_id, str):
+            if operation_id in ids:
+                out.add("operation-id-duplicate", (*path, "operationId"), f"operationId {operation_id!r} is used twice")
+            ids.setdefault(operation_id, path)
+        extension = raw.get("x-operation")
+        label = operation_id or f"{str(path[2]).upper()} {path[1]}"
+        problem = kind_error(str(label), extension, KINDS)
+        if problem is not None:
+            at = ("x-operation", "kind") if isinstance(extension, Mapping) and "kind" in extension else ("x-operation",)
+            out.add("operation-kind", (*path, *at) if extension is not None else path, problem)
+
+
 def lint_source(source: SpecSource) -> list[Finding]:
     """Every finding for one spec, in file order."""
     out = _Collector(source)
@@ -543,20 +562,14 @@ def lint_source(source: SpecSource) -> list[Finding]:
         return [Finding(source.origin, 1, 1, "openapi-valid", "not an OpenAPI document (expected a mapping)")]
     for error in OpenAPIV31SpecValidator(dict(document)).iter_errors():
         out.add("openapi-valid", tuple(error.absolute_path), str(error.message).splitlines()[0])
-    ids: dict[str, Path] = {}
-    for path, raw in _operation_paths(document):
-        operation_id = raw.get("operationId")
-        if isinstance(operation_id, str):
-            if operation_id in ids:
-                out.add("operation-id-duplicate", (*path, "operationId"), f"operationId {operation_id!r} is used twice")
-            ids.setdefault(operation_id, path)
-        extension = raw.get("x-operation")
-        if not isinstance(extension, Mapping) or extension.get("kind") not in KINDS:
-            out.add("operation-kind", path, f"x-operation.kind must be one of {', '.join(sorted(KINDS))}")
+    _check_operation_heads(out, document)
     try:
         operations = parse_operations(document, KINDS)
     except ContractError:
-        operations = ()
+        operations = ()  # unread: checks that need them must not take it for "no operations"
+        unread_operations = True
+    else:
+        unread_operations = False
     _check_security_and_limits(out, document, operations)
     for rule, where, message in security_problems(document):
         out.add(rule, where, message)
@@ -574,4 +587,6 @@ def lint_source(source: SpecSource) -> list[Finding]:
         out.add("lifecycle-invalid", message_path(str(exc)) or ("x-lifecycle",), str(exc))
     else:
         _check_lifecycle(out, document, lifecycle, operations)
+    if unread_operations:  # every action would look operation-less: the unread x-operation is the finding
+        out.findings = [finding for finding in out.findings if finding.rule != "action-without-operation"]
     return sorted(out.findings, key=lambda finding: (finding.line, finding.column, finding.rule))

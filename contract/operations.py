@@ -140,6 +140,18 @@ def _parameters(document: Mapping[str, Any], raw: list[Any], pointer: str) -> di
     return found
 
 
+def kind_error(label: str, extension: Any, kinds: frozenset[str] = KINDS) -> str | None:
+    """What is wrong with an operation's ``x-operation.kind``, worded alike for ``serve`` and
+    ``lint`` (``serve`` finds lint's line by the words), or None when it is one of ``kinds``."""
+    if isinstance(extension, Mapping) and extension.get("kind") in kinds:
+        return None
+    if not isinstance(extension, Mapping):
+        got = "no x-operation" if extension is None else f"x-operation {extension!r}, not a mapping"
+    else:
+        got = f"{extension['kind']!r}" if "kind" in extension else "no kind"
+    return f"{label}: x-operation.kind must be one of {', '.join(sorted(kinds))}; got {got}"
+
+
 def _operation(
     document: Mapping[str, Any],
     path: str,
@@ -151,8 +163,9 @@ def _operation(
     pointer = pointer_of("paths", path, method)
     label = raw.get("operationId") or f"{method.upper()} {path}"
     extension = raw.get("x-operation")
-    if not isinstance(extension, Mapping) or extension.get("kind") not in kinds:
-        raise ContractError(f"{label}: x-operation.kind must be one of {', '.join(sorted(kinds))}, got {extension!r}")
+    problem = kind_error(str(label), extension, kinds)
+    if problem is not None or not isinstance(extension, Mapping):
+        raise ContractError(problem)
     parameters = dict(inherited)
     parameters.update(_parameters(document, raw.get("parameters") or [], f"{pointer}/parameters"))
     body_required = False

@@ -5,8 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
+from campaign_mock.contract.errors import ContractError
+from campaign_mock.contract.lint import lint_source
+from campaign_mock.contract.specs import SpecSource
+from campaign_mock.server.run.assembly import load_checked_contract
 from tests.cli_process import run_cli
+from tests.conftest import CANONICAL_SPEC
 
 
 def one_line_error(stderr: str) -> str:
@@ -67,7 +73,7 @@ def test_invalid_openapi_is_refused_naming_the_place(tmp_path: Path) -> None:
     [
         (
             ["--error-format", "fancy"],
-            "unknown error format 'fancy'; known: altcraft, envelope, ocamba, problem, tenant, woodpecker",
+            "unknown error format 'fancy'; known: altcraft, ",  # the bundled formats, whichever there are
         ),
         (["--port", "70000"], "--port: expected an integer from 0 to 65535"),
         (["--threads", "0"], "--threads: expected an integer from 1 to 256"),
@@ -90,3 +96,43 @@ def test_help_documents_every_setting_with_its_config_key_and_variable() -> None
     for key in ("spec", "host", "port", "api_keys", "error_format", "threads", "max_body_bytes", "log_requests"):
         assert f"Config key: {key}" in text, key
     assert "CAMPAIGN_MOCK_PORT" in text
+
+
+def _misspelt_kind(tmp_path: Path) -> tuple[Path, int]:
+    """The canonical spec with its create operation's kind misspelt, and that line's number."""
+    text = CANONICAL_SPEC.read_text().replace("kind: create", "kind: crate", 1)
+    spec = tmp_path / "crate.yaml"
+    spec.write_text(text)
+    return spec, text.splitlines().index("        kind: crate") + 1
+
+
+def test_serve_names_a_bad_operation_kind_at_its_line_with_the_allowed_kinds(tmp_path: Path) -> None:
+    spec, line = _misspelt_kind(tmp_path)
+    result = run_cli("serve", "--spec", str(spec), "--port", "0")
+    assert result.returncode == 2
+    message = one_line_error(result.stderr)
+    assert f"{spec}:{line}:9: createCampaign: x-operation.kind must be one of copy, create, delete" in message
+    assert message.endswith("; got 'crate'")
+    assert "{" not in message  # not the x-operation mapping, printed as a Python dict
+
+
+def test_lint_reports_a_bad_operation_kind_once_at_the_line_serve_names(tmp_path: Path) -> None:
+    spec, line = _misspelt_kind(tmp_path)
+    findings = lint_source(SpecSource(str(spec), spec.read_text()))
+    assert [(finding.rule, finding.line) for finding in findings] == [("operation-kind", line)]  # no action findings
+    with pytest.raises(ContractError) as refused:
+        load_checked_contract(str(spec))
+    assert str(refused.value) == findings[0].as_text().replace(": operation-kind", "", 1)
+
+
+def test_lint_names_an_operation_without_x_operation(tmp_path: Path) -> None:
+    document = yaml.safe_load(CANONICAL_SPEC.read_text())
+    del document["paths"]["/campaigns"]["post"]["x-operation"]
+    spec = tmp_path / "bare-operation.yaml"
+    spec.write_text(yaml.safe_dump(document, sort_keys=False))
+    findings = lint_source(SpecSource(str(spec), spec.read_text()))
+    assert [finding.message for finding in findings if finding.rule == "operation-kind"] == [
+        "createCampaign: x-operation.kind must be one of copy, create, delete, events, get, list, status, "
+        "transition, update; got no x-operation"
+    ]
+    assert not [finding for finding in findings if finding.rule == "action-without-operation"]

@@ -71,7 +71,8 @@ def _checked(origin: str, text: str, lint: str) -> Contract:
         if errors and errors[0].rule == "openapi-valid":
             raise ContractError(_first_of(errors, origin, servable=False)) from exc
         message = str(exc).removeprefix(f"{origin}: ")
-        line, column = Positions(text).of(message_path(message))
+        same = next((finding for finding in findings if finding.message == message), None)
+        line, column = (same.line, same.column) if same else Positions(text).of(message_path(message))
         raise ContractError(f"{origin}:{line}:{column}: {message}") from exc
     _refuse_unservable_security(source, contract, errors, lint)
     if errors and lint == "error":
