@@ -13,7 +13,14 @@ import yaml
 
 from campaign_mock.contract.security import Placement
 from campaign_mock.server.admin_client import AdminClient
+from campaign_mock.server.domain.clock import ControllableClock
+from campaign_mock.server.domain.ids import ids_for
 from campaign_mock.server.pytest_plugin import RunningMock
+from campaign_mock.server.run.assembly import load_checked_contract
+from campaign_mock.server.stores.base import Backend
+from campaign_mock.server.stores.memory import MemoryBackend
+from campaign_mock.server.stores.sqlite import SqliteBackend
+from campaign_mock.server.web.app import AppOptions, build_runtime
 from tests.conftest import CANONICAL_SPEC, REPO
 
 pytest_plugins = ["pytester"]
@@ -165,3 +172,31 @@ def test_auth_headers_and_params_carry_the_key_for_every_scheme(
 ) -> None:
     mock = RunningMock("http://mock", "k1", AdminClient("http://mock"), credential=placement)
     assert (mock.auth_headers, mock.auth_params) == (headers, params)
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite", "redis"])
+def test_a_world_reset_starts_integer_ids_at_1_again_on_every_store(
+    store: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    contract = load_checked_contract("altcraft")
+    backend: Backend = MemoryBackend()
+    if store == "sqlite":
+        backend = SqliteBackend(str(tmp_path / "store.db"))
+        backend.open(contract.document["info"]["title"])
+    elif store == "redis":
+        from campaign_mock.server.stores.redis_backend import RedisBackend, RedisOptions  # noqa: PLC0415
+
+        backend = RedisBackend(RedisOptions(request.getfixturevalue("redis_url"), request.getfixturevalue("namespace")))
+    try:
+        ids = ids_for(contract.document)
+        options = AppOptions(api_keys=["k"])
+        runtime = build_runtime(contract, options, clock=ControllableClock(), ids=ids, backend=backend)
+        sandbox = runtime.worlds.create("reset-ids")[0]
+        for world in (runtime.default, sandbox):
+            world.begin()  # as each request does
+            assert [world.service.create({"name": name})["id"] for name in ("a", "b")] == [1, 2]
+            world.reset()
+            world.begin()
+            assert world.service.create({"name": "c"})["id"] == 1
+    finally:
+        backend.close()
