@@ -141,3 +141,14 @@ def test_every_error_status_has_an_example_with_that_status(name: str) -> None:
         ):
             problems.append(f"{where}: no example of the {status} body ({' or '.join(sorted(members))} = {status})")
     assert not problems, "\n".join(problems)
+
+
+def test_the_check_refuses_an_example_that_breaks_a_format_or_a_local_ref() -> None:
+    """The checker is live: a malformed date-time, and a value a referenced schema refuses."""
+    document = load("campaigns")
+    campaign = validator(document, {"$ref": "#/components/schemas/Campaign"})
+    media = deref(document, document["components"]["responses"]["CampaignOk"])["content"]["application/json"]
+    good = next(iter(media["examples"].values()))["value"]
+    assert not list(campaign.iter_errors(good))
+    assert list(campaign.iter_errors({**good, "created_at": "2026-11-23 12:00"}))
+    assert list(campaign.iter_errors({**good, "status": "sleeping"}))
