@@ -124,8 +124,16 @@ class ContractView:
         return bool(response and response.content_types) and self.campaign_pointer(operation) is not None
 
     def campaign_in(self, operation: Operation, body: Any) -> Any:
+        """The campaign an answer carries; where the envelope names members one by one
+        (``{id: $campaign.id}``), only those members (read the campaign for the rest)."""
         pointer = self.campaign_pointer(operation)
-        return None if pointer is None else read_pointer(body, pointer)
+        if pointer is not None:
+            return read_pointer(body, pointer)
+        named = envelopes.members_named(operation.envelope)
+        if not named or operation.kind not in envelopes.CAMPAIGN_KINDS:
+            return None
+        found = {member: read_pointer(body, where) for where, member in named.items()}
+        return {member: value for member, value in found.items() if value is not None} or None
 
     def campaign_members(self) -> Mapping[str, Any]:
         """The members of the campaign a read answers, as its schema declares them."""

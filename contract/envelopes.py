@@ -40,6 +40,9 @@ DEFAULTS: Mapping[str, Any] = {
 MEMBER_OF_CAMPAIGN = CAMPAIGN + "."
 """``$campaign.id``: one member of the campaign (Brevo's create answers ``{"id": 12}``)."""
 
+CAMPAIGN_KINDS = frozenset({"create", "get", "update", "transition", "copy"})
+"""Kinds whose answer is about one campaign (the others answer a page, a history, a status)."""
+
 SUBJECT = {"list": ITEMS, "events": EVENTS, "status": STATUS}
 """Which placeholder holds what an operation of each kind is about (default: the campaign)."""
 

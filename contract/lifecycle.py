@@ -111,6 +111,14 @@ def off_grid(moment: datetime, step: timedelta) -> bool:
     return since_midnight % step != timedelta(0)
 
 
+def next_on_grid(moment: datetime, step: timedelta) -> datetime:
+    """The first multiple of ``step`` from midnight UTC at or after ``moment``."""
+    utc = moment.astimezone(UTC)
+    midnight = utc.replace(hour=0, minute=0, second=0, microsecond=0)
+    steps = -((midnight - utc) // step)  # ceiling division
+    return midnight + steps * step
+
+
 @dataclass(frozen=True)
 class Transition:
     """One action: the states it may leave from, where it lands, its guards, what refuses it,

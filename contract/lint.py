@@ -22,6 +22,7 @@ from referencing.jsonschema import DRAFT202012
 
 from campaign_mock.contract.error_formats import lint_problems as error_format_problems
 from campaign_mock.contract.errors import ContractError
+from campaign_mock.contract.ids import id_style
 from campaign_mock.contract.lifecycle import Lifecycle, parse_lifecycle
 from campaign_mock.contract.listing import listing_of, parameter_names, parse_order, parse_words
 from campaign_mock.contract.operations import (
@@ -34,6 +35,7 @@ from campaign_mock.contract.operations import (
     resolve,
 )
 from campaign_mock.contract.positions import Positions, message_path
+from campaign_mock.contract.projection import projection_of
 from campaign_mock.contract.schema_keywords import HINTS, schemas_in, unknown_keywords
 from campaign_mock.contract.security import security_problems
 from campaign_mock.contract.specs import SpecSource
@@ -45,6 +47,7 @@ RULES = {
     "yaml-duplicate-key": "no mapping names a key twice (YAML readers keep one of the two silently)",
     "openapi-valid": "the document is valid OpenAPI 3.1",
     "lifecycle-invalid": "x-lifecycle can be read",
+    "ids-invalid": "x-ids names an id style the mock can serve (hex, integer or uuid; prefix and length for hex)",
     "lifecycle-unknown-state": "the lifecycle names only states the status schema (or x-lifecycle.states) declares",
     "lifecycle-unreachable": "every state is reachable from the initial one",
     "lifecycle-no-way-out": "every non-terminal state has a way out",
@@ -64,9 +67,11 @@ RULES = {
     "schema-unknown-keyword": "schema objects hold only JSON Schema 2020-12 and OpenAPI keywords (or x- extensions)",
     "stamp-invalid": "x-stamp is create or write, on a readOnly member",
     "list-order": "a list's x-operation.order names a campaign member (with '-' for newest first)",
-    "list-sort-dir": "a list's sort_dir_param is one of its parameters; sort_dir_values gives asc and desc a word each",
+    "list-sort-dir": "a list's sort_dir_param is one of its parameters, its enum the direction words; "
+    "sort_dir_values gives asc and desc a word each",
     "list-status-values": "a list's status_values map its status filter's words to states the lifecycle has",
-    "projection-param": "fields_param and exclude_fields_param are parameters of the operation",
+    "projection-param": "fields_param and exclude_fields_param are parameters of the operation, whose answer "
+    "requires no member a projection may cut",
     "error-format": "x-error-format names a known format or defines one (JSON media type, known placeholders, "
     "a default in by_status, codes keyed by the mock's error kinds)",
 }
@@ -129,6 +134,16 @@ def _declared_states(
     return None
 
 
+def _copy_and_delete_states(raw: Mapping[str, Any]) -> Iterator[tuple[str, Path]]:
+    """States named by ``copies.*.from`` and ``deletes.in``."""
+    for name, copy in (raw.get("copies") or {}).items():
+        for index, state in enumerate(copy.get("from") or [] if isinstance(copy, Mapping) else []):
+            yield str(state), ("x-lifecycle", "copies", name, "from", index)
+    deletes = raw.get("deletes")
+    for index, state in enumerate(deletes.get("in") or [] if isinstance(deletes, Mapping) else []):
+        yield str(state), ("x-lifecycle", "deletes", "in", index)
+
+
 def _state_uses(raw: Mapping[str, Any]) -> Iterator[tuple[str, Path]]:
     """Every state named in x-lifecycle, with where it is named."""
     base: Path = ("x-lifecycle",)
@@ -147,6 +162,7 @@ def _state_uses(raw: Mapping[str, Any]) -> Iterator[tuple[str, Path]]:
         for index, guard in enumerate(move.get("when") or []):
             if isinstance(guard, Mapping) and isinstance(guard.get("to"), str):
                 yield guard["to"], (*base, "transitions", action, "when", index, "to")
+    yield from _copy_and_delete_states(raw)
     for index, timer in enumerate(raw.get("timers") or []):
         if not isinstance(timer, Mapping):
             continue
@@ -236,34 +252,58 @@ def _check_states(
             )
 
 
+MOVES = ("transition", "copy")
+"""Operation kinds that apply an action of the lifecycle (a transition, or a copy)."""
+
+
 def _check_actions(out: _Collector, lifecycle: Lifecycle, operations: Sequence[Operation]) -> None:
-    actions_with_operations = {action for op in operations if op.kind == "transition" for action in op.actions}
-    for action in lifecycle.transitions:
-        if action not in actions_with_operations:
-            out.add(
-                "action-without-operation",
-                ("x-lifecycle", "transitions", action),
-                f"action {action!r} has no operation",
-            )
+    actions_with_operations = {action for op in operations if op.kind in MOVES for action in op.actions}
+    for section, names in (("transitions", lifecycle.transitions), ("copies", lifecycle.copies)):
+        for action in names:
+            if action not in actions_with_operations:
+                out.add(
+                    "action-without-operation", ("x-lifecycle", section, action), f"action {action!r} has no operation"
+                )
     for operation in operations:
-        for action in operation.actions if operation.kind == "transition" else ():
-            if action not in lifecycle.transitions:
+        for action in operation.actions if operation.kind in MOVES else ():
+            if not lifecycle.is_action(action):
                 out.add(
                     "operation-unknown-action",
                     (*_where(operation), "x-operation"),
-                    f"{operation.operation_id}: action {action!r} is not in x-lifecycle.transitions",
+                    f"{operation.operation_id}: action {action!r} is not in x-lifecycle.transitions or copies",
                 )
-    conflict = str(lifecycle.conflict_status)
     for operation in operations:
-        if operation.kind != "transition":
+        if operation.kind not in MOVES:
             continue
-        response = operation.responses.get(conflict)
+        refusals = {
+            rule.status: rule.describe()
+            for action in operation.actions
+            if action in lifecycle.transitions
+            for rule in lifecycle.transitions[action].refusals
+        }
+        refused_by_state = any(
+            action in lifecycle.transitions or lifecycle.copies[action].sources is not None
+            for action in operation.actions
+            if lifecycle.is_action(action)
+        )
+        statuses = {lifecycle.conflict_status: "a forbidden move answers it"} if refused_by_state else {}
+        _require_error_bodies(out, operation, {**statuses, **refusals})
+    deleter = next((op for op in operations if op.kind == "delete"), None)
+    if deleter is not None and lifecycle.deletable is not None:
+        _require_error_bodies(
+            out, deleter, {lifecycle.delete_refusal_status(): "a delete in a state not in deletes.in"}
+        )
+
+
+def _require_error_bodies(out: _Collector, operation: Operation, statuses: Mapping[int, str]) -> None:
+    """Each status the lifecycle may answer on ``operation`` must be documented with a body."""
+    for status, why in sorted(statuses.items()):
+        response = operation.responses.get(str(status))
         if response is None or not response.content_types:
             out.add(
                 "conflict-undocumented",
                 (*_where(operation), "responses"),
-                f"{operation.operation_id} does not document {conflict} with an error body "
-                "(a forbidden move answers it)",
+                f"{operation.operation_id} does not document {status} with an error body ({why})",
             )
 
 
@@ -286,10 +326,9 @@ def _check_links(
 ) -> None:
     transitions = [op for op in operations if op.kind == "transition"]
     by_action = {action: op for op in transitions for action in op.actions}
-    creator = next((op for op in operations if op.kind == "create"), None)
-    sources: list[tuple[Operation, set[str]]] = []
-    if creator is not None:
-        sources.append((creator, set(lifecycle.creatable())))
+    sources: list[tuple[Operation, set[str]]] = [
+        (op, set(lifecycle.creatable())) for op in operations if op.kind in ("create", "copy")
+    ]
     for operation in transitions:
         landing = {
             state
@@ -299,6 +338,9 @@ def _check_links(
         }
         sources.append((operation, landing))
     for operation, landing in sources:
+        success = operation.responses.get(str(operation.success_status()))
+        if success is None or not success.content_types:
+            continue  # an answer without a body has no id for a link to carry
         try:
             linked = _links_of(document, operation)
         except ContractError:
@@ -488,8 +530,12 @@ def _check_list_styles(out: _Collector, document: Mapping[str, Any], operations:
                 out.add(_STYLE_RULES[key], (*where, key), message)
             continue
         _check_sort_dir(out, extension, where, names)
+        _check_direction_words(out, operation, where)
         if "status_values" in extension:
             _check_status_values(out, document, operation, lifecycle)
+    for operation in operations:
+        if projection_of(operation.extension) is not None:
+            _check_projected_answer(out, document, operation)
 
 
 _STYLE_RULES = {
@@ -510,6 +556,70 @@ def _check_sort_dir(out: _Collector, extension: Mapping[str, Any], where: Path, 
             out.add("list-sort-dir", (*where, "sort_dir_values"), str(exc))
         if "sort_dir_param" not in extension:
             out.add("list-sort-dir", (*where, "sort_dir_values"), "sort_dir_values without a sort_dir_param")
+
+
+def _check_direction_words(out: _Collector, operation: Operation, where: Path) -> None:
+    """The direction parameter's schema takes exactly the direction words: an enum without
+    them refuses every sort the server and the kit would send, and a free text lets generated
+    requests with other words meet the 400 a word that is no direction gets."""
+    if operation.kind != "list" or "sort_dir_param" not in operation.extension:
+        return
+    name = str(operation.extension["sort_dir_param"])
+    parameter = next((p for p in operation.parameters_in("query") if p.name == name), None)
+    if parameter is None:
+        return
+    try:
+        words = listing_of(operation.extension, {name}, "status").direction_words()
+    except ContractError:
+        return  # reported by list-sort-dir
+    enum = parameter.schema.get("enum")
+    if not isinstance(enum, list):
+        message = f"{name} takes any text: give its schema an enum of the direction words ({', '.join(words)})"
+        out.add("list-sort-dir", (*where, "sort_dir_param"), message)
+        return
+    known = {str(word) for word in enum}
+    for word in words:
+        if word not in known:
+            message = f"{name}'s enum lacks the direction word {word!r} (name the vendor's words in sort_dir_values)"
+            out.add("list-sort-dir", (*where, "sort_dir_param"), message)
+
+
+def _required_members(document: Mapping[str, Any], node: Any, seen: set[str]) -> set[str]:
+    """Every member some schema under ``node`` requires (refs followed once)."""
+    if not isinstance(node, Mapping):
+        return set()
+    reference = node.get("$ref")
+    if isinstance(reference, str):
+        if reference in seen:
+            return set()
+        seen.add(reference)
+        node, _ = resolve(document, node, "")
+        if not isinstance(node, Mapping):
+            return set()
+    found = {str(name) for name in node.get("required") or []}
+    children = [*(node.get("properties") or {}).values(), node.get("items")]
+    for key in ("allOf", "anyOf", "oneOf"):
+        children.extend(node.get(key) or [])
+    for child in children:
+        found |= _required_members(document, child, seen)
+    return found
+
+
+def _check_projected_answer(out: _Collector, document: Mapping[str, Any], operation: Operation) -> None:
+    """A projected answer leaves members out: a schema that requires them calls every cut
+    answer invalid (the kit's schema checks, a client's validator)."""
+    response = operation.responses.get(str(operation.success_status()))
+    if response is None or "application/json" not in response.content_types:
+        return
+    schema = {"$ref": f"#{response.pointer}/content/application~1json/schema"}
+    required = sorted(_required_members(document, schema, set()))
+    if required:
+        key = "fields_param" if "fields_param" in operation.extension else "exclude_fields_param"
+        message = (
+            f"the answer's schema requires {', '.join(required[:6])}, which {operation.extension[key]!r} may "
+            "leave out: drop `required` from what a projection cuts"
+        )
+        out.add("projection-param", (*_where(operation), "x-operation", key), message)
 
 
 def _check_status_values(
@@ -578,6 +688,10 @@ def lint_source(source: SpecSource) -> list[Finding]:
     _check_stamps(out, document)
     _check_list_order(out, document)
     _check_list_styles(out, document, operations)
+    try:
+        id_style(document)
+    except ContractError as exc:
+        out.add("ids-invalid", message_path(str(exc)) or ("x-ids",), str(exc))
     for where, message in error_format_problems(document):
         out.add("error-format", where, message)
     out.findings.extend(_check_duplicate_keys(source))

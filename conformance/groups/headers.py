@@ -266,7 +266,7 @@ class HeaderChecks:
             return
         scenario = Scenario(self.context)
         campaign_id = self.lifecycle.create(scenario)
-        created = scenario.exchanges[-1] if scenario.exchanges else None
+        created = self.lifecycle.created
         if campaign_id is None or created is None or creator is None:
             return
         location = created.response_headers.get("Location")

@@ -27,6 +27,12 @@ from typing import Any
 from campaign_mock.conformance import members
 from campaign_mock.conformance.context import KitContext, Scenario
 from campaign_mock.conformance.groups.timers import check_every_state
+from campaign_mock.conformance.groups.vendor_moves import (
+    check_copies,
+    check_deletes_refused,
+    check_refusals,
+    passing_moment,
+)
 from campaign_mock.conformance.results import GroupResult
 from campaign_mock.conformance.target import Exchange
 from campaign_mock.contract.lifecycle import Lifecycle
@@ -90,9 +96,10 @@ def simulate(
         action, _ = split_step(step)
         if states[-1] not in lifecycle.transitions[action].sources:
             return None
-        landing = lifecycle.landing_state(
-            action, lambda name: far if name in future_fields else None, now, params(step)
-        )
+        read_time = lambda name: far if name in future_fields else None  # noqa: E731
+        if lifecycle.refusal(action, read_time, now, params(step)) is not None:
+            return None
+        landing = lifecycle.landing_state(action, read_time, now, params(step))
         states.append(landing)
     return tuple(states)
 
@@ -154,6 +161,7 @@ class LifecycleChecks:
         self.events = self.view.one("events")
         self.id_field = self.view.id_field()
         self.server_offset = timedelta(0)
+        self.created: Exchange | None = None  # the last create's exchange (its headers are judged too)
 
     # -- helpers -------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -200,17 +208,35 @@ class LifecycleChecks:
             guard_params = {g.param for g in self.lifecycle.transitions[action].guards if g.param}
             if documented is not None and isinstance(documented[1], dict) and not guard_params & set(documented[1]):
                 content_type, body = documented
+        passing = self.passing_members(action, operation)
+        if passing:
+            body = {**(body if isinstance(body, dict) else {}), **passing}
+            content_type = content_type or "application/json"
         named = operation.action_body(action)
         if named is not None:
             body = {**(body if isinstance(body, dict) else {}), **named}
             content_type = content_type or "application/json"
         return content_type, body
 
+    def passing_members(self, action: str, operation: Any) -> dict[str, str]:
+        """Request members the action's refusals read, each a time none of them refuses (a
+        schedule time in the future, on the quarter hour), so an allowed move is not refused."""
+        move = self.lifecycle.transitions.get(action)
+        refusals = [rule for rule in move.refusals if rule.param] if move is not None else []
+        params = sorted({str(rule.param) for rule in refusals})
+        return {
+            param: self.view.future_member(
+                operation, param, passing_moment([rule for rule in refusals if rule.param == param], self.now())
+            )
+            for param in params
+        }
+
     def may_set(self, step: str) -> set[str]:
         """Campaign members a step may set besides the status: those its guards store a request
         member in, and the members its body names."""
         action, _ = split_step(step)
-        named = {guard.sets for guard in self.lifecycle.transitions[action].guards if guard.sets}
+        move = self.lifecycle.transitions[action]
+        named = {guard.sets for guard in move.guards if guard.sets} | set(move.stamps)
         body = self.action_params(step)
         return {str(name) for name in named} | {str(name) for name in body}
 
@@ -286,6 +312,7 @@ class LifecycleChecks:
         if state != self.lifecycle.initial:
             body[self.lifecycle.status_field] = state
         exchange = scenario.send(self.creator, json_body=body, content_type=media_type)
+        self.created = exchange
         self._learn_server_time(exchange)
         expected = self.creator.success_status()
         campaign = self.view.campaign_in(self.creator, exchange.json())
@@ -300,6 +327,9 @@ class LifecycleChecks:
         )
         if not ok:
             return None
+        if not self.view.answers_campaign(self.creator):
+            # the create answers some members only ({id}): the state is judged on a read
+            campaign = self.read_campaign(scenario, str(campaign[self.id_field])) or campaign
         status = campaign.get(self.lifecycle.status_field)
         self.result.check(
             status == state,
@@ -435,6 +465,7 @@ class LifecycleChecks:
         scenario, campaign_id = reached
         before = self.read_campaign(scenario, campaign_id)
         events_before = self.read_events(scenario, campaign_id)
+        started = self.now()
         exchange = self.act(scenario, action, campaign_id)
         if exchange is None:
             return
@@ -462,6 +493,8 @@ class LifecycleChecks:
             self.expect_state(scenario, campaign_id, expected_state, "lifecycle.move-visible", label, "on a later read")
             if before is not None:
                 self.check_members(before, operation, exchange, action, label, scenario, campaign_id)
+            if move.stamps:
+                self.check_action_stamps(move.stamps, started, scenario, campaign_id, label)
             events = self.read_events(scenario, campaign_id)
             if events is not None:
                 self.check_history(events, expected_state, label, scenario)
@@ -508,6 +541,27 @@ class LifecycleChecks:
             f"{status!r}, {len(events or [])} event(s) (before: {len(events_before or [])})",
             scenario.steps(),
         )
+
+    def check_action_stamps(
+        self, stamps: tuple[str, ...], started: datetime, scenario: Scenario, campaign_id: str, label: str
+    ) -> None:
+        """An action that stamps members (``send`` stamps ``send_time``) sets each to the time
+        it was made: the server's time, within the second either side of the request."""
+        campaign = self.read_campaign(scenario, campaign_id)
+        if campaign is None:
+            return
+        earliest, latest = started - timedelta(seconds=1), self.now() + timedelta(seconds=1)
+        for name in stamps:
+            value = campaign.get(name)
+            moment = parse_timestamp(value) if isinstance(value, str) else None
+            self.result.check(
+                moment is not None and earliest <= moment <= latest,
+                "lifecycle.action-stamps",
+                f"{label}: {name}",
+                f"{name} stamped with the time of the move, {format_timestamp(earliest)} to {format_timestamp(latest)}",
+                f"{value!r}",
+                scenario.steps(),
+            )
 
     def check_event_keeps_the_body(self, exchange: Exchange, event: Any, label: str, scenario: Scenario) -> None:
         """What the action's request carried and the event has a member for (a ``reason``) is
@@ -756,10 +810,10 @@ class LifecycleChecks:
 
     def check_delete(self, plans: dict[str, Plan]) -> None:
         deleter = self.view.one("delete")
-        if deleter is None:
+        state = next((state for state in plans if self.lifecycle.may_delete(state)), None)
+        if deleter is None or state is None:
             return
-        plan = plans[self.lifecycle.initial]
-        reached = self.reach(plan, self.lifecycle.initial)
+        reached = self.reach(plans[state], state)
         if reached is None:
             return
         scenario, campaign_id = reached
@@ -806,6 +860,9 @@ def run(context: KitContext) -> GroupResult:
         context.progress(f"  lifecycle: {done}/{total} state x action checks")
         checks.check_update(plan)
     checks.check_delete(plans)
+    check_deletes_refused(checks, plans)
+    check_refusals(checks, plans)
+    check_copies(checks, plans)
     finish_stamps = checks.begin_stamps(plans)  # its second's wait overlaps the clock's below
     checks.check_ordered_times()
     check_every_state(checks, plans)

@@ -41,19 +41,41 @@ class Watched:
     moments: dict[str, datetime]
     reached_at: datetime
     before: dict[str, Any]
+    stamped: dict[str, datetime]  # times the plan's actions stamped (``send`` stamps ``send_time``)
 
 
-def predict(lifecycle: Lifecycle, state: str, moments: dict[str, datetime]) -> list[tuple[Timer, datetime]]:
-    """The clock's moves from ``state`` once every moment has passed, in order: at each moment
-    (earliest first), the first timer on that field whose sources hold the campaign's state."""
+def predict(
+    lifecycle: Lifecycle, state: str, moments: dict[str, datetime], until: datetime | None = None
+) -> list[tuple[Timer, datetime]]:
+    """The clock's moves from ``state`` once every moment (a field's time plus a timer's
+    ``delay``) up to ``until`` has passed, in order: at each moment (earliest first), the first
+    timer on that field and delay whose sources hold the campaign's state."""
+    due: dict[tuple[str, timedelta], datetime] = {}
+    for timer in lifecycle.timers:
+        if timer.at_field in moments:
+            fires = moments[timer.at_field] + timer.delay
+            if until is None or fires <= until:
+                due[(timer.at_field, timer.delay)] = fires
     moves: list[tuple[Timer, datetime]] = []
     current = state
-    for field, moment in sorted(moments.items(), key=lambda item: item[1]):
-        timer = next((t for t in lifecycle.timers if t.at_field == field and current in t.sources), None)
+    for (field, delay), moment in sorted(due.items(), key=lambda item: item[1]):
+        timer = next(
+            (t for t in lifecycle.timers if t.at_field == field and t.delay == delay and current in t.sources), None
+        )
         if timer is not None:
             moves.append((timer, moment))
             current = timer.target
     return moves
+
+
+def fire_moments(lifecycle: Lifecycle, moments: dict[str, datetime]) -> list[datetime]:
+    """When each timer on these fields would fire."""
+    return [moments[t.at_field] + t.delay for t in lifecycle.timers if t.at_field in moments]
+
+
+def _stamped_fields(lifecycle: Lifecycle) -> set[str]:
+    """Fields an action stamps with the time: a timer on them waits from that action."""
+    return {name for move in lifecycle.transitions.values() for name in move.stamps}
 
 
 def _guard_fields(lifecycle: Lifecycle) -> set[str]:
@@ -64,7 +86,7 @@ def _fields(checks: LifecycleChecks) -> list[str] | None:
     """The times to set: every timer's field and every guard's, ordered as the contract orders
     them; None when the create operation does not take them all."""
     lifecycle = checks.lifecycle
-    wanted = {timer.at_field for timer in lifecycle.timers} | _guard_fields(lifecycle)
+    wanted = {timer.at_field for timer in lifecycle.timers} - _stamped_fields(lifecycle) | _guard_fields(lifecycle)
     ordered = [name for name in lifecycle.ordered_times if name in wanted]
     ordered += sorted(wanted - set(ordered))
     return ordered if all(checks.view.accepts_on_create(name) for name in ordered) else None
@@ -86,11 +108,16 @@ def _prepare(checks: LifecycleChecks, state: str, plan: Plan, fields: list[str])
     status, read = checks.read_status(scenario, campaign_id)
     if status != state or read is None:
         return f"the way to {state} with the times set lands in {status!r}"
-    if checks.now() >= min(moments.values()):
+    if moments and checks.now() >= min(moments.values()):
         return f"reaching {state} took longer than --timer-step; raise it"
     campaign = checks.view.campaign_in(checks.reader, read.json()) if checks.reader else None
     before = campaign if isinstance(campaign, dict) else {}
-    return Watched(state, campaign_id, scenario, moments, checks.now(), before)
+    stamped = {
+        name: moment
+        for name in _stamped_fields(checks.lifecycle)
+        if isinstance(before.get(name), str) and (moment := parse_timestamp(before[name])) is not None
+    }
+    return Watched(state, campaign_id, scenario, moments, checks.now(), before, stamped)
 
 
 def check_every_state(checks: LifecycleChecks, plans: dict[str, Plan]) -> None:
@@ -117,15 +144,31 @@ def check_every_state(checks: LifecycleChecks, plans: dict[str, Plan]) -> None:
             watched.append(prepared)
     if not watched:
         return
-    last = max(max(w.moments.values()) for w in watched)
-    time.sleep(max(0.0, (last - checks.now()).total_seconds() + checks.context.options.timer_step_seconds / 2))
+    step = timedelta(seconds=checks.context.options.timer_step_seconds)
+    waits = [moment for w in watched for moment in fire_moments(lifecycle, {**w.moments, **w.stamped})]
+    # a timer that waits from an action's stamp is waited for when it is due within the
+    # kit's own wait, else judged not to have fired yet
+    last = max(
+        [
+            *(max(w.moments.values()) for w in watched if w.moments),
+            *(m for m in waits if m <= checks.now() + 10 * step),
+        ],
+        default=checks.now(),
+    )
+    time.sleep(max(0.0, (last - checks.now()).total_seconds() + step.total_seconds() / 2))
     for campaign in watched:
         _judge(checks, campaign)
 
 
 def _judge(checks: LifecycleChecks, campaign: Watched) -> None:
     result, lifecycle = checks.result, checks.lifecycle
-    moves = predict(lifecycle, campaign.state, campaign.moments)
+    now = checks.now()
+    step = timedelta(seconds=checks.context.options.timer_step_seconds)
+    moments = {**campaign.moments, **campaign.stamped}
+    if any(now - step / 4 < moment < now + step for moment in fire_moments(lifecycle, moments)):
+        result.skipped("lifecycle.timer", f"clock from {campaign.state}", "a timer falls due as the kit reads")
+        return
+    moves = predict(lifecycle, campaign.state, moments, until=now)
     expected = moves[-1][0].target if moves else campaign.state
     path = " -> ".join([campaign.state, *(timer.target for timer, _ in moves)])
     label = f"clock from {campaign.state}" + (f": {path}" if moves else " (no timer applies)")
