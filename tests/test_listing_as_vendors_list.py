@@ -40,7 +40,7 @@ def vendor_style_document() -> dict[str, Any]:
     lister["parameters"][0]["schema"]["items"] = {"type": "string", "enum": [*STATES, "inProcess"]}
     lister["parameters"] += [
         {"name": "sort_field", "in": "query", "schema": {"type": "string", "enum": ["name", "created_at"]}},
-        _text("sort_dir"),
+        {"name": "sort_dir", "in": "query", "schema": {"type": "string", "enum": ["ASC", "DESC"]}},
         _text("fields"),
         _text("exclude_fields"),
     ]
@@ -55,6 +55,24 @@ def vendor_style_document() -> dict[str, Any]:
     reader = document["paths"]["/campaigns/{campaign_id}"]["get"]
     reader.setdefault("parameters", []).extend([_text("fields"), _text("exclude_fields")])
     reader["x-operation"].update(fields_param="fields", exclude_fields_param="exclude_fields")
+    for name, schema in document["components"]["schemas"].items():  # a projection may cut any member
+        if name not in ("CampaignCreate", "Problem"):  # (lint: projection-param)
+            _require_nothing(schema)
+    return document
+
+
+def _require_nothing(schema: Any) -> None:
+    if isinstance(schema, dict):
+        schema.pop("required", None)
+        for value in schema.values():
+            _require_nothing(value)
+
+
+def free_direction_document() -> dict[str, Any]:
+    """The direction as free text: the server, not the schema, refuses a word that is none."""
+    document = vendor_style_document()
+    lister = document["paths"]["/campaigns"]["get"]
+    next(p for p in lister["parameters"] if p["name"] == "sort_dir")["schema"] = {"type": "string"}
     return document
 
 
@@ -100,8 +118,8 @@ class Api:
         return [campaign["name"] for campaign in answer.json()["data"]]
 
 
-def serving(spec: str) -> Iterator[Api]:
-    app = planted_faults.mock_app(load_checked_contract(spec))
+def serving(spec: str, lint: str = "error") -> Iterator[Api]:
+    app = planted_faults.mock_app(load_checked_contract(spec, lint=lint))
     with ThreadedServer(app) as server, requests.Session() as http:
         yield Api(server.base_url, http)
 
@@ -120,13 +138,21 @@ def test_sort_dir_orders_the_sort_field_in_the_vendors_words(api: Api) -> None:
     assert api.names(sort_dir="DESC") == ["c", "a", "b"]  # the declared order (created_at), turned around
 
 
-def test_a_word_that_is_no_direction_is_refused_naming_the_words(api: Api) -> None:
-    for word in ("desc", "sideways"):  # sort_dir_values names the vendor's exact words
-        answer = api.get("/campaigns", sort_field="name", sort_dir=word)
-        assert answer.status_code == 400
-        assert answer.headers["Content-Type"].startswith("application/problem+json")
-        assert "ASC" in answer.json()["detail"]
-        assert "DESC" in answer.json()["detail"]
+def test_a_word_that_is_no_direction_is_refused_naming_the_words(tmp_path: Path) -> None:
+    spec = _write(tmp_path, "free-direction.yaml", free_direction_document())
+    for api in serving(spec, lint="warn"):  # lint: list-sort-dir asks for an enum
+        for word in ("desc", "sideways"):  # sort_dir_values names the vendor's exact words
+            answer = api.get("/campaigns", sort_field="name", sort_dir=word)
+            assert answer.status_code == 400
+            assert answer.headers["Content-Type"].startswith("application/problem+json")
+            assert "ASC or DESC" in answer.json()["detail"]
+            assert answer.json()["errors"][0]["name"] == "sort_dir"
+
+
+def test_the_schemas_enum_refuses_a_word_that_is_no_direction_first(api: Api) -> None:
+    answer = api.get("/campaigns", sort_field="name", sort_dir="desc")
+    assert answer.status_code == 400
+    assert "DESC" in answer.json()["detail"]
 
 
 @pytest.mark.parametrize("order", ["created_at", None])
@@ -221,6 +247,26 @@ MISUSES: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
         lambda d: d["paths"]["/campaigns/{campaign_id}"]["get"]["x-operation"].update(status_values={"a": "active"}),
         "list-status-values",
         "belongs on a list operation",
+    ),
+    (
+        "a direction that takes any text",
+        lambda d: next(p for p in d["paths"]["/campaigns"]["get"]["parameters"] if p["name"] == "sort_dir").update(
+            schema={"type": "string"}
+        ),
+        "list-sort-dir",
+        "sort_dir takes any text",
+    ),
+    (
+        "a direction enum without the vendor's words",
+        lambda d: d["paths"]["/campaigns"]["get"]["x-operation"].pop("sort_dir_values"),
+        "list-sort-dir",
+        "lacks the direction word 'asc'",
+    ),
+    (
+        "a projected answer whose schema requires members",
+        lambda d: d["components"]["schemas"]["Campaign"].update(required=["id", "name"]),
+        "projection-param",
+        "requires id, name",
     ),
     (
         "a projection parameter the read does not have",
