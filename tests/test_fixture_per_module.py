@@ -16,7 +16,9 @@ from campaign_mock.server.admin_client import AdminClient
 from campaign_mock.server.domain.clock import ControllableClock
 from campaign_mock.server.domain.ids import ids_for
 from campaign_mock.server.pytest_plugin import RunningMock
-from campaign_mock.server.run.assembly import load_checked_contract
+from campaign_mock.server.run.assembly import assemble, load_checked_contract
+from campaign_mock.server.run.config import ServeSettings
+from campaign_mock.server.run.threaded import ThreadedServer
 from campaign_mock.server.stores.base import Backend
 from campaign_mock.server.stores.memory import MemoryBackend
 from campaign_mock.server.stores.sqlite import SqliteBackend
@@ -200,3 +202,26 @@ def test_a_world_reset_starts_integer_ids_at_1_again_on_every_store(
             assert world.service.create({"name": "c"})["id"] == 1
     finally:
         backend.close()
+
+
+def test_a_test_asking_a_shared_mock_for_another_spec_fails_naming_both(pytester: pytest.Pytester) -> None:
+    settings = ServeSettings(api_keys=["demo-key"], log_requests=False, port=0)
+    assembled = assemble(settings)
+    pytester.makepyfile(
+        test_shared="""
+        import pytest
+
+        def test_the_served_spec(campaign_mock):
+            assert campaign_mock.admin.config()
+
+        @pytest.mark.campaign_mock(spec="altcraft")
+        def test_another_spec(campaign_mock):
+            pass
+        """
+    )
+    with ThreadedServer(assembled.app) as server:
+        result = pytester.runpytest(
+            "-p", "no:randomly", "-p", "no:cacheprovider", "-n", "0", f"--campaign-mock-url={server.base_url}"
+        )
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*asks for spec 'altcraft' (Altcraft campaigns API*), but the shared mock at *"])
