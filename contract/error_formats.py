@@ -26,11 +26,13 @@ from typing import Any
 import yaml
 
 from campaign_mock.contract.errors import ContractError
+from campaign_mock.contract.operations import HTTP_METHODS, resolve
 from campaign_mock.contract.specs import CANONICAL_NAME, bundled_names, bundled_path
 
 FORMAT_KEY = "x-error-format"
 FORMATS_KEY = "x-error-formats"
 BUILT_IN = ("problem", "envelope")  # generic shapes with members no template can state (the error's extras)
+BUILT_IN_MEDIA_TYPES = {"problem": "application/problem+json", "envelope": "application/json"}
 DEFAULT_NAME = "problem"
 
 # The mock's error kinds: the ``code`` of every ApiError it raises (server/domain/errors.py and the
@@ -277,14 +279,44 @@ def lint_problems(document: Mapping[str, Any]) -> Iterator[tuple[Path, str]]:
         return
     raw = document[FORMAT_KEY]
     if not isinstance(raw, str):
-        yield from problems(raw, (FORMAT_KEY,))
+        found = list(problems(raw, (FORMAT_KEY,)))
         if isinstance(raw, Mapping) and "name" in raw and not isinstance(raw["name"], str):
-            yield (FORMAT_KEY, "name"), "name must be a text"
+            found.append(((FORMAT_KEY, "name"), "name must be a text"))
+        yield from found
+        if found:
+            return
     elif raw not in BUILT_IN and raw not in defined_formats(document) and _bundled_raw(raw) is None:
-        yield (
-            (FORMAT_KEY,),
-            (
-                f"unknown error format {raw!r}; known: {', '.join(known_names(document))}, "
-                "or define it here ({media_type, body | by_status, codes})"
-            ),
-        )
+        known = ", ".join(known_names(document))
+        yield (FORMAT_KEY,), f"unknown error format {raw!r}; known: {known}, or define one here (see x-error-formats)"
+        return
+    yield from _undocumented_media_type(document)
+
+
+def _undocumented_media_type(document: Mapping[str, Any]) -> Iterator[tuple[Path, str]]:
+    """An error response whose content lacks the format's media type documents a body the
+    server never sends (the served spec is the spec as written when its own format is used)."""
+    try:
+        selected = spec_format(document)
+    except ContractError:
+        return
+    media_type = selected.definition.media_type if selected.definition else BUILT_IN_MEDIA_TYPES[selected.name]
+    for path, item in (document.get("paths") or {}).items():
+        for method in HTTP_METHODS:
+            operation = item.get(method) if isinstance(item, Mapping) else None
+            responses = operation.get("responses") if isinstance(operation, Mapping) else None
+            for status, response in (responses or {}).items() if isinstance(responses, Mapping) else ():
+                if str(status)[:1] not in ("4", "5"):
+                    continue
+                try:
+                    target, _ = resolve(document, response, "")
+                except ContractError:
+                    continue
+                content = target.get("content") if isinstance(target, Mapping) else None
+                if isinstance(content, Mapping) and content and media_type not in content:
+                    yield (
+                        ("paths", path, method, "responses", status),
+                        (
+                            f"{method.upper()} {path} documents its {status} as {', '.join(content)}, "
+                            f"but the error format ({selected.name}) sends {media_type}"
+                        ),
+                    )

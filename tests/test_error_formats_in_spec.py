@@ -46,6 +46,20 @@ def write_spec(tmp_path: Path, **root: Any) -> Path:
     return path
 
 
+def documenting(spec: Path, media_type: str, schema: dict[str, Any]) -> Path:
+    """``spec`` with every error response documenting ``media_type`` and ``schema`` (the body
+    its own format sends), as a vendor's profile does."""
+    document = yaml.safe_load(spec.read_text())
+    operations = [op for item in document["paths"].values() for op in item.values() if isinstance(op, dict)]
+    responses = [*document["components"]["responses"].values()]
+    responses += [answer for op in operations for status, answer in op["responses"].items() if status[0] in "45"]
+    for response in responses:
+        if "application/problem+json" in response.get("content", {}):
+            response["content"] = {media_type: {"schema": schema}}
+    spec.write_text(yaml.safe_dump(document, sort_keys=False))
+    return spec
+
+
 @contextmanager
 def served(spec: Path, **settings: Any) -> Iterator[str]:
     """``spec`` as ``serve`` (and the pytest fixture) assembles it, on waitress: its root URL."""
@@ -56,11 +70,19 @@ def served(spec: Path, **settings: Any) -> Iterator[str]:
 
 
 def test_a_spec_defined_format_answers_with_the_vendors_codes(tmp_path: Path) -> None:
-    with served(write_spec(tmp_path, **{"x-error-format": VENDOR})) as root:
+    shape = {
+        "type": "object",
+        "required": ["code", "message"],
+        "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        "additionalProperties": False,
+    }
+    spec = documenting(write_spec(tmp_path, **{"x-error-format": VENDOR}), "application/json", shape)
+    with served(spec) as root:
         missing = requests.get(f"{root}/campaigns/missing", headers=AUTH, timeout=5)
         created = requests.post(f"{root}/campaigns", json={"name": "Spring"}, headers=AUTH, timeout=5).json()
         forbidden = requests.post(f"{root}/campaigns/{created['id']}/resume", headers=AUTH, timeout=5)
         anonymous = requests.get(f"{root}/campaigns", timeout=5)
+        document = requests.get(f"{root}/openapi.json", timeout=5).json()
     assert missing.status_code == 404
     assert missing.headers["Content-Type"] == "application/json"
     assert missing.json() == {"code": "document_not_found", "message": "No campaign with id 'missing'."}
@@ -68,6 +90,19 @@ def test_a_spec_defined_format_answers_with_the_vendors_codes(tmp_path: Path) ->
     assert forbidden.json()["code"] == "not_allowed"
     assert anonymous.status_code == 401
     assert anonymous.json()["code"] == "unauthorized"  # a kind the spec does not map keeps its own name
+    assert document["x-error-format"] == VENDOR
+    documented = document["components"]["responses"]
+    for name, answer in (("NotFound", missing), ("Conflict", forbidden), ("Unauthorized", anonymous)):
+        Draft202012Validator(documented[name]["content"]["application/json"]["schema"]).validate(answer.json())
+
+
+def test_lint_names_an_error_response_documented_in_another_media_type(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, **{"x-error-format": VENDOR})  # the canonical errors say problem+json
+    findings = [f for f in lint_source(read_source(str(spec))) if f.rule == "error-format"]
+    assert findings
+    assert "documents its 404 as application/problem+json, but the error format (custom) sends application/json" in (
+        " ".join(f.message for f in findings)
+    )
 
 
 def test_by_status_shapes_with_integer_codes_are_chosen_by_status_and_documented(tmp_path: Path) -> None:
