@@ -71,7 +71,8 @@ def add_check_parser(commands: Any) -> None:
         metavar="KEY",
         default=_key_from_environment(),
         help=(
-            "a valid key, sent where the spec's security scheme says (bearer, API-key header or query); "
+            "a valid key, sent where the spec's security scheme says (bearer, HTTP Basic password, "
+            "API-key header or query); "
             "env CAMPAIGN_MOCK_API_KEY, or the first key of CAMPAIGN_MOCK_API_KEYS (serve's spelling) "
             "(default: none)"
         ),

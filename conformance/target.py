@@ -52,8 +52,14 @@ Credential = Placement  # where the key goes; the kit's name for ``contract.secu
 
 def credential_for(contract: Contract, operation: Operation | None = None) -> Credential | None:
     """How the spec says to send a key: the first scheme campaign-mock can place among the
-    operation's security requirements (the root's without an operation)."""
-    requirements = operation.security if operation is not None else tuple(contract.document.get("security") or ())
+    operation's security requirements; without an operation, the root's, or (a spec that
+    secures operation by operation) the first secured operation's."""
+    if operation is not None:
+        requirements = operation.security
+    else:
+        requirements = tuple(contract.document.get("security") or ())
+        secured = (op.security for op in contract.operations if any(op.security))
+        requirements = requirements or next(secured, ())
     return Security.of(contract.document).first(requirements)
 
 

@@ -20,6 +20,11 @@ from campaign_mock.contract.security import Security
 from campaign_mock.contract.timefmt import parse_moment
 
 GROUP = "auth"
+MALFORMED = {
+    "bearer": {"Authorization": "Basic bm90OmFrZXk="},  # another scheme's credentials
+    "basic": {"Authorization": "Basic !!not-base64!!"},  # credentials no server can decode
+}
+"""Credentials of the right header but the wrong form, per kind of scheme."""
 
 
 def run(context: KitContext) -> GroupResult:
@@ -34,7 +39,7 @@ def run(context: KitContext) -> GroupResult:
             result.not_applicable("auth.refused", operation.operation_id, "the operation is not secured")
             continue
         expected = refusal_status(operation)
-        malformed = {"Authorization": "Basic bm90OmFrZXk="} if credential.kind == "bearer" else None
+        malformed = MALFORMED.get(credential.kind)
         variants: list[tuple[str, dict[str, object]]] = [
             ("without credentials", {"key": None}),
             ("with a wrong key", {"key": wrong_key}),
@@ -190,11 +195,13 @@ def undocumented_places(contract: Contract, operation: Operation, key: str) -> l
     schemes = security_schemes(contract.document)
     headers: set[str] = set()
     query: set[str] = set()
+    http_schemes: set[str] = set()
     for requirement in operation.security:
         for name in requirement:
             raw = schemes.get(name) or {}
             if raw.get("type") == "http":
                 headers.add("authorization")
+                http_schemes.add(str(raw.get("scheme", "")).lower())
             elif raw.get("in") == "header":
                 headers.add(str(raw.get("name", "")).lower())
             elif raw.get("in") == "query":
@@ -209,7 +216,7 @@ def undocumented_places(contract: Contract, operation: Operation, key: str) -> l
         for name in HEADER_NAMES
         if name.lower() not in headers
     ]
-    if "authorization" not in headers:
+    if "bearer" not in http_schemes:  # a basic-only contract must refuse the key as a bearer token too
         places.append(("with the valid key as a bearer token", {"auth_override": {"Authorization": f"Bearer {key}"}}))
     basic = base64.b64encode(f"{key}:".encode()).decode()
     places.append(

@@ -59,12 +59,12 @@ def predict(
     moves: list[tuple[Timer, datetime]] = []
     current = state
     for (field, delay), moment in sorted(due.items(), key=lambda item: item[1]):
-        timer = next(
+        fired = next(
             (t for t in lifecycle.timers if t.at_field == field and t.delay == delay and current in t.sources), None
         )
-        if timer is not None:
-            moves.append((timer, moment))
-            current = timer.target
+        if fired is not None:
+            moves.append((fired, moment))
+            current = fired.target
     return moves
 
 
