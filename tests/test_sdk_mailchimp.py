@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ import pytest
 import requests
 from mailchimp_marketing.api_client import ApiClientError  # type: ignore[import-untyped]
 
+from campaign_mock.conformance.runner import CheckRequest, run_check
 from campaign_mock.server.run.assembly import assemble
 from campaign_mock.server.run.config import ServeSettings
 from campaign_mock.server.run.threaded import ThreadedServer
@@ -239,3 +240,13 @@ def test_a_wrong_key_raises_401_in_problem_details(mock: Mock) -> None:
     assert (status, problem["status"]) == (401, 401)
     assert set(problem) == PROBLEM
     assert problem["type"].startswith("https://mailchimp.com/")
+
+
+def test_the_kit_finds_the_mock_conformant_to_the_mailchimp_profile() -> None:
+    """The same profile judged by ``check``, on a mock whose clock runs (the kit waits for timers)."""
+    settings = ServeSettings(spec="mailchimp", port=0, log_requests=False, api_keys=[KEY])
+    with ThreadedServer(assemble(settings).app, threads=settings.effective_threads()) as server:
+        request = CheckRequest(spec="mailchimp", base_url=server.base_url, api_key=KEY, max_examples=5)
+        report = run_check(replace(request, timer_step_seconds=0.6), progress=lambda line: None)
+    assert report.conformant, [(o.rule, o.operation, o.received[:200]) for o in report.failures][:5]
+    assert not report.unchecked_groups
