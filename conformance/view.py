@@ -219,13 +219,18 @@ class ContractView:
         return media_type, body
 
     def accepts_on_create(self, field: str) -> bool:
+        """Whether the create body takes ``field`` as a time (a lifecycle time the kit may set)."""
+        return self.create_takes(field, time_only=True)
+
+    def create_takes(self, field: str, time_only: bool = False) -> bool:
+        """Whether the create body has a member ``field`` (of a date-time format, with ``time_only``)."""
         creator = self.one("create")
         if creator is None:
             return False
         for pointer in creator.body_schemas.values():
             schema, _ = resolve(self.contract.document, {"$ref": f"#{pointer}"}, "")
             properties = schema.get("properties", {}) if isinstance(schema, Mapping) else {}
-            if field in properties and _is_time_format(properties[field], self.contract.document):
+            if field in properties and (not time_only or _is_time_format(properties[field], self.contract.document)):
                 return True
         return False
 

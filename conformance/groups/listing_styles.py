@@ -34,7 +34,7 @@ def check_styles(context: KitContext, result: GroupResult, listed: Listed) -> No
 def named_member(context: KitContext, listing: Listing) -> str | None:
     """The member the kit writes a recognisable name into, where a create takes it."""
     name = listing.search_fields[0] if listing.search_fields else None
-    return name if name is not None and context.view.accepts_on_create(name) else None
+    return name if name is not None and context.view.create_takes(name) else None
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
