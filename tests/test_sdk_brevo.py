@@ -210,11 +210,6 @@ def test_a_wrong_key_raises_401_unauthorized(mock: Mock) -> None:
     assert set(body) == {"code", "message"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the kit to satisfy a field refusal (queued refuses a campaign without a future scheduledAt: "
-    "the lifecycle group sends queued from draft and suspended without giving the campaign one)",
-)
 def test_the_kit_finds_the_mock_conformant_to_the_brevo_profile() -> None:
     """The same profile judged by ``check``, on a mock whose clock runs (the kit waits for timers)."""
     settings = ServeSettings(spec="brevo", port=0, log_requests=False, api_keys=[KEY])

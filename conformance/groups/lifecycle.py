@@ -104,6 +104,13 @@ def simulate(
     return tuple(states)
 
 
+def refusal_fields(lifecycle: Lifecycle, action: str, settable: frozenset[str]) -> frozenset[str]:
+    """Campaign times ``action``'s refusals read that a create can set (ahead, so none refuses)."""
+    move = lifecycle.transitions.get(action)
+    refusals = move.refusals if move is not None else ()
+    return frozenset(str(rule.field) for rule in refusals if rule.field is not None and rule.field in settable)
+
+
 def plan_routes(
     lifecycle: Lifecycle, settable: frozenset[str], params: ActionParams = _no_params, updatable: bool = False
 ) -> dict[str, Plan]:
@@ -123,9 +130,11 @@ def plan_routes(
         for action, move in lifecycle.transitions.items():
             if plan.states[-1] not in move.sources:
                 continue
-            options = [(plan.future_fields, action)]
-            options += [(plan.future_fields | {g.field}, action) for g in move.guards if g.field in settable]
-            options += [(plan.future_fields, f"{action}{VARIANT}{g.param}") for g in move.guards if g.param and g.sets]
+            # a campaign time a refusal reads (Brevo's queued needs a future scheduledAt) is set ahead
+            needed = plan.future_fields | refusal_fields(lifecycle, action, settable)
+            options = [(needed, action)]
+            options += [(needed | {g.field}, action) for g in move.guards if g.field in settable]
+            options += [(needed, f"{action}{VARIANT}{g.param}") for g in move.guards if g.param and g.sets]
             for fields, step in options:
                 actions = (*plan.actions, step)
                 states = simulate(lifecycle, frozenset(fields), actions, plan.states[0], params)
@@ -179,9 +188,23 @@ class LifecycleChecks:
 
     def plans(self) -> dict[str, Plan]:
         """The shortest way to every state the kit can bring a campaign into."""
-        settable = frozenset(name for name in self.view.time_fields() if self.view.accepts_on_create(name))
         updatable = self.view.one("update") is not None and self.view.update_body() is not None
-        return plan_routes(self.lifecycle, settable, self.action_params, updatable)
+        return plan_routes(self.lifecycle, self.settable(), self.action_params, updatable)
+
+    def settable(self) -> frozenset[str]:
+        return frozenset(name for name in self.view.time_fields() if self.view.accepts_on_create(name))
+
+    def with_refusal_fields(self, plan: Plan, action: str) -> Plan:
+        """``plan`` with the campaign times ``action``'s refusals read set ahead too, where that
+        leads the same way (so an allowed move is judged, not refused for a missing time)."""
+        needed = refusal_fields(self.lifecycle, action, self.settable()) - plan.future_fields
+        if not needed:
+            return plan
+        richer = plan.future_fields | needed
+        states = simulate(self.lifecycle, richer, plan.actions, plan.states[0], self.action_params)
+        if states is None or states != plan.states[: len(states)]:
+            return plan
+        return Plan(richer, plan.actions, plan.states, plan.wait_for)
 
     def action_body(self, step: str, moments: Mapping[str, datetime] | None = None) -> tuple[str | None, Any]:
         """(media type, body) the kit sends for a step: the documented example (or, for
@@ -459,6 +482,7 @@ class LifecycleChecks:
         if operation is None:
             self.result.skipped("lifecycle.allowed-move", action, f"the spec has no operation for {action}")
             return
+        plan = self.with_refusal_fields(plan, action)
         reached = self.reach(plan, state)
         if reached is None:
             return

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from campaign_mock.conformance.context import Scenario
 from campaign_mock.contract.lifecycle import Refusal, next_on_grid
+from campaign_mock.contract.timefmt import format_timestamp
 
 if TYPE_CHECKING:
     from campaign_mock.conformance.groups.lifecycle import LifecycleChecks, Plan
@@ -59,10 +60,11 @@ def check_refusals(checks: LifecycleChecks, plans: dict[str, Plan]) -> None:
         if operation is None or state is None:
             continue
         for rule in move.refusals:
-            if rule.param is None:
-                continue
-            judged = True
-            _check_one_refusal(checks, plans[state], state, action, operation, rule)
+            if rule.param is not None:
+                judged = True
+                _check_one_refusal(checks, plans[state], state, action, operation, rule)
+            elif rule.field is not None and checks.view.accepts_on_create(rule.field):
+                judged = _check_field_refusal(checks, action, operation, rule) or judged
     if not judged:
         checks.result.not_applicable("lifecycle.refusal", "-", "no action refuses a request member")
 
@@ -120,6 +122,51 @@ def _check_one_refusal(
         f"{status!r}, {len(events or [])} event(s) (before: {len(events_before or [])})",
         scenario.steps(),
     )
+
+
+def _check_field_refusal(checks: LifecycleChecks, action: str, operation: Operation, rule: Refusal) -> bool:
+    """A campaign created in a state the action may leave, its time ``field`` missing or in the
+    past as the refusal reads it: the action answers the refusal's status and changes nothing."""
+    lifecycle, field = checks.lifecycle, str(rule.field)
+    state = next((state for state in lifecycle.creatable() if state in lifecycle.transitions[action].sources), None)
+    if state is None:
+        return False
+    now = checks.now()
+    value = None if rule.missing else (now - PAST if rule.before_now else now + FAR if rule.after_now else None)
+    if value is None and not rule.missing:
+        return False
+    times = {} if value is None else {field: format_timestamp(value)}
+
+    def read(name: str) -> datetime | None:
+        return value if name == field else None
+
+    expected = lifecycle.refusal(action, read, now, checks.action_params(action))
+    if expected is None:
+        return False
+    scenario = Scenario(checks.context)
+    campaign_id = checks.create(scenario, times, state)
+    if campaign_id is None:
+        return True
+    how = "missing" if value is None else f"at {times[field]}"
+    label = f"{operation.operation_id} from {state} with {field} {how}"
+    exchange = checks.act(scenario, action, campaign_id)
+    if exchange is None:
+        return True
+    if checks.result.check(
+        exchange.status == expected.status,
+        "lifecycle.refusal",
+        label,
+        f"{expected.status} ({expected.describe()})",
+        exchange.brief(),
+        scenario.steps(),
+    ):
+        checks.check_error_body("lifecycle.refusal", operation, exchange, label, scenario)
+    status, _ = checks.read_status(scenario, campaign_id)
+    if checks.reader is not None:
+        checks.result.check(
+            status == state, "lifecycle.refusal", label, f"still {state!r}", f"{status!r}", scenario.steps()
+        )
+    return True
 
 
 def check_copies(checks: LifecycleChecks, plans: dict[str, Plan]) -> None:
