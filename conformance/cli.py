@@ -12,9 +12,13 @@ from campaign_mock.conformance.html_report import write_html
 from campaign_mock.conformance.report import render_text, write_junit
 from campaign_mock.conformance.results import UsageError
 from campaign_mock.conformance.runner import GROUPS, CheckRequest, run_check
+from campaign_mock.contract.bounds import Bounded
 from campaign_mock.contract.tenancy import split_key
 
 CONFORMANT, NOT_CONFORMANT, USAGE = 0, 1, 2
+MAX_EXAMPLES = Bounded(1, 100_000)
+WORKERS = Bounded(1, 64)
+TIMER_STEP = Bounded(0.2, 600, whole=False)
 
 
 def _key_from_environment() -> str | None:
@@ -99,9 +103,9 @@ def add_check_parser(commands: Any) -> None:
     )
     check.add_argument(
         "--max-examples",
-        type=int,
+        type=MAX_EXAMPLES.argument,
         default=20,
-        metavar="N",
+        metavar=MAX_EXAMPLES.range,
         help="examples per operation in schemathesis' fuzzing phase (default: %(default)s)",
     )
     check.add_argument(
@@ -116,9 +120,9 @@ def add_check_parser(commands: Any) -> None:
     )
     check.add_argument(
         "--workers",
-        type=int,
+        type=WORKERS.argument,
         default=1,
-        metavar="N",
+        metavar=WORKERS.range,
         help=(
             "schemathesis workers for the schema group; the kit's own groups run one request at a time "
             "(default: %(default)s)"
@@ -126,11 +130,11 @@ def add_check_parser(commands: Any) -> None:
     )
     check.add_argument(
         "--timer-step",
-        type=float,
+        type=TIMER_STEP.argument,
         default=2.0,
-        metavar="SECONDS",
+        metavar=TIMER_STEP.range,
         help=(
-            "spacing of the times the lifecycle group gives a campaign to watch clock-driven moves; "
+            "seconds between the times the lifecycle group gives a campaign to watch clock-driven moves; "
             "raise it for a slow or distant server (default: %(default)s)"
         ),
     )
@@ -182,12 +186,6 @@ def add_check_parser(commands: Any) -> None:
 
 
 def run_check_command(args: argparse.Namespace) -> int:
-    if args.max_examples < 1 or args.workers < 1 or not 0.2 <= args.timer_step <= 600:
-        print(
-            "campaign-mock: error: --max-examples and --workers must be at least 1, --timer-step 0.2 to 600",
-            file=sys.stderr,
-        )
-        return USAGE
     request = CheckRequest(
         spec=args.spec,
         base_url=args.base_url,

@@ -33,6 +33,7 @@ from campaign_mock.server.run.config import (
     resolve_settings,
 )
 from campaign_mock.server.run.granian_runner import free_port, require_granian, serve_granian, wait_until_listening
+from campaign_mock.server.run.one_line_parser import OneLineParser
 from campaign_mock.server.run.waitress_runner import create_waitress_server
 from campaign_mock.server.traffic.redaction import mask_key_entry
 
@@ -89,7 +90,7 @@ def _add_serve(commands: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(  # its subcommands' parsers are OneLineParsers too: every mistake is one line
         prog="campaign-mock",
         description=(
             "Contract-first toolkit for campaign lifecycle APIs: serve a stateful mock of a contract, "
@@ -241,7 +242,10 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exited:  # --help, --version, or a usage error already said in one line
+        return int(exited.code or 0)
     try:
         return int(args.run(args))
     except (ConfigError, ContractError) as exc:

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from campaign_mock.server.run.config import resolve_settings
+from campaign_mock.contract.bounds import Bounded
+from campaign_mock.server.cli import main as cli_main
+from campaign_mock.server.run.config import SETTINGS, ConfigError, resolve_settings
 from tests.cli_process import cli_command, run_cli, serving
 from tests.conftest import CANONICAL_SPEC, REPO
 
@@ -157,3 +159,88 @@ def test_serve_help_names_every_options_values_and_default() -> None:
         assert choice in text, choice
     assert "--no-admin serve the admin API under /__admin; --no-admin leaves it out. Default: served." in flattened
     assert "KEY#SCOPE,SCOPE" in flattened
+
+
+def _usage_error(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    """The one line ``campaign-mock ARGS`` prints for a mistake (run in-process), having exited 2."""
+    assert cli_main(list(args)) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    return one_line(captured.err)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["serve", "--prot", "8080"], "campaign-mock serve: error: unknown option --prot; did you mean --port?"),
+        (["serve", "--prot=8080"], "campaign-mock serve: error: unknown option --prot; did you mean --port?"),
+        (
+            ["check", "--bsae-url", "x"],
+            "campaign-mock check: error: unknown option --bsae-url; did you mean --base-url?",
+        ),
+        (
+            ["lint", "campaigns", "--formt", "json"],
+            "campaign-mock lint: error: unknown option --formt; did you mean --format?",
+        ),
+        (
+            ["diagram", "campaigns", "--ouptut", "x"],
+            "campaign-mock diagram: error: unknown option --ouptut; did you mean --output?",
+        ),
+        (["serve", "stray"], "campaign-mock serve: error: unexpected argument 'stray'"),
+    ],
+)
+def test_an_unknown_option_is_one_line_naming_the_nearest_option_of_its_own_command(
+    capsys: pytest.CaptureFixture[str], args: list[str], expected: str
+) -> None:
+    line = _usage_error(capsys, *args)
+    assert line.startswith(expected), line
+    assert f"`campaign-mock {args[0]} --help`" in line  # the subcommand's help, not the top level's
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["serve", "--spec"], "--spec"),
+        (["check", "--base-url", "u", "--spec"], "--spec"),
+        (["lint", "campaigns", "--format"], "--format"),
+        (["diagram", "campaigns", "-o"], "--output"),
+    ],
+)
+def test_an_option_without_its_value_is_one_line_naming_it(
+    capsys: pytest.CaptureFixture[str], args: list[str], option: str
+) -> None:
+    assert _usage_error(capsys, *args) == (
+        f"campaign-mock {args[0]}: error: {option} needs a value; `campaign-mock {args[0]} --help` says which"
+    )
+
+
+def test_a_missing_or_misspelt_command_is_one_line_naming_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _usage_error(capsys).startswith("campaign-mock: error: give a command: serve, check, lint, diagram")
+    assert _usage_error(capsys, "serv").startswith("campaign-mock: error: unknown command 'serv'; did you mean serve?")
+    assert _usage_error(capsys, "diagram", "campaigns", "--format", "png").startswith(
+        "campaign-mock diagram: error: --format: unknown value 'png' (one of: svg, mermaid)"
+    )
+
+
+def test_every_bounded_option_shows_in_help_the_range_its_error_names(capsys: pytest.CaptureFixture[str]) -> None:
+    bounded = [setting for setting in SETTINGS if isinstance(setting.parse, Bounded)]
+    assert len(bounded) > 20
+    assert cli_main(["serve", "--help"]) == 0
+    serve_help = " ".join(capsys.readouterr().out.split())
+    for setting in bounded:
+        assert isinstance(setting.parse, Bounded)
+        assert setting.values == setting.parse.range, setting.key
+        assert f"{setting.option} {setting.values}" in serve_help or f"Values: {setting.values}." in serve_help
+        assert f"Default: {setting.shown_default()}." in serve_help
+    assert "--max-query-bytes 256..1048576" in serve_help
+    assert "Values: 256..1048576. Default: 8192." in serve_help
+    with pytest.raises(ConfigError, match=r"--max-query-bytes: expected an integer from 256 to 1048576, got '50'"):
+        resolve_settings(None, {}, {"max_query_bytes": "50"})
+    assert cli_main(["check", "--help"]) == 0
+    check_help = " ".join(capsys.readouterr().out.split())
+    for shown in ("--max-examples 1..100000", "--workers 1..64", "--timer-step 0.2..600"):
+        assert shown in check_help
+    assert _usage_error(capsys, "check", "--spec", "s", "--base-url", "u", "--timer-step", "0.1") == (
+        "campaign-mock check: error: --timer-step: expected seconds from 0.2 to 600, got '0.1'; "
+        "see `campaign-mock check --help`"
+    )

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from campaign_mock.contract.bounds import Bounded
 from campaign_mock.contract.error_formats import problems as format_problems
 from campaign_mock.contract.timefmt import parse_timestamp
 from campaign_mock.server.domain.clock import check_in_range
@@ -31,17 +32,6 @@ GRANIAN_THREADS = 1  # bench: p99 2.7 ms at 1 thread, 0.4-1.2 s at 2-4 (they que
 
 class ConfigError(Exception):
     """A setting that cannot be used; the message is one line for the user."""
-
-
-def _integer(low: int, high: int) -> Callable[[Any], int]:
-    def check(value: Any) -> int:
-        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ValueError(f"expected an integer from {low} to {high}, got {value!r}")
-        return value
-
-    return check
 
 
 def _store(value: Any) -> str:
@@ -121,31 +111,9 @@ def _timestamp(value: Any) -> str:
     return str(text)
 
 
-def _seconds(value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = -1.0
-    if isinstance(value, bool) or not 0 <= number <= 3600:
-        raise ValueError(f"expected seconds from 0 to 3600, got {value!r}")
-    return number
-
-
-def _positive_seconds(value: Any) -> float:
-    number = _seconds(value)
-    if number < 0.1:
-        raise ValueError(f"expected seconds from 0.1 to 3600, got {value!r}")
-    return number
-
-
-def _ttl_seconds(value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = -1.0
-    if isinstance(value, bool) or not 1 <= number <= 30 * 86400:
-        raise ValueError(f"expected seconds from 1 to 2592000 (30 days), got {value!r}")
-    return number
+_seconds = Bounded(0, 3600, whole=False)
+_positive_seconds = Bounded(0.1, 3600, whole=False)
+_ttl_seconds = Bounded(1, 30 * 86400, whole=False, note="(30 days)")
 
 
 def _fault_list(value: Any) -> list[dict[str, Any]]:
@@ -181,7 +149,8 @@ def _formats(value: Any) -> dict[str, dict[str, Any]]:
 class Setting:
     """One setting: its config key, parser, default and help, and how the command line spells it.
 
-    ``values`` names what may be given (shown in ``--help``); ``default_text`` says in words
+    ``values`` names what may be given (shown in ``--help``; a ``Bounded`` setting's range when
+    left out, so no bounded option says just ``N``); ``default_text`` says in words
     what a default of None means; ``switch`` makes the flag a switch that sets that value
     (``--no-admin`` sets ``admin`` to false); ``flag`` None: config file only."""
 
@@ -195,6 +164,10 @@ class Setting:
     flag: str | None = ""  # "": --key-with-dashes
     switch: Any = None
     repeat: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.values and isinstance(self.parse, Bounded):
+            object.__setattr__(self, "values", self.parse.range)
 
     @property
     def option(self) -> str | None:
@@ -222,7 +195,7 @@ SETTINGS: tuple[Setting, ...] = (
         values="error | warn",
     ),
     Setting("host", _text, "127.0.0.1", "address to listen on", values="HOST"),
-    Setting("port", _integer(0, 65535), 8080, "port to listen on; 0 picks a free one (printed)", values="0..65535"),
+    Setting("port", Bounded(0, 65535), 8080, "port to listen on; 0 picks a free one (printed)"),
     Setting(
         "api_keys",
         _keys,
@@ -262,24 +235,20 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "workers",
-        _integer(1, 64),
+        Bounded(1, 64),
         1,
         "server processes under granian; above 1 needs a shared store (--store redis://...), since with "
         "memory: or sqlite: each process would answer from its own state",
-        values="1..64",
     ),
     Setting(
         "threads",
-        _integer(1, 256),
+        Bounded(1, 256),
         None,
         "threads that run requests; under granian more only queue for the GIL, so raise it only where "
         "requests wait (latency faults, concurrency limits)",
-        values="1..256",
         default_text="4 under waitress, 1 under granian",
     ),
-    Setting(
-        "max_body_bytes", _integer(1, 1 << 30), 1024 * 1024, "largest request body accepted (413 above)", values="N"
-    ),
+    Setting("max_body_bytes", Bounded(1, 1 << 30), 1024 * 1024, "largest request body accepted (413 above)"),
     Setting(
         "log_requests",
         _flag,
@@ -290,20 +259,16 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "max_header_bytes",
-        _integer(1024, 1 << 20),
+        Bounded(1024, 1 << 20),
         16 * 1024,
         "largest request headers accepted (431 above)",
-        values="1024..1048576",
     ),
-    Setting(
-        "max_query_bytes", _integer(256, 1 << 20), 8 * 1024, "longest query string accepted (414 above)", values="N"
-    ),
+    Setting("max_query_bytes", Bounded(256, 1 << 20), 8 * 1024, "longest query string accepted (414 above)"),
     Setting(
         "max_json_depth",
-        _integer(2, 512),
+        Bounded(2, 512),
         32,
         "deepest nesting of arrays and objects in a body (400 above)",
-        values="2..512",
     ),
     Setting(
         "rate_limit",
@@ -339,16 +304,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "concurrency_limit",
-        _integer(0, 10_000),
+        Bounded(0, 10_000),
         None,
         "requests processed at once per bucket; 0 for no limit",
-        values="0..10000",
         default_text="the spec's, else none",
     ),
-    Setting(
-        "concurrency_queue", _integer(0, 100_000), 0, "requests that may wait for a slot; more get 429", values="N"
-    ),
-    Setting("concurrency_wait", _seconds, 0.0, "seconds a queued request waits before it gets 429", values="0..3600"),
+    Setting("concurrency_queue", Bounded(0, 100_000), 0, "requests that may wait for a slot; more get 429"),
+    Setting("concurrency_wait", _seconds, 0.0, "seconds a queued request waits before it gets 429"),
     Setting(
         "admin",
         _flag,
@@ -390,51 +352,45 @@ SETTINGS: tuple[Setting, ...] = (
         env=False,
         flag=None,
     ),
-    Setting("fault_seed", _integer(0, 2**63 - 1), 0, "seed for random latency, errors and drops", values="N"),
-    Setting("journal_size", _integer(1, 1_000_000), 1000, "request journal entries kept", values="1..1000000"),
+    Setting("fault_seed", Bounded(0, 2**63 - 1), 0, "seed for random latency, errors and drops"),
+    Setting("journal_size", Bounded(1, 1_000_000), 1000, "request journal entries kept"),
     Setting(
         "journal_bytes",
-        _integer(64 * 1024, 1 << 34),
+        Bounded(64 * 1024, 1 << 34),
         16 * 1024 * 1024,
         "bytes the request journal may hold (bodies are kept up to 64 KiB each); the oldest entries go first",
-        values="N",
     ),
     Setting(
         "journal_total_bytes",
-        _integer(64 * 1024, 1 << 36),
+        Bounded(64 * 1024, 1 << 36),
         64 * 1024 * 1024,
         "bytes the journals of all sandboxes may hold together: in this process (memory and SQLite stores), or "
         "in the whole namespace across processes (Redis); past it the oldest entries of the journals holding "
         "the most go first",
-        values="N",
     ),
     Setting(
         "max_campaigns",
-        _integer(1, 100_000_000),
+        Bounded(1, 100_000_000),
         100_000,
         "campaigns the mock holds at most; one more create answers 507 (delete some, or reset)",
-        values="N",
     ),
     Setting(
         "max_events",
-        _integer(1, 1_000_000),
+        Bounded(1, 1_000_000),
         1000,
         "events one campaign's history holds at most; one more action or update answers 507",
-        values="N",
     ),
     Setting(
         "max_connections",
-        _integer(1, 100_000),
+        Bounded(1, 100_000),
         1000,
         "connections served at once (waitress; under granian, requests in progress)",
-        values="N",
     ),
     Setting(
         "idle_timeout",
         _positive_seconds,
         30.0,
         "seconds a connection may stay silent (idle between requests, or stalled in one) before it is closed",
-        values="SECONDS",
     ),
     Setting(
         "body_timeout",
@@ -442,7 +398,6 @@ SETTINGS: tuple[Setting, ...] = (
         10.0,
         "seconds a request body may take to arrive after its headers (granian: then 408 and the connection "
         "closes; waitress reads bodies before the app, so there --idle-timeout applies)",
-        values="SECONDS",
     ),
     Setting(
         "header_timeout",
@@ -451,7 +406,6 @@ SETTINGS: tuple[Setting, ...] = (
         "seconds a request's headers may take to arrive whole after their first byte; then the connection "
         "is closed (a client trickling a byte at a time is never idle; granian: its one timer covers this "
         "and the idle time between requests, so the smaller of this and --idle-timeout applies to both)",
-        values="SECONDS",
     ),
     Setting(
         "sandboxes",
@@ -466,7 +420,6 @@ SETTINGS: tuple[Setting, ...] = (
         _ttl_seconds,
         3600.0,
         "seconds without a request after which a sandbox is dropped",
-        values="SECONDS",
     ),
     Setting(
         "allowed_hosts",
@@ -482,10 +435,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "max_sandboxes",
-        _integer(1, 100_000),
+        Bounded(1, 100_000),
         1000,
         "sandboxes held at most besides the default one; one more answers 507",
-        values="N",
     ),
     Setting(
         "store",
@@ -515,7 +467,6 @@ SETTINGS: tuple[Setting, ...] = (
         _seconds,
         30.0,
         "no longer used (accepted so old configs still start): every write is committed before its answer",
-        values="0..3600",
     ),
 )
 PATH_SETTINGS = frozenset({"spec", "state_file"})
