@@ -16,6 +16,7 @@ from grandalf.graphs import Edge, Graph, Vertex
 from grandalf.layouts import SugiyamaLayout
 
 from campaign_mock.contract.lifecycle import Lifecycle
+from campaign_mock.contract.timefmt import format_duration
 
 NODE_HEIGHT = 36
 CHAR_WIDTH = 8.5
@@ -38,13 +39,16 @@ def arrows(lifecycle: Lifecycle) -> list[Arrow]:
         for source in sorted(move.sources):
             labels[(source, move.target, False)].append((action, action))
             for guard in move.guards:
+                if guard.to == move.target:
+                    continue  # a guard that only stores a time lands where the action does
                 text = f"{action} ({guard.describe().replace(' is ', ' ')})"
                 labels[(source, guard.to, False)].append((text, action))
     for source, target in lifecycle.update_moves.items():
         labels[(source, target, False)].append(("update", "update"))
     for timer in lifecycle.timers:
+        delay = f" + {format_duration(timer.delay)}" if timer.delay else ""
         for source in sorted(timer.sources):
-            labels[(source, timer.target, True)].append((f"at {timer.at_field} ({timer.name})", timer.name))
+            labels[(source, timer.target, True)].append((f"at {timer.at_field}{delay} ({timer.name})", timer.name))
     return [
         Arrow(s, t, ", ".join(text for text, _ in named), timed, tuple(action for _, action in named))
         for (s, t, timed), named in labels.items()
@@ -273,8 +277,11 @@ def state_action_table(lifecycle: Lifecycle) -> list[list[str]]:
         row = [state + (" (terminal)" if lifecycle.is_terminal(state) else "")]
         for move in lifecycle.transitions.values():
             if state in move.sources:
-                guarded = "".join(f"; {guard.to} if {guard.describe()}" for guard in move.guards)
-                row.append(move.target + guarded)
+                guarded = "".join(
+                    f"; {guard.to} if {guard.describe()}" for guard in move.guards if guard.to != move.target
+                )
+                refused = "".join(f"; {rule.status} unless: {rule.describe()}" for rule in move.refusals)
+                row.append(move.target + refused + guarded)
             else:
                 row.append(str(lifecycle.conflict_status))
         rows.append(row)

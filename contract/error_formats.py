@@ -70,7 +70,7 @@ KINDS = frozenset(
         "cross-site-request",
     }
 )
-PLACEHOLDERS = frozenset({"status", "title", "detail", "code", "type", "trace_id", "timestamp"})
+PLACEHOLDERS = frozenset({"status", "title", "detail", "code", "type", "trace_id", "timestamp", "field"})
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 _STATUS_KEY = re.compile(r"^(?:[1-5]\d\d|[1-5]xx|default)$")
 _MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/(?:json|[a-z0-9!#$&^_.+-]*\+json)$")

@@ -6,6 +6,7 @@ this model where an action leads; the conformance kit asks it which moves to try
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -51,8 +52,8 @@ class Guard:
 @dataclass(frozen=True)
 class Refusal:
     """Refuses an action with ``status`` and ``message`` when its subject (the request's
-    ``param``, or the campaign's time ``field``) meets the condition: ``missing``, a time not
-    after now (``before_now``: Mailchimp refuses a schedule in the past), a time after now
+    ``param``, or the campaign's time ``field``) meets the condition: ``missing``, a time
+    before now (``before_now``: Mailchimp refuses a schedule in the past), a time after now
     (``after_now``), or a time off a grid of ``step`` from midnight UTC (Mailchimp's quarter
     hours). Refusals are judged before any guard routes the action, and nothing is changed."""
 
@@ -80,7 +81,7 @@ class Refusal:
                 return self.missing
         if moment is None:
             return False  # not a time: the schema (or the guard that stores it) answers for it
-        if self.before_now and moment <= now:
+        if self.before_now and moment < now:
             return True
         if self.after_now and moment > now:
             return True
@@ -92,7 +93,7 @@ class Refusal:
             text
             for flag, text in (
                 (self.missing, "is required"),
-                (self.before_now, "must be in the future"),
+                (self.before_now, "must not be in the past"),
                 (self.after_now, "must not be in the future"),
                 (
                     self.step is not None,
@@ -122,7 +123,7 @@ def next_on_grid(moment: datetime, step: timedelta) -> datetime:
 @dataclass(frozen=True)
 class Transition:
     """One action: the states it may leave from, where it lands, its guards, what refuses it,
-    and the members it stamps with the time (``send`` stamps ``send_time``)."""
+    the members it stamps with the time (``send`` stamps ``send_time``) and those it resets."""
 
     action: str
     sources: frozenset[str]
@@ -130,6 +131,8 @@ class Transition:
     guards: tuple[Guard, ...] = ()
     refusals: tuple[Refusal, ...] = ()
     stamps: tuple[str, ...] = ()
+    reset: Mapping[str, Any] = field(default_factory=dict)
+    """Members the move sets to fixed values (``unschedule`` clears ``send_at``: ``{send_at: null}``)."""
 
     def targets(self) -> frozenset[str]:
         """Every state this action can land in, guards included."""
@@ -162,6 +165,22 @@ class Copy:
     def allowed_from(self, state: str) -> bool:
         return self.sources is None or state in self.sources
 
+    def reset_values(self, source: Mapping[str, Any]) -> dict[str, Any]:
+        """``reset`` with each ``{member}`` in a text replaced by the source's value, so a copy
+        can be named ``Copy of {name}``; a ``{word}`` the source lacks stays as written."""
+
+        def fill(value: Any) -> Any:
+            if not isinstance(value, str):
+                return value
+            return _MEMBER_REFERENCE.sub(
+                lambda match: str(source[match.group(1)]) if match.group(1) in source else match.group(0), value
+            )
+
+        return {member: fill(value) for member, value in self.reset.items()}
+
+
+_MEMBER_REFERENCE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
 
 @dataclass(frozen=True)
 class Lifecycle:
@@ -181,6 +200,15 @@ class Lifecycle:
     copies: Mapping[str, Copy] = field(default_factory=dict)
     deletable: frozenset[str] | None = None
     delete_status: int | None = None
+    now_word: str | None = None
+    """A word a request may send for a time meaning "at once" (SendGrid's ``send_at: now``)."""
+
+    def with_now(self, params: Mapping[str, Any], now: datetime) -> Mapping[str, Any]:
+        """``params`` with the now word, where a member carries it, read as the time ``now``."""
+        if self.now_word is None or self.now_word not in params.values():
+            return params
+        stamp = now.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return {key: stamp if value == self.now_word else value for key, value in params.items()}
 
     def may_delete(self, state: str) -> bool:
         """Whether a delete is accepted in ``state`` (``deletes.in``; default: every state)."""
@@ -346,6 +374,7 @@ def _parse_transition(action: str, raw: Any) -> Transition:
         guards=tuple(guards),
         refusals=tuple(refusals),
         stamps=tuple(stamps),
+        reset=dict(_mapping(body.get("reset") or {}, f"{where}.reset")),
     )
 
 
@@ -443,4 +472,5 @@ def parse_lifecycle(document: Mapping[str, Any]) -> Lifecycle:
         copies=copies,
         deletable=deletable,
         delete_status=delete_status,
+        now_word=_text(body["now_word"], "x-lifecycle.now_word") if body.get("now_word") is not None else None,
     )

@@ -61,8 +61,13 @@ def variant_document() -> dict[str, Any]:
     lifecycle["timers"].append(
         {"name": "delivered", "from": ["sending"], "at": "sent_at", "delay": "PT10M", "to": "completed"}
     )
+    lifecycle["transitions"]["unschedule"] = {"from": ["scheduled"], "to": "draft", "reset": {"start_at": None}}
+    lifecycle["now_word"] = "now"
     lifecycle["copies"] = {
-        "duplicate": {"from": ["draft", "paused", "completed"], "reset": {"start_at": None, "end_at": None}}
+        "duplicate": {
+            "from": ["draft", "paused", "completed"],
+            "reset": {"start_at": None, "end_at": None, "name": "Copy of {name}"},
+        }
     }
     lifecycle["deletes"] = {"in": ["draft", "canceled", "completed"], "status": 403}
     schemas = document["components"]["schemas"]
@@ -71,7 +76,12 @@ def variant_document() -> dict[str, Any]:
     schemas["Schedule"] = {
         "type": "object",
         "additionalProperties": False,
-        "properties": {"start_at": {"type": "string", "format": "date-time"}},
+        "properties": {"start_at": {"anyOf": [{"const": "now"}, {"type": "string", "format": "date-time"}]}},
+    }
+    schemas["CopyName"] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"name": {"type": "string", "maxLength": 200}},
     }
     schemas["StatusChange"] = {
         "type": "object",
@@ -90,6 +100,10 @@ def variant_document() -> dict[str, Any]:
         "parameters": PARAMETERS,
         "post": _operation("scheduleCampaign", {"kind": "transition", "action": "schedule"}, "Schedule", transition_ok),
     }
+    paths[f"{CAMPAIGN_PATH}/unschedule"] = {
+        "parameters": PARAMETERS,
+        "post": _operation("unscheduleCampaign", {"kind": "transition", "action": "unschedule"}, None, transition_ok),
+    }
     paths[f"{CAMPAIGN_PATH}/send"] = {
         "parameters": PARAMETERS,
         "post": _operation("sendCampaign", {"kind": "transition", "action": "send"}, None, transition_ok),
@@ -99,7 +113,7 @@ def variant_document() -> dict[str, Any]:
         "post": _operation(
             "duplicateCampaign",
             {"kind": "copy", "action": "duplicate"},
-            None,
+            "CopyName",
             {"201": copy.deepcopy(paths["/campaigns"]["post"]["responses"]["201"])},
         ),
     }
@@ -123,7 +137,7 @@ def variant_document() -> dict[str, Any]:
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewId"}}},
         }
     )
-    _link_new_moves(document, ["scheduleCampaign", "sendCampaign", "changeCampaignStatus"])
+    _link_new_moves(document, ["scheduleCampaign", "sendCampaign", "unscheduleCampaign", "changeCampaignStatus"])
     delete = paths[CAMPAIGN_PATH]["delete"]
     delete["responses"]["403"] = {"$ref": "#/components/responses/Conflict"}
     return document

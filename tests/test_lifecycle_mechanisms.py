@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,13 @@ import requests
 from campaign_mock.contract.errors import ContractError
 from campaign_mock.contract.ids import id_style
 from campaign_mock.contract.lifecycle import parse_lifecycle
+from campaign_mock.server.domain.errors import InvalidBody, NotFound
 from campaign_mock.server.domain.ids import ids_for
 from campaign_mock.server.run.assembly import assemble
 from campaign_mock.server.run.config import ServeSettings
 from campaign_mock.server.run.threaded import ThreadedServer
+from campaign_mock.server.web.error_formats import TemplateFormat
+from campaign_mock.server.web.validation import SchemaCompiler
 from tests.lifecycle_variant import write_variant
 
 KEY = "mechanism-key"
@@ -81,6 +85,7 @@ def test_a_copy_is_a_new_campaign_in_the_initial_state_with_the_reset_members_re
     assert made["status"] == "draft"
     assert made["goal"] == "sales"
     assert made["end_at"] is None
+    assert made["name"] == "Copy of Base", "a reset text names the source's members"
     assert answer.headers["Location"].endswith(f"/campaigns/{made['id']}")
     assert mock.read(source)["status"] == "paused", "the source is not changed"
     assert mock.read(source)["end_at"] == "2027-01-01T00:00:00Z"
@@ -103,7 +108,7 @@ def test_a_copy_named_by_an_action_member_answers_204_and_the_copy_exists(mock: 
     assert answer.content == b""
     after = mock.http.get(f"{mock.base}/campaigns", params={"limit": 100}, timeout=10).json()
     assert after["pagination"]["total"] == before + 1
-    assert [item["name"] for item in after["data"]].count("Via status") == 2
+    assert {"Via status", "Copy of Via status"} <= {item["name"] for item in after["data"]}
 
 
 @pytest.mark.parametrize(
@@ -221,3 +226,51 @@ def test_ids_take_the_style_the_contract_names(ids: dict[str, Any], pattern: str
 def test_an_id_style_that_cannot_be_served_is_refused_with_what_to_write(ids: dict[str, Any], complaint: str) -> None:
     with pytest.raises(ContractError, match=complaint):
         id_style({"x-ids": ids})
+
+
+def test_a_copy_takes_the_members_its_request_gives(mock: Mock) -> None:
+    source = mock.create(name="Spring sale")
+    made = mock.post(source, "duplicate", {"name": "My copy"}).json()
+    assert made["name"] == "My copy"
+    assert mock.read(source)["name"] == "Spring sale"
+
+
+def test_an_action_resets_the_members_its_move_names(mock: Mock) -> None:
+    campaign = mock.create()
+    assert mock.post(campaign, "schedule", {"start_at": "2031-01-01T09:00:00Z"}).json()["status"] == "scheduled"
+    moved = mock.post(campaign, "unschedule")
+    assert moved.status_code == 200
+    assert moved.json()["status"] == "draft"
+    assert moved.json()["start_at"] is None
+
+
+def test_the_now_word_is_read_as_the_current_time_and_passes_the_refusals(mock: Mock) -> None:
+    on_the_grid = {"now": "2026-12-03T11:00:00Z", "frozen": True}
+    mock.http.put(f"{mock.base}/__admin/clock", json=on_the_grid, timeout=10).raise_for_status()
+    campaign = mock.create()
+    now = mock.clock()
+    moved = mock.post(campaign, "schedule", {"start_at": "now"})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["start_at"] == now
+    assert mock.read(campaign)["status"] == "active", "its start time has come: the clock starts it"
+
+
+def test_a_request_breaking_any_checkable_format_is_refused() -> None:
+    compiler = SchemaCompiler({})
+    for name, bad, good in [
+        ("uuid", "not-a-uuid", "9f1c2c9e-0a4b-4a8e-9d7e-2f5b8c3a1d20"),
+        ("email", "nobody", "a@example.com"),
+        ("date-time", "2026-13-01T00:00:00Z", "2026-12-01T00:00:00Z"),
+    ]:
+        validator = compiler.validator({"type": "string", "format": name})
+        assert not validator.is_valid(bad), name
+        assert validator.is_valid(good), name
+
+
+def test_an_error_format_can_name_the_field_the_error_is_about() -> None:
+    body = {"errors": [{"field": "{field}", "message": "{detail}"}]}
+    fmt = TemplateFormat("sendgrid", "application/json", body)
+    invalid = InvalidBody("name is too long", extra={"errors": [{"in": "body", "name": "name"}]})
+    moment = datetime(2026, 12, 3, tzinfo=UTC)
+    assert fmt.render(invalid, moment) == {"errors": [{"field": "name", "message": "name is too long"}]}
+    assert fmt.render(NotFound("No campaign"), moment) == {"errors": [{"field": None, "message": "No campaign"}]}

@@ -231,7 +231,7 @@ class LifecycleChecks:
             guard_params = {g.param for g in self.lifecycle.transitions[action].guards if g.param}
             if documented is not None and isinstance(documented[1], dict) and not guard_params & set(documented[1]):
                 content_type, body = documented
-        passing = self.passing_members(action, operation)
+        passing = self.passing_members(action, operation, body if isinstance(body, dict) else {})
         if passing:
             body = {**(body if isinstance(body, dict) else {}), **passing}
             content_type = content_type or "application/json"
@@ -241,12 +241,20 @@ class LifecycleChecks:
             content_type = content_type or "application/json"
         return content_type, body
 
-    def passing_members(self, action: str, operation: Any) -> dict[str, str]:
-        """Request members the action's refusals read, each a time none of them refuses (a
-        schedule time in the future, on the quarter hour), so an allowed move is not refused."""
+    def passing_members(self, action: str, operation: Any, body: Mapping[str, Any]) -> dict[str, str]:
+        """Request members the action's refusals read that ``body`` lacks or has refused, each
+        a time none of them refuses (a schedule time in the future, on the quarter hour), so an
+        allowed move is not refused."""
         move = self.lifecycle.transitions.get(action)
         refusals = [rule for rule in move.refusals if rule.param] if move is not None else []
-        params = sorted({str(rule.param) for rule in refusals})
+        now = self.now()
+        params = sorted(
+            {
+                str(rule.param)
+                for rule in refusals
+                if rule.param not in body or rule.refuses(lambda name: None, now, body)
+            }
+        )
         return {
             param: self.view.future_member(
                 operation, param, passing_moment([rule for rule in refusals if rule.param == param], self.now())
@@ -259,7 +267,7 @@ class LifecycleChecks:
         member in, and the members its body names."""
         action, _ = split_step(step)
         move = self.lifecycle.transitions[action]
-        named = {guard.sets for guard in move.guards if guard.sets} | set(move.stamps)
+        named = {guard.sets for guard in move.guards if guard.sets} | set(move.stamps) | set(move.reset)
         body = self.action_params(step)
         return {str(name) for name in named} | {str(name) for name in body}
 
@@ -437,8 +445,10 @@ class LifecycleChecks:
         campaign_id = self.create(scenario, times, plan.states[0])
         if campaign_id is None:
             return None
+        # a step that stores a time the plan waits on (schedule's send_at) stores the same moment
+        moments = {plan.wait_for: due} if plan.wait_for is not None else None
         for action, expected in zip(plan.actions, plan.states[1:], strict=False):
-            exchange = self.act(scenario, action, campaign_id)
+            exchange = self.act(scenario, action, campaign_id, moments)
             operation = (
                 self.view.one("update") if action == UPDATE_STEP else self.view.transition(split_step(action)[0])
             )
@@ -517,8 +527,8 @@ class LifecycleChecks:
             self.expect_state(scenario, campaign_id, expected_state, "lifecycle.move-visible", label, "on a later read")
             if before is not None:
                 self.check_members(before, operation, exchange, action, label, scenario, campaign_id)
-            if move.stamps:
-                self.check_action_stamps(move.stamps, started, scenario, campaign_id, label)
+            if move.stamps or move.reset:
+                self.check_action_writes(move.stamps, move.reset, started, scenario, campaign_id, label)
             events = self.read_events(scenario, campaign_id)
             if events is not None:
                 self.check_history(events, expected_state, label, scenario)
@@ -566,14 +576,30 @@ class LifecycleChecks:
             scenario.steps(),
         )
 
-    def check_action_stamps(
-        self, stamps: tuple[str, ...], started: datetime, scenario: Scenario, campaign_id: str, label: str
+    def check_action_writes(
+        self,
+        stamps: tuple[str, ...],
+        reset: Mapping[str, Any],
+        started: datetime,
+        scenario: Scenario,
+        campaign_id: str,
+        label: str,
     ) -> None:
         """An action that stamps members (``send`` stamps ``send_time``) sets each to the time
-        it was made: the server's time, within the second either side of the request."""
+        it was made: the server's time, within the second either side of the request; one that
+        resets members (``unschedule`` clears ``send_at``) leaves each at its value."""
         campaign = self.read_campaign(scenario, campaign_id)
         if campaign is None:
             return
+        for name, value in reset.items():
+            self.result.check(
+                campaign.get(name) == value,
+                "lifecycle.action-resets",
+                f"{label}: {name}",
+                f"{name} reset to {value!r}",
+                f"{campaign.get(name)!r}",
+                scenario.steps(),
+            )
         earliest, latest = started - timedelta(seconds=1), self.now() + timedelta(seconds=1)
         for name in stamps:
             value = campaign.get(name)

@@ -264,7 +264,7 @@ def _check_the_copy(
 ) -> None:
     lifecycle = checks.lifecycle
     id_field = checks.id_field
-    reset = lifecycle.copies[name].reset
+    reset = lifecycle.copies[name].reset_values(source)
     skip = {id_field, lifecycle.status_field, *checks.view.stamps(), *reset}
     wrong = [f"{id_field} is the source's"] if made.get(id_field) == source.get(id_field) else []
     if made.get(lifecycle.status_field) != lifecycle.initial:

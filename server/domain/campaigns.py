@@ -228,24 +228,28 @@ class CampaignService:
                 raise self._not_allowed(action, state)
             now = self._clock.now()
             read_time = self._time_reader(record.campaign)
-            refusal = self.lifecycle.refusal(action, read_time, now, params)
+            asked = self.lifecycle.with_now(params, now)
+            refusal = self.lifecycle.refusal(action, read_time, now, asked)
             if refusal is not None:
                 raise self._conflict(ActionRefused, refusal.message, state, refusal.status)
             self._room_for_event(record, campaign_id)
-            target, guard = self.lifecycle.landing(action, read_time, now, params)
-            moved = {**record.campaign, self.lifecycle.status_field: target}
+            target, guard = self.lifecycle.landing(action, read_time, now, asked)
+            moved = {**record.campaign, **move.reset, self.lifecycle.status_field: target}
             moved.update(dict.fromkeys((*self._stamps.written, *move.stamps), format_timestamp(now)))
             if guard is not None and guard.sets is not None:
-                moved[guard.sets] = self._moment_param(str(guard.param), params[str(guard.param)])
+                moved[guard.sets] = self._moment_param(str(guard.param), asked[str(guard.param)])
             event = {"action": action, "from": state, "to": target, "reason": reason, "at": format_timestamp(now)}
             return self._store.replace(campaign_id, record.version, moved, event)
 
         return self._write(campaign_id, write)
 
-    def copy(self, campaign_id: str, name: str, if_match: str | None = None) -> Record:
+    def copy(
+        self, campaign_id: str, name: str, if_match: str | None = None, given: Mapping[str, Any] | None = None
+    ) -> Record:
         """A new campaign made from an existing one by the lifecycle's copy ``name``
         (``x-lifecycle.copies``): members copied but for the id, status, stamps and ``reset``
-        ones; the copy starts in the initial state. The source is not changed."""
+        ones, then the members the request ``given`` (a new name); the copy starts in the
+        initial state. The source is not changed."""
         rule = self.lifecycle.copies[name]
         source = self._existing(campaign_id)
         _check_precondition(if_match, source)
@@ -253,7 +257,8 @@ class CampaignService:
         if not rule.allowed_from(state):
             raise self._not_allowed(name, state)
         copied = {key: value for key, value in source.campaign.items() if key not in self._protected}
-        copied.update(rule.reset)
+        copied.update(rule.reset_values(source.campaign))
+        copied.update({key: value for key, value in (given or {}).items() if key not in self._protected | self._fixed})
         return self.create_record(copied)
 
     def delete(self, campaign_id: str) -> None:

@@ -116,6 +116,7 @@ class TemplateFormat:
     A string that is exactly ``"{status}"`` becomes the integer status (exactly ``"{code}"``: the
     vendor's code as given, an integer too); any other string has its placeholders replaced by
     text. ``{code}`` is the vendor's code for the error's kind (``codes``), else the kind itself;
+    ``{field}`` the input the error is about (null, alone in a string, when none is);
     ``{timestamp}`` is the server clock's time as ``YYYY-MM-DD HH:MM:SS`` (UTC), ``{trace_id}`` a
     fresh random UUID.
     """
@@ -145,6 +146,7 @@ class TemplateFormat:
             "type": PROBLEM_TYPE_PREFIX + error.code,
             "trace_id": str(uuid.uuid4()),
             "timestamp": now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            "field": _first_field(error),
         }
         return {key: _fill(value, values) for key, value in self._template.items()}
 
@@ -157,11 +159,23 @@ class TemplateFormat:
         return _schema_of(self._template, code)
 
 
+EXACT = ("{status}", "{code}", "{field}")
+"""Placeholders that, alone in a string, keep their value's type (an integer, or null)."""
+
+
+def _first_field(error: ApiError) -> str | None:
+    """The input the error is about (the first of its ``errors``), for SendGrid's ``field``."""
+    errors = error.extra.get("errors")
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], Mapping) else {}
+    name = first.get("name") or first.get("pointer")
+    return str(name) if name else None
+
+
 def _fill(template: Any, values: Mapping[str, Any]) -> Any:
     if isinstance(template, str):
-        if template in ("{status}", "{code}"):
+        if template in EXACT:
             return values[template[1:-1]]
-        return _PLACEHOLDER.sub(lambda match: str(values[match.group(1)]), template)
+        return _PLACEHOLDER.sub(lambda match: str(values[match.group(1)] or ""), template)
     if isinstance(template, Mapping):
         return {key: _fill(value, values) for key, value in template.items()}
     if isinstance(template, list):
@@ -174,6 +188,8 @@ def _schema_of(template: Any, code: Mapping[str, Any]) -> dict[str, Any]:
         return {"type": "integer"}
     if template == "{code}":
         return dict(code)
+    if template == "{field}":
+        return {"type": ["string", "null"]}
     if isinstance(template, str):
         return {"type": "string"} if _PLACEHOLDER.search(template) else {"const": template}
     if isinstance(template, Mapping):

@@ -111,7 +111,8 @@ def build_handler(contract: Contract, operation: Operation, tenancy: Tenancy | N
         location = _location_template(contract)
 
         def copy(service: CampaignService, request: ValidRequest) -> Reply:
-            record = service.copy(_campaign_id(service, request), operation.actions[0], _if_match(request))
+            given = body_params(request)
+            record = service.copy(_campaign_id(service, request), operation.actions[0], _if_match(request), given)
             headers = {"Location": request.prefix + location(str(record.campaign[ID_FIELD]))} if location else {}
             return shaper.campaign(record, headers)
 
@@ -129,7 +130,8 @@ def build_handler(contract: Contract, operation: Operation, tenancy: Tenancy | N
             )
         campaign_id = _campaign_id(service, request)
         if action in copies:
-            return shaper.campaign(service.copy(campaign_id, action, _if_match(request)))
+            given = {key: value for key, value in params.items() if key != operation.action_field}
+            return shaper.campaign(service.copy(campaign_id, action, _if_match(request), given))
         return shaper.campaign(service.act(campaign_id, action, params, _if_match(request)))
 
     return transition

@@ -28,7 +28,10 @@ SPEC_URI = "urn:campaign-mock:spec"
 MAX_REPORTED_ERRORS = 10
 MAX_DETAIL_CHARS = 300
 
-FORMATS = FormatChecker(formats=())
+FORMATS = FormatChecker()
+"""Every format jsonschema can check (uuid, email, date, ipv4, ...): a request the kit's
+schema check would call invalid is refused here too; ``date-time`` is checked our way
+(RFC 3339 to the letter, see ``contract.timefmt``)."""
 FORMATS.checks("date-time")(is_timestamp)
 
 
