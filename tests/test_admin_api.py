@@ -12,6 +12,7 @@ from campaign_mock.server.pytest_plugin import RunningMock
 from campaign_mock.server.run.assembly import assemble
 from campaign_mock.server.run.config import ServeSettings
 from campaign_mock.server.run.threaded import ThreadedServer
+from campaign_mock.server.traffic.redaction import mask
 from tests.conftest import create_over_http
 
 HOUR = 3600
@@ -233,7 +234,7 @@ def test_the_journal_records_api_traffic_newest_first_and_filters(
     created = entries[2]
     assert created["operation_id"] == "createCampaign"
     assert '"name": "Admin test"' in created["body"]
-    assert created["headers"]["AUTHORIZATION"] == "Bearer ****"  # credentials are masked (server.redaction)
+    assert created["headers"]["AUTHORIZATION"] == f"Bearer {mask(campaign_mock.api_key)}"  # masked (server.redaction)
     assert [e["status"] for e in campaign_mock.admin.journal(method="post")] == [409, 201]
     assert [e["status"] for e in campaign_mock.admin.journal(path="/campaigns/*/pause")] == [409]
     assert [e["method"] for e in campaign_mock.admin.journal(status=404)] == ["GET"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,12 @@ import yaml
 from campaign_mock.contract.errors import ContractError
 from campaign_mock.contract.lint import lint_source
 from campaign_mock.contract.specs import SpecSource
-from campaign_mock.server.run.assembly import load_checked_contract
+from campaign_mock.server.cli import _keys_line
+from campaign_mock.server.run.assembly import assemble, load_checked_contract
+from campaign_mock.server.run.config import ServeSettings
+from campaign_mock.server.traffic.redaction import mask
 from tests.cli_process import run_cli
-from tests.conftest import CANONICAL_SPEC
+from tests.conftest import CANONICAL_SPEC, local_client
 
 
 def one_line_error(stderr: str) -> str:
@@ -136,3 +140,20 @@ def test_lint_names_an_operation_without_x_operation(tmp_path: Path) -> None:
         "transition, update; got no x-operation"
     ]
     assert not [finding for finding in findings if finding.rule == "action-without-operation"]
+
+
+def test_short_keys_are_masked_apart_by_length_and_fingerprint_in_the_banner_and_the_journal() -> None:
+    settings = ServeSettings(api_keys=["k1", "key-two"], log_requests=False)
+    assembled = assemble(settings)
+    line = _keys_line(settings, assembled)
+    first, second = mask("k1"), mask("key-two")
+    assert first == f"****(2 chars, sha256 {hashlib.sha256(b'k1').hexdigest()[:6]})"
+    assert second.startswith("****(7 chars, sha256 ")
+    assert f"API keys: {first}, {second};" in line  # not "****, ****": which keys are set shows
+    assert "k1" not in line.replace(first, "")
+    assert "key-two" not in line
+    mock = local_client(assembled.app)
+    mock.simulate_get("/campaigns", headers={"Authorization": "Bearer key-two"})
+    entry = mock.simulate_get("/__admin/journal", query_string="limit=1").json["data"][0]
+    assert entry["headers"]["AUTHORIZATION"] == f"Bearer {second}"  # the banner's mark, in the journal too
+    assert mask("sk-live-0123456789abcdef") == "****cdef"  # a long key keeps its tail

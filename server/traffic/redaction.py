@@ -1,5 +1,7 @@
-"""Credentials never leave the mock in the clear: the journal, the logs and ``/__admin/config``
-show a key as ``****`` and its last 4 characters (keys of 8 characters or fewer: ``****``).
+"""Credentials never leave the mock in the clear: the journal, the logs and the start-up banner
+show a key as ``****`` and its last 4 characters; a key of 8 characters or fewer, whose tail
+would give half of it away, as ``****`` with its length and the first 6 hex digits of its
+SHA-256 (``****(8 chars, sha256 1a2b3c)``), so two short keys can still be told apart.
 
 Where credentials travel is read from the contract once: the Authorization header, the
 headers and query parameters its API-key schemes name, and the body member
@@ -8,6 +10,7 @@ headers and query parameters its API-key schemes name, and the body member
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -20,11 +23,25 @@ from campaign_mock.contract.operations import security_schemes
 
 SHOWN_TAIL = 4
 MIN_LENGTH_TO_SHOW_TAIL = 9
+FINGERPRINT_DIGITS = 6
 
 
 def mask(secret: str) -> str:
-    """``****`` and the last 4 characters of a secret longer than 8; ``****`` otherwise."""
-    return "****" + secret[-SHOWN_TAIL:] if len(secret) >= MIN_LENGTH_TO_SHOW_TAIL else "****"
+    """``****`` and the last 4 characters of a secret longer than 8; for a shorter one ``****``,
+    its length and a short SHA-256 fingerprint (``****`` alone would make every short key look
+    the same); ``****`` for an empty one."""
+    if len(secret) >= MIN_LENGTH_TO_SHOW_TAIL:
+        return "****" + secret[-SHOWN_TAIL:]
+    if not secret:
+        return "****"
+    return f"****({len(secret)} chars, sha256 {fingerprint(secret)})"
+
+
+def fingerprint(secret: str) -> str:
+    """The first 6 hex digits of the secret's SHA-256: the same key always shows the same
+    digits, in the banner, the journal and every process, and they do not spell the key."""
+    digest = hashlib.sha256(secret.encode("utf-8", errors="replace")).hexdigest()
+    return digest[:FINGERPRINT_DIGITS]
 
 
 def mask_key_entry(entry: str) -> str:
