@@ -231,6 +231,16 @@ class LifecycleChecks:
             guard_params = {g.param for g in self.lifecycle.transitions[action].guards if g.param}
             if documented is not None and isinstance(documented[1], dict) and not guard_params & set(documented[1]):
                 content_type, body = documented
+        if moments and isinstance(body, dict):
+            # a documented member a guard stores (schedule's send_at) carries the moment the
+            # kit waits on, not the example's date
+            stored = [g for g in self.lifecycle.transitions[action].guards if g.param in body and g.sets in moments]
+            body = {
+                **body,
+                **{
+                    str(g.param): self.view.future_member(operation, str(g.param), moments[str(g.sets)]) for g in stored
+                },
+            }
         passing = self.passing_members(action, operation, body if isinstance(body, dict) else {})
         if passing:
             body = {**(body if isinstance(body, dict) else {}), **passing}
