@@ -15,9 +15,10 @@ import pytest
 
 from campaign_mock.contract.bounds import Bounded
 from campaign_mock.server.cli import main as cli_main
-from campaign_mock.server.run.config import SETTINGS, ConfigError, resolve_settings
+from campaign_mock.server.run.assembly import assemble
+from campaign_mock.server.run.config import SETTINGS, ConfigError, ServeSettings, resolve_settings
 from tests.cli_process import cli_command, run_cli, serving
-from tests.conftest import CANONICAL_SPEC, REPO
+from tests.conftest import CANONICAL_SPEC, REPO, local_client
 
 
 def one_line(stderr: str) -> str:
@@ -244,3 +245,28 @@ def test_every_bounded_option_shows_in_help_the_range_its_error_names(capsys: py
         "campaign-mock check: error: --timer-step: expected seconds from 0.2 to 600, got '0.1'; "
         "see `campaign-mock check --help`"
     )
+
+
+@pytest.mark.parametrize("events", [[], None], ids=["events: []", "no events"])
+def test_a_seed_whose_history_does_not_reach_its_state_is_refused_saying_what_to_send(
+    events: list[object] | None,
+) -> None:
+    mock = local_client(assemble(ServeSettings(log_requests=False)).app)
+    paused: dict[str, object] = {"name": "x", "status": "paused"}
+    if events is not None:
+        paused["events"] = events
+    refused = mock.simulate_post("/__admin/campaigns", json={"campaigns": [{"name": "fine"}, paused]})
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == "application/problem+json"  # the configured error format
+    assert refused.json["errors"][0]["pointer"] == "/campaigns/1/events"
+    detail = refused.json["detail"]
+    assert "a campaign seeded in 'paused' needs the events that brought it there, ending in 'paused'" in detail
+    assert "e.g. events for activate (draft -> active), pause (active -> paused)" in detail
+    assert "only a campaign in a state a create lands in (draft) may have none" in detail
+    assert mock.simulate_get("/__admin/campaigns").json["total"] == 0  # all or nothing
+    history = [
+        {"action": "activate", "from": "draft", "to": "active", "reason": None, "at": "2026-10-02T00:00:00Z"},
+        {"action": "pause", "from": "active", "to": "paused", "reason": None, "at": "2026-10-03T00:00:00Z"},
+    ]
+    fine = [{"name": "draft", "events": []}, {"name": "paused", "status": "paused", "events": history}]
+    assert mock.simulate_post("/__admin/campaigns", json={"campaigns": fine}).status_code == 201

@@ -18,6 +18,7 @@ from campaign_mock.server.domain.campaigns import ID_FIELD
 from campaign_mock.server.domain.clock import ClockRangeError, check_in_range
 from campaign_mock.server.domain.errors import Conflict, InvalidBody, InvalidRequest, NotFound
 from campaign_mock.server.domain.records import RecordChecks
+from campaign_mock.server.domain.seed_history import require_a_history
 from campaign_mock.server.traffic.client_report import ReportOptions, build_report, operation_facts
 from campaign_mock.server.traffic.faults import parse_rule
 from campaign_mock.server.web.handlers import Reply
@@ -113,10 +114,11 @@ def admin_handlers(runtime: Runtime, records: RecordChecks) -> dict[str, AdminHa
         return Reply(204)
 
     def seed(world: World, request: ValidRequest) -> Reply:
-        prepared = []
+        prepared, status = [], runtime.contract.lifecycle.status_field
         for index, fields in enumerate(request.body["campaigns"]):
             campaign, events = world.service.prepare_seed(fields)
             records.check(campaign, events, f"/campaigns/{index}")
+            require_a_history(runtime.contract.lifecycle, str(campaign[status]), events, f"/campaigns/{index}")
             prepared.append((campaign, events))
         return Reply(201, {"data": world.service.store_seeds(prepared)})
 
