@@ -104,7 +104,13 @@ def test_seed_stores_campaigns_in_any_state_with_ids_times_and_history(
                 "name": "Done",
                 "status": "completed",
                 "events": [  # a seeded history ends where the campaign stands (server/domain/seed_history.py)
-                    {"action": "activate", "from": "draft", "to": "active", "reason": None, "at": "2026-10-02T00:00:00Z"},
+                    {
+                        "action": "activate",
+                        "from": "draft",
+                        "to": "active",
+                        "reason": None,
+                        "at": "2026-10-02T00:00:00Z",
+                    },
                     {
                         "action": "complete",
                         "from": "active",
