@@ -69,8 +69,8 @@ def commands_of(body: str, page: Path, first_line: int) -> list[Command]:
     while index < len(lines):
         line = lines[index]
         if not line.startswith("$ "):
-            raise AssertionError(f"{page.name}:{first_line + index}: output before any $ command: {line!r}")
-        where = f"{page.relative_to(REPO)}:{first_line + index}"
+            raise AssertionError(f"{page_id(page)}:{first_line + index}: output before any $ command: {line!r}")
+        where = f"{page_id(page)}:{first_line + index}"
         command = [line[2:]]
         while command[-1].endswith("\\") and index + 1 < len(lines):
             index += 1
@@ -118,18 +118,24 @@ def run_session(commands: list[Command], port: int) -> list[tuple[Command, int, 
 
 
 def runnable_pages() -> list[Path]:
-    return sorted(page for page in DOCS.rglob("*.md") if any(marked_blocks(page)))
+    """The README and every page of the site that marks a runnable block."""
+    pages = [REPO / "README.md", *sorted(DOCS.rglob("*.md"))]
+    return [page for page in pages if any(marked_blocks(page))]
+
+
+def page_id(page: Path) -> str:
+    return page.relative_to(REPO).as_posix()
 
 
 def test_getting_started_and_a_guide_have_runnable_examples() -> None:
     """The examples a newcomer meets first are the ones the tests run: losing their markers fails."""
-    pages = {page.relative_to(DOCS).as_posix() for page in runnable_pages()}
-    assert "getting-started.md" in pages
+    pages = {page_id(page) for page in runnable_pages()}
+    assert "docs/getting-started.md" in pages
     assert {"console", "pytest"} <= {kind for kind, _, _ in marked_blocks(DOCS / "getting-started.md")}
-    assert any(page.startswith("guides/") for page in pages), pages
+    assert any(page.startswith("docs/guides/") for page in pages), pages
 
 
-@pytest.mark.parametrize("page", runnable_pages(), ids=lambda page: page.relative_to(DOCS).as_posix())
+@pytest.mark.parametrize("page", runnable_pages(), ids=page_id)
 def test_the_pages_shell_sessions_print_what_they_say(page: Path) -> None:
     commands = [
         command
@@ -159,7 +165,7 @@ def check_session(results: list[tuple[Command, int, str]]) -> None:
         )
 
 
-@pytest.mark.parametrize("page", runnable_pages(), ids=lambda page: page.relative_to(DOCS).as_posix())
+@pytest.mark.parametrize("page", runnable_pages(), ids=page_id)
 def test_the_pages_python_tests_pass_in_a_project_of_their_own(page: Path, tmp_path: Path) -> None:
     modules = [body for kind, body, _ in marked_blocks(page) if kind == "pytest"]
     if not modules:
