@@ -25,7 +25,9 @@ import requests
 
 from campaign_mock.conformance.results import UsageError
 from campaign_mock.conformance.view import id_schema
+from campaign_mock.contract.envelopes import wrap
 from campaign_mock.contract.operations import Contract, Operation
+from campaign_mock.contract.pointers import escape, with_value_at
 from campaign_mock.contract.security import Placement, Security, split_basic
 from campaign_mock.contract.tenancy import tenancy_spec
 
@@ -220,12 +222,15 @@ class Target:
             credential.apply(chosen, headers, params)
         if auth_override:
             headers.update(auth_override)
+        if operation is not None and isinstance(json_body, dict):
+            json_body = wrap(operation.request_envelope, json_body)  # the kit builds members, the spec wraps them
         in_body = operation.extension.get("id_from_body") if operation is not None else None
         if in_body and path_values and raw_body is None:
             integer = id_schema(self.contract, operation).get("type") == "integer"  # type: ignore[arg-type]
             value = path_values[str(in_body)]
             typed = int(value) if integer and str(value).isdigit() else value
-            json_body = {**(json_body if isinstance(json_body, dict) else {}), str(in_body): typed}
+            where = str(in_body) if str(in_body).startswith("/") else "/" + escape(str(in_body))
+            json_body = with_value_at(json_body if isinstance(json_body, dict) else {}, where, typed)
         if operation is not None and operation.extension.get("params_in") == "body" and raw_body is None:
             json_body = {**(json_body if isinstance(json_body, dict) else {}), **params}
             params = {}

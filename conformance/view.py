@@ -31,18 +31,30 @@ SPEC_URI = "urn:conformance:spec"
 
 
 def id_schema(contract: Contract, operation: Operation) -> Mapping[str, Any]:
-    """The schema of the operation's campaign id: its path parameter's, or its body member's."""
+    """The schema of the operation's campaign id: its path parameter's, or its body member's
+    (a member's name, or a JSON pointer such as JSON:API's ``/data/id``)."""
     in_body = operation.extension.get("id_from_body")
     if not in_body:
         parameter = next(iter(operation.parameters_in("path")), None)
         return parameter.schema if parameter is not None else {}
+    where = str(in_body) if str(in_body).startswith("/") else "/" + escape(str(in_body))
     for pointer in operation.body_schemas.values():
-        body, _ = resolve(contract.document, {"$ref": f"#{pointer}"}, "")
-        member = (body.get("properties") or {}).get(str(in_body)) if isinstance(body, Mapping) else None
-        if member is not None:
-            found, _ = resolve(contract.document, member, "")
-            return found if isinstance(found, Mapping) else {}
+        found = schema_at(contract.document, {"$ref": f"#{pointer}"}, where)
+        if found is not None:
+            return found
     return {}
+
+
+def schema_at(document: Mapping[str, Any], schema: Any, pointer: str) -> Mapping[str, Any] | None:
+    """The schema of the member at ``pointer`` inside instances of ``schema`` (through
+    ``properties`` and ``$ref``s); None where the schema does not say."""
+    node, _ = resolve(document, schema, "")
+    for token in [part.replace("~1", "/").replace("~0", "~") for part in pointer.split("/")[1:]]:
+        properties = node.get("properties") if isinstance(node, Mapping) else None
+        if not isinstance(properties, Mapping) or token not in properties:
+            return None
+        node, _ = resolve(document, properties[token], "")
+    return node if isinstance(node, Mapping) else None
 
 
 def _is_time_format(schema: Any, document: Mapping[str, Any]) -> bool:
@@ -176,17 +188,26 @@ class ContractView:
 
     # -- requests ----------------------------------------------------------------------
     def request_example(self, operation: Operation) -> tuple[str, Any] | None:
-        """(media type, example) of a documented request body, JSON first."""
-        return self.bodies.example(operation)
+        """(media type, members) of a documented request body, JSON first: the campaign's
+        members, its request envelope taken off (``Target.send`` puts it back)."""
+        found = self.bodies.example(operation)
+        return None if found is None else (found[0], self._members(operation, found[1]))
 
     def request_body(self, operation: Operation, purpose: str) -> tuple[str, Any] | None:
-        """(media type, body) to send: the spec's example, else one made from the schema
+        """(media type, members) to send: the spec's example, else one made from the schema
         (``purpose``: create, update or action; the report names the generated ones)."""
         skip = frozenset(
             {*self.time_fields(), self.lifecycle.status_field, *([self.tenancy.field] if self.tenancy else [])}
         )
         chosen = self.bodies.choose(operation, purpose, skip)
-        return None if chosen is None else (chosen.media_type, chosen.body)
+        return None if chosen is None else (chosen.media_type, self._members(operation, chosen.body))
+
+    @staticmethod
+    def _members(operation: Operation, body: Any) -> Any:
+        if operation.request_envelope is None:
+            return body
+        members = envelopes.unwrap(operation.request_envelope, body)
+        return dict(members) if isinstance(members, Mapping) else {}
 
     def future_member(self, operation: Operation, name: str, moment: datetime) -> str:
         """``moment`` written as the operation's body member ``name`` wants it: RFC 3339, or a
@@ -195,7 +216,7 @@ class ContractView:
         for pointer in operation.body_schemas.values():
             validator = Draft202012Validator({"$ref": f"{SPEC_URI}#{pointer}"}, registry=self._registry)
             for candidate in candidates:
-                if validator.is_valid({name: candidate}):
+                if validator.is_valid(envelopes.wrap(operation.request_envelope, {name: candidate})):
                     return candidate
         return candidates[0]
 
@@ -227,8 +248,9 @@ class ContractView:
         creator = self.one("create")
         if creator is None:
             return False
+        inside = envelopes.pointer_to(creator.request_envelope, envelopes.CAMPAIGN) or ""
         for pointer in creator.body_schemas.values():
-            schema, _ = resolve(self.contract.document, {"$ref": f"#{pointer}"}, "")
+            schema = schema_at(self.contract.document, {"$ref": f"#{pointer}"}, inside) or {}
             properties = schema.get("properties", {}) if isinstance(schema, Mapping) else {}
             if field in properties and (not time_only or _is_time_format(properties[field], self.contract.document)):
                 return True

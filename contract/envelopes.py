@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from campaign_mock.contract.errors import ContractError
-from campaign_mock.contract.pointers import escape
+from campaign_mock.contract.pointers import escape, read_pointer
 
 CAMPAIGN = "$campaign"
 ITEMS = "$items"
@@ -113,3 +113,31 @@ def pointer_to(template: Any, placeholder: str) -> str | None:
         if found is not None:
             return "/" + escape(token) + found
     return None
+
+
+def request_envelope_of(extension: Mapping[str, Any]) -> Any:
+    """Where a request body carries the campaign's members (``x-operation.request_envelope``:
+    JSON:API's ``{data: {type: campaign, attributes: $campaign}}``); None: the body itself."""
+    template = extension.get("request_envelope")
+    if template is None:
+        return None
+    placeholders = _strings(template)
+    if placeholders != {CAMPAIGN} or pointer_to(template, CAMPAIGN) in (None, ""):
+        raise ContractError(
+            "x-operation.request_envelope: a JSON template holding $campaign once, where the request "
+            f"carries the campaign's members (no other placeholder); got {template!r}"
+        )
+    return template
+
+
+def unwrap(template: Any, body: Any) -> Any:
+    """The campaign's members a request body carries, by its request envelope (None: the body)."""
+    if template is None:
+        return body
+    pointer = pointer_to(template, CAMPAIGN)
+    return read_pointer(body, pointer) if pointer is not None else body
+
+
+def wrap(template: Any, members: Any) -> Any:
+    """A request body carrying ``members`` where the request envelope says (None: as they are)."""
+    return members if template is None else fill(template, {CAMPAIGN: members})

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from campaign_mock.contract.envelopes import envelope_of
+from campaign_mock.contract.envelopes import envelope_of, request_envelope_of, unwrap
 from campaign_mock.contract.errors import ContractError
 from campaign_mock.contract.ids import id_style
 from campaign_mock.contract.lifecycle import Lifecycle, parse_lifecycle
@@ -79,6 +79,8 @@ class Operation:
     envelope: Any = None
     actions: tuple[str, ...] = ()
     action_field: str | None = None
+    request_envelope: Any = None
+    """Where the request body carries the campaign's members (None: the body itself)."""
 
     def serves(self, action: str) -> bool:
         """Whether this transition operation applies ``action``."""
@@ -87,6 +89,11 @@ class Operation:
     def action_body(self, action: str) -> dict[str, Any] | None:
         """The body member that names ``action``, for an operation that takes it from the body."""
         return {self.action_field: action} if self.action_field else None
+
+    def members_in(self, body: Any) -> Mapping[str, Any]:
+        """The campaign's members a request body carries (its request envelope unwrapped)."""
+        found = unwrap(self.request_envelope, body)
+        return found if isinstance(found, Mapping) else {}
 
     def parameters_in(self, location: str) -> list[Parameter]:
         return [parameter for parameter in self.parameters if parameter.location == location]
@@ -195,6 +202,7 @@ def _operation(
         served = (str(extension["action"]),) if extension.get("action") else ()
     try:
         envelope = envelope_of(str(extension["kind"]), extension)
+        request_envelope = request_envelope_of(extension)
     except ContractError as exc:
         raise ContractError(f"{label}: {exc}") from exc
     return Operation(
@@ -213,6 +221,7 @@ def _operation(
         envelope=envelope,
         actions=served,
         action_field=str(action_field) if action_field is not None else None,
+        request_envelope=request_envelope,
     )
 
 

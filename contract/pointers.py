@@ -35,3 +35,18 @@ def read_pointer(document: Any, pointer: str) -> Any:
         if node is MISSING:
             return None
     return node
+
+
+def with_value_at(document: Any, pointer: str, value: Any) -> Any:
+    """A copy of ``document`` with ``value`` at ``pointer``, objects made on the way."""
+    tokens = [part.replace("~1", "/").replace("~0", "~") for part in pointer.split("/")[1:]]
+    if not tokens:
+        return value
+    root: dict[str, Any] = dict(document) if isinstance(document, dict) else {}
+    node = root
+    for token in tokens[:-1]:
+        child = node.get(token)
+        node[token] = dict(child) if isinstance(child, dict) else {}
+        node = node[token]
+    node[tokens[-1]] = value
+    return root

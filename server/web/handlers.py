@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from campaign_mock.contract import envelopes
 from campaign_mock.contract.operations import Contract, Operation
+from campaign_mock.contract.pointers import read_pointer
 from campaign_mock.server.domain.campaigns import ID_FIELD, CampaignService
 from campaign_mock.server.domain.errors import InvalidBody
 from campaign_mock.server.domain.tenancy import Tenancy
@@ -25,7 +26,9 @@ def _path_id(operation: Operation, request: ValidRequest) -> str:
     """The id from the path, or from the body where ``x-operation.id_from_body`` names it."""
     in_body = operation.extension.get("id_from_body")
     if in_body:
-        return str(body_params(request).get(str(in_body)))
+        named = str(in_body)  # a member's name, or a JSON pointer (JSON:API's /data/id)
+        found = read_pointer(request.body, named) if named.startswith("/") else body_params(request).get(named)
+        return str(found)
     names = [parameter.name for parameter in operation.parameters_in("path")]
     return str(request.path[names[0]])
 
@@ -66,7 +69,7 @@ def build_handler(contract: Contract, operation: Operation, tenancy: Tenancy | N
         location = _location_template(contract)
 
         def create(service: CampaignService, request: ValidRequest) -> Reply:
-            fields = dict(body_params(request))
+            fields = dict(operation.members_in(body_params(request)))
             if tenancy is not None:
                 tenancy.check_workspace(fields.get(tenancy.field), request.tenant)
                 fields[tenancy.field] = tenancy.require_known(request.tenant)
@@ -93,7 +96,9 @@ def build_handler(contract: Contract, operation: Operation, tenancy: Tenancy | N
 
     if operation.kind == "update":
         return lambda service, request: shaper.campaign(
-            service.update(_campaign_id(service, request), body_params(request), _if_match(request))
+            service.update(
+                _campaign_id(service, request), operation.members_in(body_params(request)), _if_match(request)
+            )
         )
 
     if operation.kind == "delete":
@@ -111,7 +116,7 @@ def build_handler(contract: Contract, operation: Operation, tenancy: Tenancy | N
         location = _location_template(contract)
 
         def copy(service: CampaignService, request: ValidRequest) -> Reply:
-            given = body_params(request)
+            given = operation.members_in(body_params(request))
             record = service.copy(_campaign_id(service, request), operation.actions[0], _if_match(request), given)
             headers = {"Location": request.prefix + location(str(record.campaign[ID_FIELD]))} if location else {}
             return shaper.campaign(record, headers)
@@ -121,7 +126,7 @@ def build_handler(contract: Contract, operation: Operation, tenancy: Tenancy | N
     copies = contract.lifecycle.copies
 
     def transition(service: CampaignService, request: ValidRequest) -> Reply:
-        params = body_params(request)
+        params = operation.members_in(body_params(request))
         action = str(params.get(operation.action_field)) if operation.action_field else operation.actions[0]
         if not operation.serves(action):
             raise InvalidBody(
