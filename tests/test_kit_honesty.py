@@ -207,12 +207,12 @@ def test_the_html_report_shows_the_matrix_coloured_with_links_to_failures_in_chr
     assert seen["external"] == []  # and nothing fetched
 
 
-def test_the_readmes_minimal_spec_is_served_and_checked_conformant(tmp_path: Path) -> None:
-    readme = (CANONICAL_SPEC.parent.parent / "README.md").read_text()
-    example = readme.split("Annotating an existing spec from scratch")[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+def test_the_docs_minimal_spec_is_served_and_checked_conformant(tmp_path: Path) -> None:
+    guide = (CANONICAL_SPEC.parent.parent / "docs" / "guides" / "write-a-profile.md").read_text()
+    example = guide.split("Annotating an existing spec from scratch")[1].split("```yaml\n", 1)[1].split("```", 1)[0]
     spec = tmp_path / "my-spec.yaml"
     spec.write_text(example)
-    assert run_cli("lint", str(spec)).returncode == 1  # the links it still lacks, as the README says
+    assert run_cli("lint", str(spec)).returncode == 1  # the links it still lacks, as the guide says
     with serving("--spec", str(spec), "--lint", "warn", "--no-request-log") as served:
         checked = run_cli("check", "--spec", str(spec), "--base-url", served.url, "--skip", "stateful", timeout=180)
         served.interrupt()
