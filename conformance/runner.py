@@ -234,7 +234,8 @@ def _run_groups(
         result = context.results.get(name) or context.start(name)
         result.seconds = time.perf_counter() - group_started
         failed = sum(1 for outcome in result.outcomes if outcome.failed)
-        context.progress(f"[{name}] {'FAILED' if failed else 'ok'} in {result.seconds:.1f} s ({result.summary})")
+        summary = f" ({result.summary})" if result.summary else ""  # not "()" for a group that says nothing
+        context.progress(f"[{name}] {'FAILED' if failed else 'ok'} in {result.seconds:.1f} s{summary}")
         results.append(result)
         if stopped is not None:
             context.progress(f"[{name}] {stopped}; the groups after it did not run")

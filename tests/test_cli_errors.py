@@ -11,9 +11,9 @@ import yaml
 from campaign_mock.contract.errors import ContractError
 from campaign_mock.contract.lint import lint_source
 from campaign_mock.contract.specs import SpecSource
-from campaign_mock.server.cli import _keys_line
+from campaign_mock.server.cli import _keys_line, _store_line
 from campaign_mock.server.run.assembly import assemble, load_checked_contract
-from campaign_mock.server.run.config import ServeSettings
+from campaign_mock.server.run.config import ConfigError, ServeSettings
 from campaign_mock.server.traffic.redaction import mask
 from tests.cli_process import run_cli
 from tests.conftest import CANONICAL_SPEC, local_client
@@ -157,3 +157,30 @@ def test_short_keys_are_masked_apart_by_length_and_fingerprint_in_the_banner_and
     entry = mock.simulate_get("/__admin/journal", query_string="limit=1").json["data"][0]
     assert entry["headers"]["AUTHORIZATION"] == f"Bearer {second}"  # the banner's mark, in the journal too
     assert mask("sk-live-0123456789abcdef") == "****cdef"  # a long key keeps its tail
+
+
+def test_a_sqlite_store_in_a_missing_folder_is_refused_without_making_it(tmp_path: Path) -> None:
+    missing = tmp_path / "nonexistent" / "dir"
+    result = run_cli("serve", "--port", "0", "--store", f"sqlite:{missing / 'x.sqlite'}")
+    assert result.returncode == 2
+    line = one_line_error(result.stderr)
+    assert f"the folder {missing} does not exist; create it (mkdir -p {missing})" in line
+    assert not (tmp_path / "nonexistent").exists()
+
+
+def test_store_texts_say_the_store_as_it_is_spelt() -> None:
+    settings = ServeSettings(log_requests=False)
+    line = _store_line(settings, assemble(settings))
+    assert line == "campaign-mock: store memory: (this process only); 1 worker"
+    with pytest.raises(ConfigError) as refused:
+        ServeSettings(server="granian", workers=2).check_combination()
+    assert "--store memory: (campaigns" in str(refused.value)
+    assert "memory::" not in str(refused.value)
+
+
+def test_an_unreachable_redis_store_is_one_line_without_a_stray_full_stop() -> None:
+    result = run_cli("serve", "--port", "0", "--store", "redis://127.0.0.1:1/0")
+    assert result.returncode == 2
+    line = one_line_error(result.stderr)
+    assert "Connection refused; start Redis there" in line
+    assert ".;" not in line

@@ -34,6 +34,7 @@ def _one_line(stderr: str) -> str:
 
 def test_a_restart_keeps_campaigns_states_and_histories(tmp_path: Path) -> None:
     state = tmp_path / "state" / "mock.db"
+    state.parent.mkdir()  # the store makes no folders (tests/test_cli_errors.py)
     with serving("--store", f"sqlite:{state}", *SERVE) as served:
         assert any(f"store sqlite:{state}, 0 campaign(s)" in line for line in served.banner), served.banner
         campaign = requests.post(f"{served.url}/campaigns", json={"name": "Kept"}, headers=KEY, timeout=10).json()

@@ -545,9 +545,9 @@ class ServeSettings:
             )
         if self.workers > 1 and store.kind != "redis":
             raise ConfigError(
-                f"--workers {self.workers} refused with --store {store.text}: campaigns, rate-limit counters and "
+                f"--workers {self.workers} refused with --store {store.text} (campaigns, rate-limit counters and "
                 "the clock would live in each worker's own memory or file lock, so each would answer from its "
-                "own copy; give a shared store (--store redis://HOST:PORT/0), or run one worker"
+                "own copy): give a shared store (--store redis://HOST:PORT/0), or run one worker"
             )
 
     def effective_threads(self) -> int:

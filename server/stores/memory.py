@@ -248,7 +248,7 @@ class MemoryBackend:
         self._index = MemorySandboxIndex()
 
     def describe(self) -> str:
-        return "memory"
+        return "memory: (this process only)"  # as --store spells it
 
     def world(self, name: str, spec: WorldSpec) -> WorldStores:
         return memory_world(spec)

@@ -59,6 +59,11 @@ def open_store(store: StoreUrl, namespace: str, contract: Contract) -> OpenedSto
 
 def _open_sqlite(store: StoreUrl, contract: Contract) -> OpenedStore:
     path = Path(store.path)
+    if not path.parent.exists():  # a typo in the path must not quietly make folders
+        raise StoreError(
+            f"--store sqlite:{store.path}: the folder {path.parent} does not exist; create it "
+            f"(mkdir -p {path.parent}) or give a path in an existing folder"
+        )
     migrating: list[dict[str, Any]] = []
     moved: Path | None = None
     if path.is_file() and looks_like_state_file(path):
@@ -109,7 +114,7 @@ def _open_redis(store: StoreUrl, namespace: str, contract: Contract) -> OpenedSt
         ) from exc
     except StoreUnavailable as exc:
         backend.close()
-        cause = exc.__cause__ or exc
+        cause = str(exc.__cause__ or exc).rstrip(".")  # redis-py ends its text with a full stop
         raise StoreError(
             f"cannot reach the Redis store {shown}: {cause}; start Redis there or give another --store"
         ) from exc
