@@ -52,6 +52,25 @@ RETRIES_ON_429 = 3
 Credential = Placement  # where the key goes; the kit's name for ``contract.security.Placement``
 
 
+def as_documented(operation: Operation, json_body: Any, content_type: str | None) -> tuple[Any, str | None]:
+    """The body the kit built (the campaign's members) in the operation's request envelope,
+    sent as the JSON media type the operation documents."""
+    if isinstance(json_body, dict):
+        json_body = wrap(operation.request_envelope, json_body)
+    if content_type in (None, "application/json"):
+        content_type = documented_json(operation) or content_type
+    return json_body, content_type
+
+
+def documented_json(operation: Operation) -> str | None:
+    """The JSON media type the operation documents for its body, where it is not plain
+    ``application/json`` (JSON:API's ``application/vnd.api+json``)."""
+    documented = tuple(operation.body_schemas)
+    if not documented or "application/json" in documented:
+        return None
+    return next((media for media in documented if media.split(";")[0].strip().endswith("+json")), None)
+
+
 def credential_for(contract: Contract, operation: Operation | None = None) -> Credential | None:
     """How the spec says to send a key: the first scheme campaign-mock can place among the
     operation's security requirements; without an operation, the root's, or (a spec that
@@ -222,8 +241,8 @@ class Target:
             credential.apply(chosen, headers, params)
         if auth_override:
             headers.update(auth_override)
-        if operation is not None and isinstance(json_body, dict):
-            json_body = wrap(operation.request_envelope, json_body)  # the kit builds members, the spec wraps them
+        if operation is not None and json_body is not None:
+            json_body, content_type = as_documented(operation, json_body, content_type)
         in_body = operation.extension.get("id_from_body") if operation is not None else None
         if in_body and path_values and raw_body is None:
             integer = id_schema(self.contract, operation).get("type") == "integer"  # type: ignore[arg-type]

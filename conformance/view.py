@@ -140,7 +140,10 @@ class ContractView:
         (``{id: $campaign.id}``), only those members (read the campaign for the rest)."""
         pointer = self.campaign_pointer(operation)
         if pointer is not None:
-            return read_pointer(body, pointer)
+            found = read_pointer(body, pointer)
+            if operation.item_envelope is not None and isinstance(found, list):
+                return [envelopes.item_members(operation.item_envelope, item) for item in found]
+            return found
         named = envelopes.members_named(operation.envelope)
         if not named or operation.kind not in envelopes.CAMPAIGN_KINDS:
             return None

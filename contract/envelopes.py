@@ -90,8 +90,10 @@ def fill(template: Any, values: Mapping[str, Any]) -> Any:
     if isinstance(template, str) and template in PLACEHOLDERS:
         return values.get(template)
     if isinstance(template, str) and _member_placeholder(template):
-        campaign = values.get(CAMPAIGN)
-        return campaign.get(template[len(MEMBER_OF_CAMPAIGN) :]) if isinstance(campaign, Mapping) else None
+        found: Any = values.get(CAMPAIGN)
+        for name in template[len(MEMBER_OF_CAMPAIGN) :].split("."):  # $campaign.settings.daily_limit
+            found = found.get(name) if isinstance(found, Mapping) else None
+        return found
     if isinstance(template, Mapping):
         return {key: fill(value, values) for key, value in template.items()}
     if isinstance(template, list):
@@ -141,3 +143,33 @@ def unwrap(template: Any, body: Any) -> Any:
 def wrap(template: Any, members: Any) -> Any:
     """A request body carrying ``members`` where the request envelope says (None: as they are)."""
     return members if template is None else fill(template, {CAMPAIGN: members})
+
+
+def item_envelope_of(extension: Mapping[str, Any]) -> Any:
+    """How a list shapes each campaign of a page (``x-operation.item_envelope``: JSON:API's
+    ``{type: campaign, id: $campaign.id, attributes: $campaign}``); None: as stored."""
+    template = extension.get("item_envelope")
+    if template is None:
+        return None
+    if not _strings(template) or any(name != CAMPAIGN and not _member_placeholder(name) for name in _strings(template)):
+        raise ContractError(
+            "x-operation.item_envelope: a JSON template of one campaign ($campaign, $campaign.MEMBER); "
+            f"got {template!r}"
+        )
+    return template
+
+
+def shape_items(template: Any, items: list[Any]) -> list[Any]:
+    """Each campaign of a page in the list's item envelope (None: as they are)."""
+    return items if template is None else [fill(template, {CAMPAIGN: item}) for item in items]
+
+
+def item_members(template: Any, item: Any) -> Any:
+    """The campaign an item of a page carries (its item envelope unwrapped), for the kit."""
+    if template is None:
+        return item
+    pointer = pointer_to(template, CAMPAIGN)
+    if pointer is not None:
+        return read_pointer(item, pointer)
+    named = members_named(template)
+    return {member: read_pointer(item, where) for where, member in named.items()} or None

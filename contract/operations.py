@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from campaign_mock.contract.envelopes import envelope_of, request_envelope_of, unwrap
+from campaign_mock.contract.envelopes import envelope_of, item_envelope_of, request_envelope_of, unwrap
 from campaign_mock.contract.errors import ContractError
 from campaign_mock.contract.ids import id_style
 from campaign_mock.contract.lifecycle import Lifecycle, parse_lifecycle
@@ -81,6 +81,8 @@ class Operation:
     action_field: str | None = None
     request_envelope: Any = None
     """Where the request body carries the campaign's members (None: the body itself)."""
+    item_envelope: Any = None
+    """How a list shapes each campaign of a page (None: as stored)."""
 
     def serves(self, action: str) -> bool:
         """Whether this transition operation applies ``action``."""
@@ -203,6 +205,7 @@ def _operation(
     try:
         envelope = envelope_of(str(extension["kind"]), extension)
         request_envelope = request_envelope_of(extension)
+        item_envelope = item_envelope_of(extension)
     except ContractError as exc:
         raise ContractError(f"{label}: {exc}") from exc
     return Operation(
@@ -222,6 +225,7 @@ def _operation(
         actions=served,
         action_field=str(action_field) if action_field is not None else None,
         request_envelope=request_envelope,
+        item_envelope=item_envelope,
     )
 
 

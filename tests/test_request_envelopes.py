@@ -5,6 +5,7 @@ says where, the mock reads the members there, and the kit builds its bodies the 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,59 @@ def jsonapi_document() -> dict[str, Any]:
     return document
 
 
+JSONAPI = "application/vnd.api+json"
+RESOURCE = {"data": {"type": "campaign", "id": "$campaign.id", "attributes": "$campaign"}}
+ITEM = {"type": "campaign", "id": "$campaign.id", "attributes": "$campaign"}
+
+
+def _resource_schema(attributes: Any) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["type", "id", "attributes"],
+        "properties": {
+            "type": {"const": "campaign"},
+            "id": {"$ref": "#/components/schemas/CampaignId"},
+            "attributes": attributes,
+        },
+    }
+
+
+def _as_jsonapi(media: dict[str, Any]) -> dict[str, Any]:
+    """One success answer's content as JSON:API serves it: the campaign a resource, its type
+    application/vnd.api+json (the examples, written for the flat layout, are left out)."""
+    schema = media["application/json"]["schema"]
+    if schema == {"$ref": "#/components/schemas/Campaign"}:
+        schema = {"type": "object", "required": ["data"], "properties": {"data": _resource_schema(schema)}}
+    elif schema == {"$ref": "#/components/schemas/CampaignPage"}:
+        schema = copy.deepcopy(yaml.safe_load(CANONICAL_SPEC.read_text())["components"]["schemas"]["CampaignPage"])
+        schema["properties"]["data"]["items"] = _resource_schema({"$ref": "#/components/schemas/Campaign"})
+    return {JSONAPI: {"schema": schema}}
+
+
+def jsonapi_everywhere() -> dict[str, Any]:
+    """The JSON:API contract: requests wrapped, campaigns answered as resources (one, or one
+    per item of a page), all in application/vnd.api+json."""
+    document = jsonapi_document()
+    responses = document["components"]["responses"]
+    for name in ("CampaignOk", "TransitionOk"):
+        responses[name]["content"] = _as_jsonapi(responses[name]["content"])
+    for item in document["paths"].values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "x-operation" not in operation:
+                continue
+            kind = operation["x-operation"]["kind"]
+            for media in (operation.get("requestBody") or {}).get("content", {}).copy():
+                operation["requestBody"]["content"][JSONAPI] = operation["requestBody"]["content"].pop(media)
+            success = operation["responses"].get("201") or operation["responses"].get("200")
+            if kind in ("create", "list") and success and "content" in success:
+                success["content"] = _as_jsonapi(success["content"])
+            if kind in ("create", "get", "update", "transition"):
+                operation["x-operation"]["envelope"] = RESOURCE
+            if kind == "list":
+                operation["x-operation"]["item_envelope"] = ITEM
+    return document
+
+
 @pytest.fixture(scope="module")
 def spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("jsonapi") / "jsonapi.yaml"
@@ -115,3 +169,29 @@ def test_wrap_and_unwrap_are_inverse() -> None:
     members = {"name": "x", "settings": {"daily_limit": 5}}
     assert unwrap(ENVELOPE, wrap(ENVELOPE, members)) == members
     assert unwrap(None, members) == members
+
+
+def test_a_json_api_contract_is_served_and_judged_as_json_api(tmp_path: Path) -> None:
+    spec = tmp_path / "jsonapi-everywhere.yaml"
+    spec.write_text(yaml.safe_dump(jsonapi_everywhere(), sort_keys=False))
+    assembled = assemble(ServeSettings(spec=str(spec), api_keys=[KEY], log_requests=False, port=0))
+    with ThreadedServer(assembled.app, threads=8) as server, requests.Session() as http:
+        http.headers.update({"Authorization": f"Bearer {KEY}", "Content-Type": JSONAPI})
+        body = json.dumps(wrap(ENVELOPE, {"name": "Resource"}))
+        made = http.post(f"{server.base_url}/campaigns", data=body, timeout=10)
+        listed = http.get(f"{server.base_url}/campaigns", timeout=10)
+        request = CheckRequest(
+            spec=str(spec),
+            base_url=server.base_url,
+            api_key=KEY,
+            only=("schema", "lifecycle", "updates", "listing", "headers"),
+            max_examples=5,
+        )
+        report = run_check(request, progress=lambda line: None)
+    assert made.status_code == 201, made.text
+    assert made.headers["Content-Type"] == JSONAPI
+    resource = made.json()["data"]
+    assert (resource["type"], resource["attributes"]["name"]) == ("campaign", "Resource")
+    assert resource["id"] == resource["attributes"]["id"]
+    assert listed.json()["data"][0]["type"] == "campaign"
+    assert report.conformant, [(o.rule, o.operation, o.expected, o.received[:200]) for o in report.failures][:5]

@@ -143,7 +143,8 @@ def list_handler(contract: Contract, operation: Operation, tenancy: Tenancy | No
             tenancy.check_workspace(request.query.get(tenancy.query) if tenancy.query else None, request.tenant)
             match = _both(tenancy.matcher(request.tenant), match)
         data, total = _page(service, statuses, (offset, limit), match, _order(listing, request))
-        return shaper.reply(_page_values(envelopes.ITEMS, data, total, offset, limit))
+        items = envelopes.shape_items(operation.item_envelope, data)
+        return shaper.reply(_page_values(envelopes.ITEMS, items, total, offset, limit))
 
     return list_page
 

@@ -20,6 +20,15 @@ class Reply:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    media_type: str | None = None  # the JSON media type the contract documents (None: application/json)
+
+
+def json_media_type(content_types: tuple[str, ...]) -> str | None:
+    """The documented JSON media type of an answer: ``application/json`` where listed, else the
+    first ``+json`` one (JSON:API's ``application/vnd.api+json``); None: plain JSON."""
+    if "application/json" in content_types:
+        return None
+    return next((media for media in content_types if media.split(";")[0].strip().endswith("+json")), None)
 
 
 Handler = Callable[[CampaignService, ValidRequest], Reply]
@@ -35,10 +44,11 @@ class Shaper:
         response = operation.responses.get(str(self.status))
         self._has_body = bool(response and response.content_types)
         self._envelope = operation.envelope
+        self._media_type = json_media_type(response.content_types) if response else None
 
     def reply(self, values: Mapping[str, Any], headers: dict[str, str] | None = None) -> Reply:
         body = envelopes.fill(self._envelope, values) if self._has_body else None
-        return Reply(self.status, body, headers or {})
+        return Reply(self.status, body, headers or {}, self._media_type)
 
     def campaign(self, record: Record, headers: dict[str, str] | None = None) -> Reply:
         return self.reply({envelopes.CAMPAIGN: record.campaign}, {"ETag": entity_tag(record), **(headers or {})})

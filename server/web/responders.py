@@ -35,7 +35,7 @@ def write_reply(resp: falcon.Response, reply: Reply, xml: bool = False) -> None:
     for name, value in reply.headers.items():
         resp.set_header(name, value)
     if reply.body is not None:
-        resp.content_type = falcon.MEDIA_XML if xml else falcon.MEDIA_JSON
+        resp.content_type = falcon.MEDIA_XML if xml else (reply.media_type or falcon.MEDIA_JSON)
         resp.data = render_xml(reply.body) if xml else json_bytes(reply.body)
 
 
