@@ -54,7 +54,7 @@ def envelope_of(kind: str, extension: Mapping[str, Any]) -> Any:
     if unknown:
         raise ContractError(
             f"x-operation.envelope: unknown placeholder(s) {', '.join(unknown)}; "
-            f"known: {', '.join(sorted(PLACEHOLDERS))}"
+            f"known: {', '.join(sorted(PLACEHOLDERS))} and $campaign.MEMBER"
         )
     return template
 

@@ -54,6 +54,8 @@ RULES = {
     "lifecycle-terminal-moves": "terminal states have no way out",
     "action-without-operation": "every lifecycle action has an operation",
     "operation-unknown-action": "every transition operation names a lifecycle action",
+    "operation-invalid": "every x-operation can be read (envelopes name known placeholders, a request "
+    "envelope holds $campaign)",
     "operation-kind": "every operation says what it does (x-operation.kind)",
     "conflict-undocumented": "every transition operation documents the conflict status with an error schema",
     "links-incomplete": "links lead from create and from each move to every action allowed next",
@@ -659,6 +661,17 @@ def _check_operation_heads(out: _Collector, document: Mapping[str, Any]) -> None
             out.add("operation-kind", (*path, *at) if extension is not None else path, problem)
 
 
+def _report_unread_operation(out: _Collector, document: Mapping[str, Any], message: str) -> None:
+    """An ``x-operation`` ``serve`` cannot read (an unknown envelope placeholder, a request
+    envelope without ``$campaign``): one finding at that operation's ``x-operation``."""
+    label = message.split(":", 1)[0]
+    for path, raw in _operation_paths(document):
+        if label in (raw.get("operationId"), f"{str(path[2]).upper()} {path[1]}"):
+            out.add("operation-invalid", (*path, "x-operation"), message)
+            return
+    out.add("operation-invalid", (), message)
+
+
 def lint_source(source: SpecSource) -> list[Finding]:
     """Every finding for one spec, in file order."""
     out = _Collector(source)
@@ -675,9 +688,11 @@ def lint_source(source: SpecSource) -> list[Finding]:
     _check_operation_heads(out, document)
     try:
         operations = parse_operations(document, KINDS)
-    except ContractError:
+    except ContractError as exc:
         operations = ()  # unread: checks that need them must not take it for "no operations"
         unread_operations = True
+        if not any(finding.rule == "operation-kind" for finding in out.findings):
+            _report_unread_operation(out, document, str(exc))
     else:
         unread_operations = False
     _check_security_and_limits(out, document, operations)

@@ -17,7 +17,9 @@ import yaml
 from campaign_mock.conformance.runner import CheckRequest, run_check
 from campaign_mock.contract.envelopes import unwrap, wrap
 from campaign_mock.contract.errors import ContractError
+from campaign_mock.contract.lint import lint_source
 from campaign_mock.contract.operations import parse_operations
+from campaign_mock.contract.specs import SpecSource
 from campaign_mock.server.run.assembly import assemble
 from campaign_mock.server.run.config import ServeSettings
 from campaign_mock.server.run.threaded import ThreadedServer
@@ -195,3 +197,14 @@ def test_a_json_api_contract_is_served_and_judged_as_json_api(tmp_path: Path) ->
     assert resource["id"] == resource["attributes"]["id"]
     assert listed.json()["data"][0]["type"] == "campaign"
     assert report.conformant, [(o.rule, o.operation, o.expected, o.received[:200]) for o in report.failures][:5]
+
+
+def test_lint_names_an_unreadable_request_envelope_at_its_operation(tmp_path: Path) -> None:
+    document = jsonapi_document()
+    document["paths"]["/campaigns"]["post"]["x-operation"]["request_envelope"] = {"data": "$campaign.name"}
+    spec = tmp_path / "bad-envelope.yaml"
+    spec.write_text(yaml.safe_dump(document, sort_keys=False))
+    findings = lint_source(SpecSource(str(spec), spec.read_text()))
+    assert [finding.rule for finding in findings] == ["operation-invalid"]
+    assert "request_envelope" in findings[0].message
+    assert findings[0].line > 1
