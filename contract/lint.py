@@ -68,6 +68,7 @@ RULES = {
     "operation-id-duplicate": "operationIds are unique",
     "schema-unknown-keyword": "schema objects hold only JSON Schema 2020-12 and OpenAPI keywords (or x- extensions)",
     "stamp-invalid": "x-stamp is create or write, on a readOnly member",
+    "list-filters": "a list's filters name its parameters and campaign members",
     "list-order": "a list's x-operation.order names a campaign member (with '-' for newest first)",
     "list-sort-dir": "a list's sort_dir_param is one of its parameters, its enum the direction words; "
     "sort_dir_values gives asc and desc a word each",
@@ -532,6 +533,7 @@ def _check_list_styles(out: _Collector, document: Mapping[str, Any], operations:
                 out.add(_STYLE_RULES[key], (*where, key), message)
             continue
         _check_sort_dir(out, extension, where, names)
+        _check_member_filters(out, document, extension, where, names)
         _check_direction_words(out, operation, where)
         if "status_values" in extension:
             _check_status_values(out, document, operation, lifecycle)
@@ -540,7 +542,35 @@ def _check_list_styles(out: _Collector, document: Mapping[str, Any], operations:
             _check_projected_answer(out, document, operation)
 
 
+def _check_member_filters(
+    out: _Collector, document: Mapping[str, Any], extension: Mapping[str, Any], where: Path, names: set[str]
+) -> None:
+    """``filters: {parameter: member}`` names a parameter the list has and a member campaigns have."""
+    if "filters" not in extension:
+        return
+    try:
+        filters = parse_words(extension["filters"], "filters")
+    except ContractError as exc:
+        out.add("list-filters", (*where, "filters"), str(exc))
+        return
+    members: set[str] = set()
+    with contextlib.suppress(ContractError):
+        members = set(campaign_members(build_contract(document, "lint")))
+    for parameter, member in filters.items():
+        if parameter not in names:
+            out.add(
+                "list-filters", (*where, "filters", parameter), f"filters names {parameter!r}, no parameter of the list"
+            )
+        if members and member not in members:
+            out.add(
+                "list-filters",
+                (*where, "filters", parameter),
+                f"filters maps {parameter!r} to {member!r}, no campaign member",
+            )
+
+
 _STYLE_RULES = {
+    "filters": "list-filters",
     "sort_dir_param": "list-sort-dir",
     "sort_dir_values": "list-sort-dir",
     "status_values": "list-status-values",

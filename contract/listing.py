@@ -52,6 +52,9 @@ class Listing:
     sort_dir_values: Mapping[str, str] = field(default_factory=dict)
     """asc/desc -> the vendor's word (``sort_dir_values``); empty: asc/desc in any case."""
     status_values: Mapping[str, str] = field(default_factory=dict)
+    filters: tuple[tuple[str, str], ...] = ()
+    """``x-operation.filters: {type: type}``: a parameter that lists only campaigns whose member
+    equals its value (Brevo's ``type``, a channel); several values: any of them."""
     """A status filter's value -> the stored state (``status_values``); others are states."""
 
     def direction(self, value: Any) -> bool | None:
@@ -120,6 +123,7 @@ def listing_of(extension: Mapping[str, Any], query_names: set[str], status_field
         sort_dir=None if sort_dir is None else str(sort_dir),
         sort_dir_values=parse_words(extension.get("sort_dir_values"), "sort_dir_values"),
         status_values=parse_words(extension.get("status_values"), "status_values"),
+        filters=tuple(parse_words(extension.get("filters"), "filters").items()),
     )
 
 

@@ -15,6 +15,7 @@ from campaign_mock.conformance.runner import CheckRequest, Report, run_check
 from campaign_mock.server.run.assembly import assemble
 from campaign_mock.server.run.config import ServeSettings
 from campaign_mock.server.run.threaded import ThreadedServer
+from tests.conftest import REPO
 from tests.lifecycle_variant import variant_document, write_variant
 
 KEY = "vendor-moves-key"
@@ -88,3 +89,16 @@ def test_a_server_that_breaks_one_rule_fails_that_rule(tmp_path: Path, fault: Br
     fault(served)
     report = _judge(tmp_path, served)
     assert rule in {outcome.rule for outcome in report.failures}, sorted({o.rule for o in report.failures})
+
+
+def test_a_list_that_ignores_a_member_filter_fails_the_member_filter_rule(tmp_path: Path) -> None:
+    promised = REPO / "openapi" / "profiles" / "brevo.yaml"
+    served = yaml.safe_load(promised.read_text())
+    del served["paths"]["/emailCampaigns"]["get"]["x-operation"]["filters"]
+    broken = tmp_path / "brevo-unfiltered.yaml"
+    broken.write_text(yaml.safe_dump(served, sort_keys=False))
+    assembled = assemble(ServeSettings(spec=str(broken), api_keys=[KEY], log_requests=False, port=0))
+    with ThreadedServer(assembled.app, threads=8) as server:
+        request = CheckRequest(spec=str(promised), base_url=server.base_url, api_key=KEY, only=("listing",))
+        report = run_check(request, progress=lambda line: None)
+    assert {outcome.rule for outcome in report.failures} == {"listing.member-filter"}

@@ -111,7 +111,9 @@ def test_the_sdk_lists_newest_first_by_default_and_filters_pages_and_sorts(mock:
     page = mock.api.get_email_campaigns(limit=1, offset=1, sort="asc")
     drafts = mock.api.get_email_campaigns(status="draft", type="classic")
     in_process = mock.api.get_email_campaigns(status="inProcess")
+    triggers = mock.api.get_email_campaigns(type="trigger")
     assert isinstance(newest_first, brevo_python.GetEmailCampaigns)
+    assert (triggers.campaigns or [], triggers.count) == ([], 0), "a member filter lists only campaigns of that type"
     assert [c["id"] for c in newest_first.campaigns] == [3, 2, 1]
     assert newest_first.count == 3
     assert [c["id"] for c in oldest_first.campaigns] == [1, 2, 3]

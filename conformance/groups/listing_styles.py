@@ -29,6 +29,65 @@ NOT_A_DIRECTION = "sideways"
 def check_styles(context: KitContext, result: GroupResult, listed: Listed) -> None:
     _sort_directions(context, result, listed)
     _projections(context, result)
+    _member_filters(context, result, listed)
+
+
+def _member_filters(context: KitContext, result: GroupResult, listed: Listed) -> None:
+    """``listing.member-filter``: a ``filters`` parameter lists the kit's campaign by the value
+    its member has, and nothing whose member differs."""
+    lister, listing = context.view.one("list"), context.view.listing()
+    if lister is None or listing is None or not listing.filters:
+        if lister is not None:
+            result.not_applicable("listing.member-filter", lister.operation_id, "the list declares no filters")
+        return
+    checks = LifecycleChecks(context, result)
+    scenario = Scenario(context)
+    campaign_id = checks.create(scenario)
+    campaign = checks.read_campaign(scenario, campaign_id) if campaign_id is not None else None
+    if campaign is None:
+        result.skipped("listing.member-filter", lister.operation_id, "could not create and read a campaign")
+        return
+    id_field = context.view.id_field()
+    for parameter, member in listing.filters:
+        value = campaign.get(member)
+        if value is None or isinstance(value, dict | list):
+            result.skipped(
+                "listing.member-filter", f"{lister.operation_id} {parameter}", f"{member} has no plain value"
+            )
+            continue
+        word = str(value).lower() if isinstance(value, bool) else str(value)
+        context.coverage.list_parameters.add(parameter)
+        items = listed(scenario, {parameter: word})
+        strays = [i.get(id_field) for i in items if isinstance(i, dict) and str(i.get(member)).lower() != word.lower()]
+        found = any(isinstance(i, dict) and str(i.get(id_field)) == campaign_id for i in items)
+        result.check(
+            found and not strays,
+            "listing.member-filter",
+            f"{lister.operation_id} {parameter}={word}",
+            f"the kit's campaign ({member} {word!r}) and only campaigns whose {member} is {word!r}",
+            f"{'listed' if found else 'missing'}; {len(strays)} other(s): {strays[:5]}",
+            scenario.steps()[-2:],
+        )
+        other = _another_value(lister, parameter, word)
+        if other is not None:
+            items = listed(scenario, {parameter: other})
+            shown = any(isinstance(i, dict) and str(i.get(id_field)) == campaign_id for i in items)
+            result.check(
+                not shown,
+                "listing.member-filter",
+                f"{lister.operation_id} {parameter}={other}",
+                f"not the kit's campaign, whose {member} is {word!r}",
+                "listed",
+                scenario.steps()[-2:],
+            )
+
+
+def _another_value(lister: Operation, parameter: str, word: str) -> str | None:
+    """A value the filter's schema allows other than ``word`` (its enum's), else None."""
+    schema: Mapping[str, Any] = next((p.schema for p in lister.parameters_in("query") if p.name == parameter), {})
+    inner = schema.get("items")
+    values = (inner if isinstance(inner, Mapping) else schema).get("enum") or []
+    return next((str(value) for value in values if str(value) != word), None)
 
 
 def named_member(context: KitContext, listing: Listing) -> str | None:

@@ -46,7 +46,24 @@ def _matcher(listing: Listing, request: ValidRequest) -> Callable[[Campaign], bo
         def keyset(campaign: Campaign) -> bool:
             return _id_order(campaign[ID_FIELD]) > start
 
-    return _both(search, keyset)
+    return _both(_both(search, keyset), _member_filter(listing, params))
+
+
+def _member_filter(listing: Listing, params: Mapping[str, Any]) -> Callable[[Campaign], bool] | None:
+    """Campaigns whose members equal what the list's ``filters`` parameters ask (any of several values)."""
+    asked = [
+        (member, {str(value) for value in (raw if isinstance(raw, list) else [raw])})
+        for parameter, member in listing.filters
+        if (raw := params.get(parameter)) is not None
+    ]
+    if not asked:
+        return None
+    return lambda campaign: all(_text_of(campaign.get(member)) in values for member, values in asked)
+
+
+def _text_of(value: Any) -> str:
+    """A member as a query spells it (``true``, ``12``, ``email``)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _place(listing: Listing) -> str:
