@@ -16,6 +16,7 @@ from typing import Any
 
 import schemathesis
 
+from campaign_mock.contract.envelopes import unwrap
 from campaign_mock.contract.timefmt import parse_timestamp
 
 
@@ -43,4 +44,7 @@ def filter_case(context: Any, case: Any) -> bool:
     operation = getattr(context, "operation", None)
     if operation is None:
         return True
-    return not breaks_time_order(case.body, ordered_time_fields(operation.schema.raw_schema))
+    raw = getattr(getattr(operation, "definition", None), "raw", None)
+    extension = raw.get("x-operation") if isinstance(raw, Mapping) else None
+    template = extension.get("request_envelope") if isinstance(extension, Mapping) else None
+    return not breaks_time_order(unwrap(template, case.body), ordered_time_fields(operation.schema.raw_schema))

@@ -52,12 +52,17 @@ RETRIES_ON_429 = 3
 Credential = Placement  # where the key goes; the kit's name for ``contract.security.Placement``
 
 
-def as_documented(operation: Operation, json_body: Any, content_type: str | None) -> tuple[Any, str | None]:
+def as_documented(
+    operation: Operation, json_body: Any, content_type: str | None, id_in_body: bool = False, campaign_id: Any = None
+) -> tuple[Any, str | None]:
     """The body the kit built (the campaign's members) in the operation's request envelope,
-    sent as the JSON media type the operation documents."""
+    sent as the JSON media type the operation documents. A body only an id goes into (a
+    JSON:API clone's ``{data: {type, id}}``) is the envelope with no members."""
+    if json_body is None and id_in_body and operation.request_envelope is not None:
+        json_body = {}
     if isinstance(json_body, dict):
-        json_body = wrap(operation.request_envelope, json_body)
-    if content_type in (None, "application/json"):
+        json_body = wrap(operation.request_envelope, json_body, campaign_id)
+    if json_body is not None and content_type in (None, "application/json"):
         content_type = documented_json(operation) or content_type
     return json_body, content_type
 
@@ -241,9 +246,12 @@ class Target:
             credential.apply(chosen, headers, params)
         if auth_override:
             headers.update(auth_override)
-        if operation is not None and json_body is not None:
-            json_body, content_type = as_documented(operation, json_body, content_type)
         in_body = operation.extension.get("id_from_body") if operation is not None else None
+        if operation is not None and raw_body is None:
+            campaign_id = next(iter((path_values or {}).values()), None)
+            json_body, content_type = as_documented(
+                operation, json_body, content_type, bool(in_body and path_values), campaign_id
+            )
         if in_body and path_values and raw_body is None:
             integer = id_schema(self.contract, operation).get("type") == "integer"  # type: ignore[arg-type]
             value = path_values[str(in_body)]

@@ -124,10 +124,10 @@ def request_envelope_of(extension: Mapping[str, Any]) -> Any:
     if template is None:
         return None
     placeholders = _strings(template)
-    if placeholders != {CAMPAIGN} or pointer_to(template, CAMPAIGN) in (None, ""):
+    if CAMPAIGN not in placeholders or placeholders - {CAMPAIGN, PATH_ID} or pointer_to(template, CAMPAIGN) == "":
         raise ContractError(
             "x-operation.request_envelope: a JSON template holding $campaign once, where the request "
-            f"carries the campaign's members (no other placeholder); got {template!r}"
+            f"carries the campaign's members, and $id where it names the campaign; got {template!r}"
         )
     return template
 
@@ -140,9 +140,27 @@ def unwrap(template: Any, body: Any) -> Any:
     return read_pointer(body, pointer) if pointer is not None else body
 
 
-def wrap(template: Any, members: Any) -> Any:
-    """A request body carrying ``members`` where the request envelope says (None: as they are)."""
-    return members if template is None else fill(template, {CAMPAIGN: members})
+PATH_ID = "$id"
+"""In a request envelope: where the request names the campaign it is about (JSON:API's
+``data.id``, equal to the path's id); the server reads the id from the path."""
+
+
+def wrap(template: Any, members: Any, campaign_id: Any = None) -> Any:
+    """A request body carrying ``members`` where the request envelope says (None: as they are),
+    and ``campaign_id`` at its ``$id``."""
+    if template is None:
+        return members
+    return _with_id(fill(template, {CAMPAIGN: members}), campaign_id)
+
+
+def _with_id(node: Any, campaign_id: Any) -> Any:
+    if node == PATH_ID:
+        return campaign_id
+    if isinstance(node, Mapping):
+        return {key: _with_id(value, campaign_id) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_with_id(value, campaign_id) for value in node]
+    return node
 
 
 def item_envelope_of(extension: Mapping[str, Any]) -> Any:

@@ -165,18 +165,27 @@ class Copy:
     def allowed_from(self, state: str) -> bool:
         return self.sources is None or state in self.sources
 
-    def reset_values(self, source: Mapping[str, Any]) -> dict[str, Any]:
-        """``reset`` with each ``{member}`` in a text replaced by the source's value, so a copy
-        can be named ``Copy of {name}``; a ``{word}`` the source lacks stays as written."""
+    def reset_values(self, source: Mapping[str, Any], given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """``reset`` with each ``{name}`` in a text replaced by the request's member of that
+        name, else the source's (a copy named ``Copy of {name}``, or Klaviyo's ``{new_name}``);
+        a ``{word}`` neither has stays as written."""
+        known = {**source, **(given or {})}
 
         def fill(value: Any) -> Any:
             if not isinstance(value, str):
                 return value
             return _MEMBER_REFERENCE.sub(
-                lambda match: str(source[match.group(1)]) if match.group(1) in source else match.group(0), value
+                lambda match: str(known[match.group(1)]) if match.group(1) in known else match.group(0), value
             )
 
         return {member: fill(value) for member, value in self.reset.items()}
+
+    def named_in_reset(self) -> frozenset[str]:
+        """The names the reset texts read (``{new_name}``): a request member read there is
+        used, not stored as a member of its own."""
+        return frozenset(
+            name for value in self.reset.values() if isinstance(value, str) for name in _MEMBER_REFERENCE.findall(value)
+        )
 
 
 _MEMBER_REFERENCE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")

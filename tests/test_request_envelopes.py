@@ -17,6 +17,7 @@ import yaml
 from campaign_mock.conformance.runner import CheckRequest, run_check
 from campaign_mock.contract.envelopes import unwrap, wrap
 from campaign_mock.contract.errors import ContractError
+from campaign_mock.contract.lifecycle import Copy
 from campaign_mock.contract.lint import lint_source
 from campaign_mock.contract.operations import parse_operations
 from campaign_mock.contract.specs import SpecSource
@@ -115,6 +116,15 @@ def jsonapi_everywhere() -> dict[str, Any]:
                 operation["x-operation"]["envelope"] = RESOURCE
             if kind == "list":
                 operation["x-operation"]["item_envelope"] = ITEM
+            if kind == "update":  # JSON:API names the resource it changes: data.id, the path's id
+                operation["x-operation"]["request_envelope"] = {
+                    "data": {"type": "campaign", "id": "$id", "attributes": "$campaign"}
+                }
+                data = operation["requestBody"]["content"][JSONAPI]["schema"]["properties"]["data"]
+                data["required"].append("id")
+                data["properties"]["id"] = {"$ref": "#/components/schemas/CampaignId"}
+                for example in operation["requestBody"]["content"][JSONAPI].get("examples", {}).values():
+                    example["value"]["data"]["id"] = "cmp_0f1e2d3c4b5a69788796"
     return document
 
 
@@ -208,3 +218,10 @@ def test_lint_names_an_unreadable_request_envelope_at_its_operation(tmp_path: Pa
     assert [finding.rule for finding in findings] == ["operation-invalid"]
     assert "request_envelope" in findings[0].message
     assert findings[0].line > 1
+
+
+def test_a_copy_names_its_members_from_the_request_or_the_source() -> None:
+    copy_rule = Copy("clone", None, {"name": "{new_name}", "title": "Copy of {name}", "kept": "{absent}"})
+    values = copy_rule.reset_values({"name": "Spring"}, {"new_name": "Autumn"})
+    assert values == {"name": "Autumn", "title": "Copy of Spring", "kept": "{absent}"}
+    assert copy_rule.named_in_reset() == {"new_name", "name", "absent"}

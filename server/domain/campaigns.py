@@ -257,8 +257,10 @@ class CampaignService:
         if not rule.allowed_from(state):
             raise self._not_allowed(name, state)
         copied = {key: value for key, value in source.campaign.items() if key not in self._protected}
-        copied.update(rule.reset_values(source.campaign))
-        copied.update({key: value for key, value in (given or {}).items() if key not in self._protected | self._fixed})
+        given = dict(given or {})
+        copied.update(rule.reset_values(source.campaign, given))
+        kept = self._protected | self._fixed | (rule.named_in_reset() - source.campaign.keys())
+        copied.update({key: value for key, value in given.items() if key not in kept})
         return self.create_record(copied)
 
     def delete(self, campaign_id: str) -> None:
