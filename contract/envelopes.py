@@ -24,7 +24,9 @@ LIMIT = "$limit"
 OFFSET = "$offset"
 HAS_MORE = "$has_more"
 PAGINATION = "$pagination"
-PLACEHOLDERS = frozenset({CAMPAIGN, ITEMS, EVENTS, STATUS, TOTAL, LIMIT, OFFSET, HAS_MORE, PAGINATION})
+NEXT_CURSOR = "$next_cursor"
+"""The opaque token of the next page (``paging: cursor``), null on the last."""
+PLACEHOLDERS = frozenset({CAMPAIGN, ITEMS, EVENTS, STATUS, TOTAL, LIMIT, OFFSET, HAS_MORE, PAGINATION, NEXT_CURSOR})
 
 DEFAULTS: Mapping[str, Any] = {
     "create": CAMPAIGN,

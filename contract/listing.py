@@ -16,6 +16,7 @@ the stored state; other values are states as they are.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from typing import Any
 from campaign_mock.contract.errors import ContractError
 from campaign_mock.contract.operations import Operation, resolve
 
-STYLES = ("offset", "page", "keyset")
+STYLES = ("offset", "page", "keyset", "cursor")
 DEFAULT_PAGE_SIZE = 20
 DIRECTIONS = ("asc", "desc")
 
@@ -43,6 +44,9 @@ class Listing:
     sort: str | None
     default_size: int
     after: str | None = None
+    cursor: str | None = None
+    """``paging: cursor``: the parameter that takes the opaque token of the next page (SendGrid's
+    ``page_token``, Klaviyo's ``page[cursor]``), which the answer gives as ``$next_cursor``."""
     in_body: bool = False
     order: tuple[str, bool] | None = None
     """The order without a sort parameter (``x-operation.order``: a member, ``-`` before it for
@@ -118,6 +122,7 @@ def listing_of(extension: Mapping[str, Any], query_names: set[str], status_field
         sort=_named(extension, "sort_param", query_names, sort_default),
         default_size=int(extension.get("default_size", DEFAULT_PAGE_SIZE)),
         after=_named(extension, "after_param", query_names, "from_id") if style == "keyset" else None,
+        cursor=_named(extension, "cursor_param", query_names, "cursor") if style == "cursor" else None,
         in_body=extension.get("params_in") == "body",
         order=parse_order(extension.get("order")),
         sort_dir=None if sort_dir is None else str(sort_dir),
@@ -176,3 +181,27 @@ def parse_page(value: str, default_size: int) -> tuple[int, int]:
 def page_value(offset: int, limit: int) -> str:
     """The ``page`` parameter for the page that starts at ``offset`` (a multiple of ``limit``)."""
     return f"{offset // limit + 1},{limit}"
+
+
+CURSOR_PREFIX = "cm1."
+
+
+def cursor_token(offset: int) -> str:
+    """The opaque token of the page that starts at ``offset`` (clients must not read it)."""
+    return CURSOR_PREFIX + base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode().rstrip("=")
+
+
+def cursor_offset(token: str) -> int:
+    """The offset a token of ``cursor_token`` names; ValueError for anything else."""
+    refused = ValueError(f"{token!r} is not a cursor this list gave; send the token of the answer's next page")
+    if not token.startswith(CURSOR_PREFIX):
+        raise refused
+    raw = token[len(CURSOR_PREFIX) :]
+    try:
+        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise refused from None
+    name, _, number = text.partition(":")
+    if name != "offset" or not number.isdigit() or len(number) > 12:
+        raise refused
+    return int(number)

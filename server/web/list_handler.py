@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from campaign_mock.contract import envelopes
-from campaign_mock.contract.listing import Listing, listing_of, parameter_names, parse_page
+from campaign_mock.contract.listing import Listing, cursor_offset, cursor_token, listing_of, parameter_names, parse_page
 from campaign_mock.contract.operations import Contract, Operation
 from campaign_mock.server.domain.campaigns import ID_FIELD, CampaignService
 from campaign_mock.server.domain.errors import InvalidRequest
@@ -134,6 +134,13 @@ def _window(listing: Listing, request: ValidRequest) -> tuple[int, int]:
             raise InvalidRequest(str(exc), extra={"errors": [{"in": "query", "name": listing.page}]}) from None
     limit = params.get(str(listing.limit)) if listing.limit else None
     offset = params.get(str(listing.offset)) if listing.offset else None
+    if listing.cursor is not None and params.get(listing.cursor) is not None:
+        try:
+            offset = cursor_offset(str(params[listing.cursor]))
+        except ValueError as exc:
+            raise InvalidRequest(
+                str(exc), extra={"errors": [{"in": _place(listing), "name": listing.cursor}]}
+            ) from None
     return int(offset or 0), int(limit or listing.default_size)
 
 
@@ -176,6 +183,7 @@ def _page_values(placeholder: str, items: list[Any], total: int, offset: int, li
         envelopes.OFFSET: offset,
         envelopes.HAS_MORE: more,
         envelopes.PAGINATION: {"total": total, "limit": limit, "offset": offset, "has_more": more},
+        envelopes.NEXT_CURSOR: cursor_token(offset + len(items)) if more else None,
     }
 
 
