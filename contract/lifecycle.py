@@ -52,8 +52,8 @@ class Guard:
 @dataclass(frozen=True)
 class Refusal:
     """Refuses an action with ``status`` and ``message`` when its subject (the request's
-    ``param``, or the campaign's time ``field``) meets the condition: ``missing``, a time
-    before now (``before_now``: Mailchimp refuses a schedule in the past), a time after now
+    ``param``, or the campaign's time ``field``) meets the condition: ``missing``, a time not
+    after now (``before_now``: Mailchimp refuses a schedule in the past), a time after now
     (``after_now``), or a time off a grid of ``step`` from midnight UTC (Mailchimp's quarter
     hours). Refusals are judged before any guard routes the action, and nothing is changed."""
 
@@ -69,11 +69,19 @@ class Refusal:
     def subject(self) -> str:
         return str(self.param if self.param is not None else self.field)
 
-    def refuses(self, read_time: FieldReader, now: datetime, params: Mapping[str, Any] | None = None) -> bool:
+    def refuses(
+        self,
+        read_time: FieldReader,
+        now: datetime,
+        params: Mapping[str, Any] | None = None,
+        now_word: str | None = None,
+    ) -> bool:
         if self.param is not None:
             value = (params or {}).get(self.param)
             if value is None:
                 return self.missing
+            if now_word is not None and value == now_word:
+                return False  # "at once" (SendGrid's send_at: now) is what every refusal of a time allows
             moment = parse_moment(value) if isinstance(value, str) else None
         else:
             moment = read_time(str(self.field))
@@ -81,7 +89,7 @@ class Refusal:
                 return self.missing
         if moment is None:
             return False  # not a time: the schema (or the guard that stores it) answers for it
-        if self.before_now and moment < now:
+        if self.before_now and moment <= now:
             return True
         if self.after_now and moment > now:
             return True
@@ -93,7 +101,7 @@ class Refusal:
             text
             for flag, text in (
                 (self.missing, "is required"),
-                (self.before_now, "must not be in the past"),
+                (self.before_now, "must be in the future"),
                 (self.after_now, "must not be in the future"),
                 (
                     self.step is not None,
@@ -230,7 +238,10 @@ class Lifecycle:
         self, action: str, read_time: FieldReader, now: datetime, params: Mapping[str, Any] | None = None
     ) -> Refusal | None:
         """The first refusal of ``action`` that applies now, if any."""
-        return next((rule for rule in self.transitions[action].refusals if rule.refuses(read_time, now, params)), None)
+        return next(
+            (rule for rule in self.transitions[action].refusals if rule.refuses(read_time, now, params, self.now_word)),
+            None,
+        )
 
     def is_action(self, name: str) -> bool:
         """Whether ``name`` is something an operation may do: a transition or a copy."""

@@ -202,6 +202,8 @@ def cursor_offset(token: str) -> int:
     except (ValueError, UnicodeDecodeError):
         raise refused from None
     name, _, number = text.partition(":")
-    if name != "offset" or not number.isdigit() or len(number) > 12:
+    if name != "offset" or not number.isascii() or not number.isdigit() or len(number) > 12:
         raise refused
+    if cursor_token(int(number)) != token:
+        raise refused  # only the one spelling the list writes (no 03, no padding, no other digits)
     return int(number)

@@ -95,13 +95,16 @@ class CampaignService:
         max_events: int | None = None,
         timers: TimerStore | None = None,
         stamps: Stamps = CANONICAL_STAMPS,
+        addressable: Callable[[Any], str | None] | None = None,
     ) -> None:
         """``fixed``: fields set at creation that no update may change (a tenant's workspace);
         ``numeric_ids``: campaigns show their id as a number (the store keys it as text);
         ``max_events``: the longest history a campaign may have (actions and updates beyond it
         answer 507; clock-driven moves, at most one per timer, are always recorded); ``timers``:
         where pending clock moves wait (the store's, when it is shared); ``stamps``: the members
-        stamped with the time, at creation and on every write (the contract's ``x-stamp``)."""
+        stamped with the time, at creation and on every write (the contract's ``x-stamp``);
+        ``addressable``: what is wrong with an id the API's requests could not name (no
+        campaign is seeded or created with one)."""
         self.lifecycle = lifecycle
         self._store = store
         self._clock = clock
@@ -113,6 +116,7 @@ class CampaignService:
         self._fixed = frozenset(fixed)
         self._id_value: Callable[[str], Any] = int if numeric_ids else str
         self._max_events = max_events
+        self._addressable = addressable  # what is wrong with an id requests could not name
 
     # -- reads ---------------------------------------------------------------------------
     def get(self, campaign_id: str) -> Campaign:
@@ -168,6 +172,12 @@ class CampaignService:
         state = self._creation_state(fields)
         for _ in range(ID_ATTEMPTS):
             campaign_id = self._ids.new_id()
+            problem = self._addressable(self._id_value(campaign_id)) if self._addressable else None
+            if problem is not None:
+                raise InsufficientStorage(
+                    f"The next campaign id would be {campaign_id}, but {problem}: this mock has run out of ids "
+                    "(seeded ones pushed the count there); reset it (POST /__admin/reset) or seed lower ids."
+                )
             campaign = {ID_FIELD: self._id_value(campaign_id), self.lifecycle.status_field: state, **body}
             campaign.update(dict.fromkeys(self._stamps.all, now))
             try:
@@ -228,8 +238,8 @@ class CampaignService:
                 raise self._not_allowed(action, state)
             now = self._clock.now()
             read_time = self._time_reader(record.campaign)
+            refusal = self.lifecycle.refusal(action, read_time, now, params)
             asked = self.lifecycle.with_now(params, now)
-            refusal = self.lifecycle.refusal(action, read_time, now, asked)
             if refusal is not None:
                 raise self._conflict(ActionRefused, refusal.message, state, refusal.status)
             self._room_for_event(record, campaign_id)
@@ -300,13 +310,17 @@ class CampaignService:
                 f"({', '.join(self.lifecycle.states)})."
             )
         now = format_timestamp(self._clock.now())
-        campaign_id = str(given.pop(ID_FIELD, None) or self._ids.new_id())
+        asked_id = given.pop(ID_FIELD, None)
+        campaign_id = str(self._ids.new_id() if asked_id is None else asked_id)
         created = {name: given.pop(name, now) for name in self._stamps.created}
         first = next(iter(created.values()), now)
         written = {name: given.pop(name, first) for name in self._stamps.written}
         body = self._normalized(fill_defaults(given, self._defaults))
         if self._id_value is int and whole_number(campaign_id) is None:
             raise InvalidBody(f"{ID_FIELD} {campaign_id!r}: this contract's ids are whole numbers.")
+        problem = self._addressable(self._id_value(campaign_id)) if self._addressable else None
+        if problem is not None:
+            raise InvalidBody(f"{ID_FIELD} {campaign_id!r}: {problem}; seed only ids requests can name.")
         campaign = {
             ID_FIELD: self._id_value(campaign_id),
             self.lifecycle.status_field: state,

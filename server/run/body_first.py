@@ -30,11 +30,12 @@ from typing import Any, NoReturn
 
 from campaign_mock.server.domain.errors import ApiError, RequestTimeout
 from campaign_mock.server.web.dropping import HEAD_SETTLE_SECONDS, DroppingBody
+from campaign_mock.server.web.middleware import loggable
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Render = Callable[[ApiError], tuple[str, bytes]]
 
-access_log = logging.getLogger("campaign_mock.access")
+access_log = logging.getLogger("campaign_mock.access")  # lines written through middleware.loggable
 
 
 def read_up_to(stream: Any, size: int) -> bytes:
@@ -116,5 +117,6 @@ class BodyFirst:
         )
         if self._log_requests:
             elapsed = (time.perf_counter() - started) * 1000
-            access_log.info("%s %s 408 %.1fms", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"), elapsed)
+            path = loggable(str(environ.get("PATH_INFO", "")))
+            access_log.info("%s %s 408 %.1fms", loggable(str(environ.get("REQUEST_METHOD"))), path, elapsed)
         return DroppingBody(self._drop, after_start=True, settle=HEAD_SETTLE_SECONDS, body=body)

@@ -4,6 +4,7 @@ log line and the request journal, and the header view built once per request."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Mapping
 from contextlib import suppress
@@ -23,6 +24,14 @@ from campaign_mock.server.worlds.registry import Worlds
 from campaign_mock.server.worlds.world import World
 
 access_log = logging.getLogger("campaign_mock.access")
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def loggable(text: str) -> str:
+    """``text`` with control characters written as escapes (``\\x0a``): a path that decodes
+    to a newline cannot forge a line of the access log."""
+    return _UNPRINTABLE.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
 
 ADMIN_PREFIX = "/__admin"
 # Control, documentation and a browser's own asking for an icon: not the client's API traffic.
@@ -149,7 +158,7 @@ class RequestLog:
         sandbox = req.context.get("sandbox")
         if self._log_requests:
             shown = f"{SANDBOX_PREFIX}{sandbox}{req.path}" if sandbox else req.path
-            access_log.info("%s %s %s %.1fms", req.method, shown, status or "dropped", elapsed)
+            access_log.info("%s %s %s %.1fms", req.method, loggable(shown), status or "dropped", elapsed)
         world = world_of(req)
         if world is None or req.path.startswith(NOT_JOURNALED):
             return

@@ -223,6 +223,10 @@ class OperationValidator:
         header_values = self._groups["header"].check(
             {p.name: [headers[p.name.lower()]] for p in self._groups["header"].parameters if p.name.lower() in headers}
         )
+        if "if-match" in headers and not any(name.lower() == "if-match" for name in header_values):
+            # a precondition is honoured where the contract does not name it too (RFC 9110
+            # 13.1.1: a server that sends ETags must not apply a write whose If-Match fails)
+            header_values["If-Match"] = headers["if-match"]
         return ValidRequest(path_values, query_values, header_values, self._check_body(body))
 
     def _check_body(self, body: RequestBody) -> Any:

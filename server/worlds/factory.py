@@ -20,6 +20,7 @@ from campaign_mock.server.stores.base import Backend, WorldSpec
 from campaign_mock.server.traffic.faults import FaultPlan, FaultRule
 from campaign_mock.server.traffic.journal import DEFAULT_JOURNAL_TOTAL_BYTES, JournalBudget
 from campaign_mock.server.traffic.traffic import RateLimitPolicy, TrafficControl
+from campaign_mock.server.worlds.addressing import id_check
 from campaign_mock.server.worlds.world import World
 
 
@@ -52,6 +53,7 @@ class WorldFactory:
         tenancy = tenancy_of(contract.document)
         self._fixed = [tenancy.field] if tenancy else []
         self._stamps = Stamps.of(contract)  # read once: every world stamps the same members
+        self._addressable = id_check(contract)
 
     def make(self, name: str, clock: ControllableClock, ids: IdGenerator, own_clock: bool = False) -> World:
         """The world ``name``. ``own_clock``: ``clock`` is the one to use as it is (injected for
@@ -79,6 +81,7 @@ class WorldFactory:
                 max_events=self._max_events,
                 timers=stores.timers,
                 stamps=self._stamps,
+                addressable=self._addressable,
             ),
             clock=clock,
             journal=stores.journal,
