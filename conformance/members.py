@@ -72,3 +72,13 @@ def stamp_moved_forward(old: Any, new: Any) -> bool:
     before = parse_timestamp(old) if isinstance(old, str) else None
     after = parse_timestamp(new) if isinstance(new, str) else None
     return before is not None and after is not None and after > before
+
+
+def differences(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """Every member that differs, said as ``name: a -> b``: a refused request changes none,
+    not even a stamp the server moves on every write."""
+    return [
+        f"{name}: {shown(before.get(name, _MISSING))} -> {shown(after.get(name, _MISSING))}"
+        for name in sorted(set(before) | set(after))
+        if before.get(name, _MISSING) != after.get(name, _MISSING)
+    ]

@@ -2,8 +2,11 @@
 
 JSON Schema cannot say "``end_at`` is after ``start_at``"; the contract says it as data
 (``x-lifecycle.ordered_times``). Without this hook schemathesis would send contradictory
-times as "valid" data and blame the server for the 422 the contract documents. Only
-cases that break the stated order are dropped; nothing else is filtered.
+times as "valid" data and blame the server for the 422 the contract documents. Dropped too:
+a list request carrying a made-up cursor (``paging: cursor``: only tokens the list gave are
+taken) and an action carrying a member its refusals read (``when: [{refuse: ...}]``: the
+lifecycle says which values pass; the kit's ``lifecycle.refusal`` judges them). Nothing else
+is filtered.
 
 Loaded by ``schemathesis.toml`` (``hooks = "campaign_mock.conformance.schemathesis_hooks"``) and by the kit.
 """
@@ -46,5 +49,25 @@ def filter_case(context: Any, case: Any) -> bool:
         return True
     raw = getattr(getattr(operation, "definition", None), "raw", None)
     extension = raw.get("x-operation") if isinstance(raw, Mapping) else None
-    template = extension.get("request_envelope") if isinstance(extension, Mapping) else None
-    return not breaks_time_order(unwrap(template, case.body), ordered_time_fields(operation.schema.raw_schema))
+    extension = extension if isinstance(extension, Mapping) else {}
+    document = operation.schema.raw_schema
+    members = unwrap(extension.get("request_envelope"), case.body)
+    if breaks_time_order(members, ordered_time_fields(document)):
+        return False
+    if extension.get("paging") == "cursor" and str(extension.get("cursor_param", "cursor")) in (case.query or {}):
+        return False  # a made-up token is one the list never gave: refusing it is the promise
+    return not (isinstance(members, Mapping) and set(members) & refused_members(document, extension))
+
+
+def refused_members(document: Mapping[str, Any], extension: Mapping[str, Any]) -> set[str]:
+    """Request members an action's refusals read (a schedule time): the lifecycle, not the
+    schema, says which values pass, so a schema-valid one may rightly be refused."""
+    transitions = (document.get("x-lifecycle") or {}).get("transitions") or {}
+    actions = [extension.get("action"), *(extension.get("actions") or [])]
+    return {
+        str(guard["param"])
+        for action in actions
+        if isinstance(transitions.get(action), Mapping)
+        for guard in transitions[action].get("when") or []
+        if isinstance(guard, Mapping) and "refuse" in guard and "param" in guard
+    }

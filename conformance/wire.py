@@ -10,8 +10,10 @@ every exchange of the run, and name the answer at fault.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
+from decimal import Decimal
 
 from campaign_mock.conformance.results import GroupResult
 from campaign_mock.conformance.target import Exchange, Framing
@@ -60,6 +62,28 @@ def body_problem(exchange: Exchange, view: ContractView) -> str | None:
     return None
 
 
+def integer_problem(exchange: Exchange, view: ContractView) -> str | None:
+    """A member the documented schema types ``integer`` written with a fraction or exponent
+    (``12.0``): JSON Schema lets it pass, a strict client (Go's ``int``, Jackson refusing floats
+    for ints) does not."""
+    operation = exchange.operation
+    media_type = exchange.content_type
+    if operation is None or not (media_type == "application/json" or media_type.endswith("+json")):
+        return None
+    validator = view.response_validator(operation, exchange.status, media_type)
+    if validator is None or not exchange.response_body:
+        return None
+    try:
+        exact = json.loads(exchange.response_body, parse_float=Decimal)
+    except ValueError:
+        return None
+    for error in validator.iter_errors(exact):
+        integral = "integer" in str(error.validator_value)
+        if error.validator == "type" and isinstance(error.instance, Decimal) and integral:
+            return f"{'/'.join(map(str, error.absolute_path)) or '/'} written as {error.instance} (an integer)"
+    return None
+
+
 def _label(exchange: Exchange) -> str:
     return exchange.operation.operation_id if exchange.operation is not None else f"{exchange.method} (undocumented)"
 
@@ -80,7 +104,8 @@ def _judge_each(result: GroupResult, rule: str, expected: str, found: Iterable[t
 
 
 def judge_answers(result: GroupResult, view: ContractView, exchanges: list[Exchange], framing: list[Framing]) -> None:
-    """``headers.charset``, ``headers.no-body`` and ``headers.framing`` over the whole run."""
+    """``headers.charset``, ``headers.no-body``, ``headers.integers`` and ``headers.framing``
+    over the whole run."""
     _judge_each(
         result,
         "headers.charset",
@@ -92,6 +117,12 @@ def judge_answers(result: GroupResult, view: ContractView, exchanges: list[Excha
         "headers.no-body",
         "no body on 204/304, nor where the contract documents the answer without content",
         ((exchange, body_problem(exchange, view)) for exchange in exchanges),
+    )
+    _judge_each(
+        result,
+        "headers.integers",
+        "integers written as integers (no fraction, no exponent) where the schema says integer",
+        ((exchange, integer_problem(exchange, view)) for exchange in exchanges),
     )
     for broken in framing:
         result.failed(

@@ -15,6 +15,7 @@ from campaign_mock.conformance.groups.common import fresh_campaign, request_part
 from campaign_mock.conformance.groups.lifecycle import LifecycleChecks
 from campaign_mock.conformance.results import GroupResult
 from campaign_mock.conformance.target import credential_for
+from campaign_mock.conformance.vendor_codes import judge_code
 from campaign_mock.contract.operations import Contract, Operation, security_schemes
 from campaign_mock.contract.security import Security
 from campaign_mock.contract.timefmt import parse_moment
@@ -64,6 +65,8 @@ def run(context: KitContext) -> GroupResult:
                 scenario.steps(),
             ):
                 continue
+            if expected == 401:
+                judge_code(result, context.view.contract.document, "unauthorized", exchange, where, scenario.steps())
             response = operation.responses.get(str(expected))
             for header in response.headers if response else ():
                 result.check(

@@ -14,6 +14,7 @@ from campaign_mock.conformance.context import KitContext, Scenario
 from campaign_mock.conformance.groups.common import fresh_campaign, request_parts
 from campaign_mock.conformance.results import GroupResult
 from campaign_mock.conformance.target import Exchange
+from campaign_mock.conformance.vendor_codes import judge_code
 from campaign_mock.contract.operations import Operation
 
 GROUP = "errors"
@@ -25,14 +26,17 @@ def _provoke(context: KitContext, result: GroupResult) -> None:
         if view.id_parameter(operation) and "404" in operation.responses:
             scenario = Scenario(context)
             exchange = scenario.send(operation, **request_parts(context, operation, view.unknown_id(operation)))
-            result.check(
+            if result.check(
                 exchange.status == 404,
                 "errors.not-found",
                 operation.operation_id,
                 "404 for an id that does not exist",
                 exchange.brief(),
                 scenario.steps(),
-            )
+            ):
+                judge_code(
+                    result, view.contract.document, "not-found", exchange, operation.operation_id, scenario.steps()
+                )
     setup = Scenario(context)
     campaign_id = fresh_campaign(context, setup)
     for candidate in (view.one("create"), view.one("update")):

@@ -182,6 +182,15 @@ class HeaderChecks:
         if write is None or current is None or not takes_header(write[1], "If-Match"):
             return
         step, operation = write
+        stale_only, expected = self.conditional_write(scenario, step, operation, campaign_id, '"kit-a", "kit-b"')
+        self.result.check(
+            stale_only.status == expected and _tag(self.read(scenario, campaign_id)) == current,
+            "headers.if-match-list",
+            f'{operation.operation_id} in {state} with If-Match: "kit-a", "kit-b"',
+            f"{expected} and nothing changed (no tag in the list is current)",
+            stale_only.brief(),
+            scenario.steps(),
+        )
         listed, _ = self.conditional_write(scenario, step, operation, campaign_id, f'"kit-stale-tag", {current}')
         self.result.check(
             listed.status == operation.success_status(),

@@ -35,6 +35,7 @@ from campaign_mock.conformance.groups.vendor_moves import (
 )
 from campaign_mock.conformance.results import GroupResult
 from campaign_mock.conformance.target import Exchange
+from campaign_mock.conformance.vendor_codes import judge_code
 from campaign_mock.contract.lifecycle import Lifecycle
 from campaign_mock.contract.operations import invalid_body_status
 from campaign_mock.contract.timefmt import format_timestamp, parse_timestamp
@@ -572,17 +573,37 @@ class LifecycleChecks:
         ):
             return
         self.check_error_body("lifecycle.conflict-body", operation, exchange, label, scenario)
+        judge_code(self.result, self.view.contract.document, "invalid-transition", exchange, label, scenario.steps())
         self.check_allowed_actions_named(state, exchange, label, scenario)
-        status, _ = self.read_status(scenario, campaign_id)
+        rule_for_changes = "lifecycle.forbidden-changes-nothing"
+        self.expect_unchanged(scenario, campaign_id, state, before, events_before, rule_for_changes, label)
+
+    def expect_unchanged(
+        self,
+        scenario: Scenario,
+        campaign_id: str,
+        state: str,
+        before: Mapping[str, Any] | None,
+        events_before: list[Any] | None,
+        rule: str,
+        label: str,
+    ) -> None:
+        """A refused request changed nothing: the campaign reads as before, every member (its
+        write stamps too), and its history has no new event."""
+        after = self.read_campaign(scenario, campaign_id)
         events = self.read_events(scenario, campaign_id)
-        unchanged = status == state if self.reader is not None else True
-        unchanged = unchanged and (events is None or len(events) == len(events_before or []))
+        status = after.get(self.lifecycle.status_field) if after is not None else None
+        changed = members.differences(before, after) if before is not None and after is not None else []
+        unchanged = (self.reader is None or (status == state and not changed)) and (
+            events is None or len(events) == len(events_before or [])
+        )
         self.result.check(
             unchanged,
-            "lifecycle.forbidden-changes-nothing",
+            rule,
             label,
-            f"still {state!r}, no new event",
-            f"{status!r}, {len(events or [])} event(s) (before: {len(events_before or [])})",
+            f"still {state!r}, every member as before, no new event",
+            f"{status!r}; {'; '.join(changed) or 'members as before'}; {len(events or [])} event(s) "
+            f"(before: {len(events_before or [])})",
             scenario.steps(),
         )
 
@@ -710,6 +731,8 @@ class LifecycleChecks:
         if reached is None:
             return
         scenario, campaign_id = reached
+        before = None if self.lifecycle.may_update(state) else self.read_campaign(scenario, campaign_id)
+        events_before = None if before is None else self.read_events(scenario, campaign_id)
         exchange = self.update(scenario, campaign_id)
         if exchange is None:
             return
@@ -739,16 +762,9 @@ class LifecycleChecks:
             scenario.steps(),
         ):
             self.check_error_body("lifecycle.conflict-body", updater, exchange, label, scenario)
-        status, _ = self.read_status(scenario, campaign_id)
-        if self.reader is not None:
-            self.result.check(
-                status == state,
-                "lifecycle.terminal-stays" if terminal else "lifecycle.forbidden-changes-nothing",
-                label,
-                f"still {state!r} after the refused update",
-                f"{status!r}",
-                scenario.steps(),
-            )
+            judge_code(self.result, self.view.contract.document, "state-conflict", exchange, label, scenario.steps())
+        rule = "lifecycle.terminal-stays" if terminal else "lifecycle.forbidden-changes-nothing"
+        self.expect_unchanged(scenario, campaign_id, state, before, events_before, rule, label)
 
     def begin_stamps(self, plans: dict[str, Plan]) -> Callable[[], None] | None:
         """Members stamped by writes (``x-stamp: write``) move forward on a move made a second

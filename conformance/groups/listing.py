@@ -279,6 +279,17 @@ def _paging_findings(
     total_pointer, has_more_pointer = view.total_pointer(), view.has_more_pointer()
     for body, items in _pages(context, scenario, dict(query or {}), PAGE_SIZE):
         offset = len(everything)
+        if listing.style == "cursor" and offset and not items:
+            findings.append(
+                (
+                    False,
+                    "listing.paging",
+                    f"{lister.operation_id} {paging_label}",
+                    "the last page's next token null (no empty page after it)",
+                    f"an empty page after {offset} item(s)",
+                    scenario.steps()[-2:],
+                )
+            )
         everything.extend(items)
         totals.append(read_pointer(body, total_pointer) if total_pointer is not None else None)
         findings.append(

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from campaign_mock.conformance.context import Scenario
+from campaign_mock.conformance.vendor_codes import judge_code
 from campaign_mock.contract.lifecycle import Refusal, next_on_grid
 from campaign_mock.contract.timefmt import format_timestamp
 
@@ -91,6 +92,7 @@ def _check_one_refusal(
     if reached is None:
         return
     scenario, campaign_id = reached
+    before = checks.read_campaign(scenario, campaign_id)
     events_before = checks.read_events(scenario, campaign_id)
     exchange = scenario.send(
         operation,
@@ -109,19 +111,8 @@ def _check_one_refusal(
     ):
         return
     checks.check_error_body("lifecycle.refusal", operation, exchange, label, scenario)
-    status, _ = checks.read_status(scenario, campaign_id)
-    events = checks.read_events(scenario, campaign_id)
-    unchanged = (checks.reader is None or status == state) and (
-        events is None or len(events) == len(events_before or [])
-    )
-    checks.result.check(
-        unchanged,
-        "lifecycle.refusal",
-        label,
-        f"still {state!r}, no new event",
-        f"{status!r}, {len(events or [])} event(s) (before: {len(events_before or [])})",
-        scenario.steps(),
-    )
+    judge_code(checks.result, checks.view.contract.document, "action-refused", exchange, label, scenario.steps())
+    checks.expect_unchanged(scenario, campaign_id, state, before, events_before, "lifecycle.refusal", label)
 
 
 def _check_field_refusal(checks: LifecycleChecks, action: str, operation: Operation, rule: Refusal) -> bool:
@@ -149,6 +140,8 @@ def _check_field_refusal(checks: LifecycleChecks, action: str, operation: Operat
         return True
     how = "missing" if value is None else f"at {times[field]}"
     label = f"{operation.operation_id} from {state} with {field} {how}"
+    before = checks.read_campaign(scenario, campaign_id)
+    events_before = checks.read_events(scenario, campaign_id)
     exchange = checks.act(scenario, action, campaign_id)
     if exchange is None:
         return True
@@ -161,11 +154,8 @@ def _check_field_refusal(checks: LifecycleChecks, action: str, operation: Operat
         scenario.steps(),
     ):
         checks.check_error_body("lifecycle.refusal", operation, exchange, label, scenario)
-    status, _ = checks.read_status(scenario, campaign_id)
-    if checks.reader is not None:
-        checks.result.check(
-            status == state, "lifecycle.refusal", label, f"still {state!r}", f"{status!r}", scenario.steps()
-        )
+    judge_code(checks.result, checks.view.contract.document, "action-refused", exchange, label, scenario.steps())
+    checks.expect_unchanged(scenario, campaign_id, state, before, events_before, "lifecycle.refusal", label)
     return True
 
 
@@ -298,11 +288,14 @@ def check_deletes_refused(checks: LifecycleChecks, plans: dict[str, Plan]) -> No
     status = lifecycle.delete_refusal_status()
     for state, plan in plans.items():
         if lifecycle.may_delete(state):
+            _check_delete_allowed(checks, deleter, plan, state)
             continue
         reached = checks.reach(plan, state)
         if reached is None:
             continue
         scenario, campaign_id = reached
+        before = checks.read_campaign(scenario, campaign_id)
+        events_before = checks.read_events(scenario, campaign_id)
         exchange = scenario.send(deleter, path_values=checks.path_values(deleter, campaign_id))
         label = f"{deleter.operation_id} in {state}"
         if checks.result.check(
@@ -314,13 +307,25 @@ def check_deletes_refused(checks: LifecycleChecks, plans: dict[str, Plan]) -> No
             scenario.steps(),
         ):
             checks.check_error_body("lifecycle.delete-refused", deleter, exchange, label, scenario)
-        kept, _ = checks.read_status(scenario, campaign_id)
-        if checks.reader is not None:
-            checks.result.check(
-                kept == state,
-                "lifecycle.delete-refused",
-                label,
-                f"the campaign still there, {state!r}",
-                f"{kept!r}",
-                scenario.steps(),
+            judge_code(
+                checks.result, checks.view.contract.document, "state-conflict", exchange, label, scenario.steps()
             )
+        checks.expect_unchanged(scenario, campaign_id, state, before, events_before, "lifecycle.delete-refused", label)
+
+
+def _check_delete_allowed(checks: LifecycleChecks, deleter: Operation, plan: Plan, state: str) -> None:
+    """A delete in a state ``deletes.in`` names succeeds, and the campaign is gone."""
+    reached = checks.reach(plan, state)
+    if reached is None:
+        return
+    scenario, campaign_id = reached
+    exchange = scenario.send(deleter, path_values=checks.path_values(deleter, campaign_id))
+    gone = checks.read_status(scenario, campaign_id)[1] if checks.reader is not None else None
+    checks.result.check(
+        exchange.status == deleter.success_status() and (gone is None or gone.status == 404),
+        "lifecycle.delete",
+        f"{deleter.operation_id} in {state}",
+        f"{deleter.success_status()}, then 404 ({state} is among deletes.in)",
+        f"{exchange.brief()}; then {gone.brief() if gone else 'no read'}",
+        scenario.steps(),
+    )

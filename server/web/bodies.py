@@ -67,11 +67,17 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _finite(text: str) -> float:
+EXACT_INTEGERS = 2**53
+
+
+def _finite(text: str) -> float | int:
+    """A JSON number with a fraction or exponent; an integral one (``97.0``, ``1e3``) is the
+    same number as the integer and is kept as one, so it is written back as ``97``, as a
+    member the schema types ``integer`` must be (a strict client refuses ``97.0``)."""
     number = float(text)
     if not math.isfinite(number):
         raise ValueError(f"the number {text[:40]}{'...' if len(text) > 40 else ''} is too large")
-    return number
+    return int(number) if number.is_integer() and abs(number) <= EXACT_INTEGERS else number
 
 
 def _is_unicode(text: str) -> bool:
