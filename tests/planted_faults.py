@@ -617,3 +617,62 @@ def latin1_answers(contract: Contract) -> WsgiApp:
         return status, headers, body
 
     return Rewrite(mock_app(contract), answer)
+
+
+# -- batch 6's misses, each the principle a blind fault broke ----------------------------------
+def if_match_list_taken_as_no_precondition(contract: Contract) -> WsgiApp:
+    """An If-Match list (``"a", "b"``) read as no If-Match at all: a list of stale tags passes."""
+
+    def request(environ: dict[str, Any]) -> None:
+        if "," in str(environ.get("HTTP_IF_MATCH", "")):
+            environ.pop("HTTP_IF_MATCH", None)
+
+    return Rewrite(mock_app(contract), request=request)
+
+
+def delete_refused_once_active(contract: Contract) -> WsgiApp:
+    """A delete the contract allows in every state, refused (409) once a campaign has moved."""
+    app = mock_app(contract)
+
+    def short_circuit(environ: dict[str, Any]) -> Answer | None:
+        if environ["REQUEST_METHOD"] != "DELETE":
+            return None
+        read = dict(environ, REQUEST_METHOD="GET", CONTENT_LENGTH="0", QUERY_STRING="")
+        status, _, body = call(app, read)
+        if status.startswith("200") and json.loads(body).get("status") != "draft":
+            return _json_answer(
+                "409 Conflict", {"type": "about:blank", "title": "Conflict", "status": 409, "detail": "no"}
+            )
+        return None
+
+    return Rewrite(app, short_circuit=short_circuit)
+
+
+def integers_written_as_fractions(contract: Contract) -> WsgiApp:
+    """Every integer of a JSON answer written with a fraction (``50.0``): the same number to
+    JSON Schema, a decoding error to a strict client."""
+
+    def answer(environ: dict[str, Any], result: Answer) -> Answer:
+        status, headers, body = result
+        if not status.startswith("2") or "json" not in _header(headers, "Content-Type"):
+            return result
+        return status, headers, re.sub(rb'("daily_limit": ?)(\d+)', rb"\1\2.0", body)
+
+    return Rewrite(mock_app(contract), answer)
+
+
+def forbidden_move_touches_the_campaign(contract: Contract) -> WsgiApp:
+    """A refused move (409) that still writes the campaign (its updated_at and version move)."""
+    app = mock_app(contract)
+
+    def answer(environ: dict[str, Any], result: Answer) -> Answer:
+        status, _, _ = result
+        if status.startswith("409") and environ["REQUEST_METHOD"] == "POST":
+            campaign = environ["PATH_INFO"].rsplit("/", 1)[0]
+            touch = dict(environ, REQUEST_METHOD="PATCH", PATH_INFO=campaign, CONTENT_TYPE="application/json")
+            touch["wsgi.input"], touch["CONTENT_LENGTH"], touch["QUERY_STRING"] = io.BytesIO(b"{}"), "2", ""
+            touch.pop("HTTP_IF_MATCH", None)
+            call(app, touch)
+        return result
+
+    return Rewrite(app, answer)

@@ -4,6 +4,7 @@ page (SendGrid's ``page_token``, Klaviyo's ``page[cursor]``) that the answer giv
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,12 @@ import requests
 import yaml
 
 from campaign_mock.conformance.runner import CheckRequest, Report, run_check
+from campaign_mock.contract.listing import cursor_token
 from campaign_mock.server.run.assembly import assemble
 from campaign_mock.server.run.config import ServeSettings
 from campaign_mock.server.run.threaded import ThreadedServer
 from tests.conftest import CANONICAL_SPEC
+from tests.planted_faults import Answer, Rewrite
 
 KEY = "cursor-key"
 
@@ -89,3 +92,24 @@ def test_the_kit_pages_by_the_tokens_and_catches_a_list_that_ignores_them(tmp_pa
     ignored = _judge(tmp_path, cursor_document(style="offset"))  # the token is taken, then ignored
     assert kept.conformant, [(o.rule, o.operation, o.expected, o.received[:200]) for o in kept.failures][:5]
     assert "listing.paging" in {outcome.rule for outcome in ignored.failures}
+
+
+def test_a_last_page_that_still_gives_a_token_is_caught(tmp_path: Path) -> None:
+    """The last page gives a token to an empty page instead of null: every campaign is still
+    listed once, yet a client asks once more than it must (and a strict one loops)."""
+    promised = _write(tmp_path, cursor_document(), "promised.yaml")
+    app = assemble(ServeSettings(spec=str(promised), api_keys=[KEY], log_requests=False, port=0)).app
+
+    def answer(environ: dict[str, Any], result: Answer) -> Answer:
+        status, headers, body = result
+        page = json.loads(body) if status.startswith("200") and environ["PATH_INFO"] == "/campaigns" else None
+        if isinstance(page, dict) and page.get("data") and page.get("next_page_token") is None:
+            window = page["pagination"]
+            page["next_page_token"] = cursor_token(window["offset"] + len(page["data"]))
+            body = json.dumps(page).encode()
+        return status, headers, body
+
+    with ThreadedServer(Rewrite(app, answer), threads=8) as server:
+        request = CheckRequest(spec=str(promised), base_url=server.base_url, api_key=KEY, only=("listing",))
+        report = run_check(request, progress=lambda line: None)
+    assert "listing.paging" in {outcome.rule for outcome in report.failures}

@@ -43,6 +43,25 @@ def test_the_unbroken_mock_passes_every_group(contract: Contract) -> None:
 
 
 FAULTS: list[tuple[str, Callable[[Contract], WsgiApp], tuple[str, ...], str]] = [
+    (
+        "an If-Match list of stale tags taken as no If-Match",
+        planted_faults.if_match_list_taken_as_no_precondition,
+        ("headers",),
+        "headers.if-match-list",
+    ),
+    (
+        "a delete refused once a campaign has moved",
+        planted_faults.delete_refused_once_active,
+        ("lifecycle",),
+        "lifecycle.delete",
+    ),
+    ("integers written as 50.0", planted_faults.integers_written_as_fractions, ("headers",), "headers.integers"),
+    (
+        "a refused move that still writes the campaign",
+        planted_faults.forbidden_move_touches_the_campaign,
+        ("lifecycle",),
+        "lifecycle.forbidden-changes-nothing",
+    ),
     ("a forbidden move accepted", planted_faults.forbidden_move_accepted, ("lifecycle",), "lifecycle.forbidden-move"),
     ("the wrong conflict status", planted_faults.wrong_conflict_status, ("lifecycle",), "lifecycle.forbidden-move"),
     (

@@ -17,6 +17,7 @@ from campaign_mock.server.run.config import ServeSettings
 from campaign_mock.server.run.threaded import ThreadedServer
 from tests.conftest import REPO
 from tests.lifecycle_variant import variant_document, write_variant
+from tests.planted_faults import Answer, Rewrite
 
 KEY = "vendor-moves-key"
 Break = Callable[[dict[str, Any]], None]
@@ -102,3 +103,17 @@ def test_a_list_that_ignores_a_member_filter_fails_the_member_filter_rule(tmp_pa
         request = CheckRequest(spec=str(promised), base_url=server.base_url, api_key=KEY, only=("listing",))
         report = run_check(request, progress=lambda line: None)
     assert {outcome.rule for outcome in report.failures} == {"listing.member-filter"}
+
+
+def test_an_error_code_other_than_the_one_the_contract_maps_is_caught(tmp_path: Path) -> None:
+    promised = REPO / "openapi" / "profiles" / "brevo.yaml"
+    app = assemble(ServeSettings(spec=str(promised), api_keys=[KEY], log_requests=False, port=0)).app
+
+    def answer(environ: dict[str, Any], result: Answer) -> Answer:
+        status, headers, body = result
+        return status, headers, body.replace(b'"document_not_found"', b'"not_found"')
+
+    with ThreadedServer(Rewrite(app, answer), threads=8) as server:
+        request = CheckRequest(spec=str(promised), base_url=server.base_url, api_key=KEY, only=("errors",))
+        report = run_check(request, progress=lambda line: None)
+    assert {outcome.rule for outcome in report.failures} == {"errors.vendor-code"}

@@ -8,7 +8,8 @@ member the contract refuses, say a schedule time in the past or off a quarter ho
   campaign in the initial state, the ``reset`` members reset and the others copied; the
   source is unchanged; from another state the conflict status; of a missing campaign 404.
 - ``lifecycle.delete-refused``: a delete in a state ``deletes.in`` leaves out answers its
-  status and the campaign stays.
+  status and the campaign stays; ``lifecycle.delete``: in every state it allows (every state,
+  without ``deletes``) a delete succeeds and the campaign is gone.
 """
 
 from __future__ import annotations
@@ -282,13 +283,16 @@ def _check_the_copy(
 def check_deletes_refused(checks: LifecycleChecks, plans: dict[str, Plan]) -> None:
     lifecycle = checks.lifecycle
     deleter = checks.view.one("delete")
-    if deleter is None or lifecycle.deletable is None:
-        checks.result.not_applicable("lifecycle.delete-refused", "-", "every state may be deleted")
+    if deleter is None:
         return
+    if lifecycle.deletable is None:
+        checks.result.not_applicable("lifecycle.delete-refused", "-", "every state may be deleted")
     status = lifecycle.delete_refusal_status()
+    first_deletable = next((state for state in plans if lifecycle.may_delete(state)), None)
     for state, plan in plans.items():
         if lifecycle.may_delete(state):
-            _check_delete_allowed(checks, deleter, plan, state)
+            if state != first_deletable:  # that one is lifecycle.check_delete's, with its reads after
+                _check_delete_allowed(checks, deleter, plan, state)
             continue
         reached = checks.reach(plan, state)
         if reached is None:
