@@ -165,13 +165,15 @@ def check_session(results: list[tuple[Command, int, str]]) -> None:
         )
 
 
-@pytest.mark.parametrize("page", runnable_pages(), ids=page_id)
-def test_the_pages_python_tests_pass_in_a_project_of_their_own(page: Path, tmp_path: Path) -> None:
-    modules = [body for kind, body, _ in marked_blocks(page) if kind == "pytest"]
-    if not modules:
-        pytest.skip("no pytest example on this page")
-    for number, body in enumerate(modules):
-        (tmp_path / f"test_example_{number}.py").write_text(body, encoding="utf-8")
+def test_the_python_examples_pass_in_a_project_of_their_own(tmp_path: Path) -> None:
+    """Every marked pytest example, each a module named after its page, in one pytest run (one
+    start-up, not one per page) in an empty folder, as a user's project would run them."""
+    for page in runnable_pages():
+        modules = [body for kind, body, _ in marked_blocks(page) if kind == "pytest"]
+        for number, body in enumerate(modules):
+            name = re.sub(r"\W", "_", page_id(page).removesuffix(".md"))
+            (tmp_path / f"test_{name}_{number}.py").write_text(body, encoding="utf-8")
+    assert list(tmp_path.glob("test_*.py")), "no page marks a pytest example"
     env = {name: value for name, value in os.environ.items() if not name.startswith(("PYTEST_", "CAMPAIGN_MOCK_"))}
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", str(tmp_path)],
@@ -240,3 +242,25 @@ def test_the_cli_reference_names_every_command_and_flag_the_parser_has() -> None
                 continue  # -h, --help: every command has it, the reference does not repeat it
             for option in action.option_strings:
                 assert option in reference, f"{name} {option}"
+
+
+SERVE_COMMAND = "python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/campaign-mock serve"
+TEST_COMMAND = "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/pytest"
+README_LINK = re.compile(r"\]\((docs/[^)#\s]+)(?:#[^)\s]*)?\)")
+
+
+def test_the_readme_is_short_and_opens_with_the_two_commands_ci_runs() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 220
+    head = readme[: readme.index("## A five-minute tour")]
+    assert f"```sh\n{SERVE_COMMAND}\n```" in head
+    assert f"```sh\n{TEST_COMMAND}\n```" in head
+    assert (REPO / ".ci" / "run").read_text(encoding="utf-8").rstrip().endswith(TEST_COMMAND)  # CI runs it verbatim
+
+
+def test_every_readme_link_into_the_docs_names_a_page_that_exists() -> None:
+    """The README's links are relative, so they work on GitHub; the site's own links mkdocs checks."""
+    links = README_LINK.findall((REPO / "README.md").read_text(encoding="utf-8"))
+    assert links
+    missing = [link for link in links if not (REPO / link).is_file()]
+    assert not missing, missing
