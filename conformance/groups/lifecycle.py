@@ -26,6 +26,7 @@ from typing import Any
 
 from campaign_mock.conformance import members
 from campaign_mock.conformance.context import KitContext, Scenario
+from campaign_mock.conformance.groups.refused import Refused
 from campaign_mock.conformance.groups.timers import check_every_state
 from campaign_mock.conformance.groups.vendor_moves import (
     check_copies,
@@ -563,20 +564,46 @@ class LifecycleChecks:
             return
         conflict = self.lifecycle.conflict_status
         rule = "lifecycle.terminal-stays" if self.lifecycle.is_terminal(state) else "lifecycle.forbidden-move"
+        why = f"{action} is not allowed from {state}"
+        body_rule, changes_rule = "lifecycle.conflict-body", "lifecycle.forbidden-changes-nothing"
+        refused = Refused(rule, label, conflict, why, "invalid-transition", body_rule, changes_rule)
+        if self.judge_refused(scenario, exchange, operation, refused, (campaign_id, state, before, events_before)):
+            self.check_allowed_actions_named(state, exchange, label, scenario)
+
+    def reach_and_read(self, plan: Plan, state: str) -> tuple[Scenario, str, Any, list[Any] | None] | None:
+        """A fresh campaign brought to ``state``, read (campaign and history) before the request
+        the caller judges."""
+        reached = self.reach(plan, state)
+        if reached is None:
+            return None
+        scenario, campaign_id = reached
+        return scenario, campaign_id, self.read_campaign(scenario, campaign_id), self.read_events(scenario, campaign_id)
+
+    def judge_refused(
+        self,
+        scenario: Scenario,
+        exchange: Exchange,
+        operation: Any,
+        refused: Refused,
+        campaign: tuple[str, str, Any, list[Any] | None],
+    ) -> bool:
+        """A refused request: its status, a documented error body, the vendor's code for its kind,
+        and (``campaign``: id, state, read before, history before) nothing changed."""
         if not self.result.check(
-            exchange.status == conflict,
-            rule,
-            label,
-            f"{conflict} ({action} is not allowed from {state})",
+            exchange.status == refused.status,
+            refused.rule,
+            refused.label,
+            f"{refused.status} ({refused.why})",
             exchange.brief(),
             scenario.steps(),
         ):
-            return
-        self.check_error_body("lifecycle.conflict-body", operation, exchange, label, scenario)
-        judge_code(self.result, self.view.contract.document, "invalid-transition", exchange, label, scenario.steps())
-        self.check_allowed_actions_named(state, exchange, label, scenario)
-        rule_for_changes = "lifecycle.forbidden-changes-nothing"
-        self.expect_unchanged(scenario, campaign_id, state, before, events_before, rule_for_changes, label)
+            return False
+        self.check_error_body(refused.body_rule or refused.rule, operation, exchange, refused.label, scenario)
+        judge_code(self.result, self.view.contract.document, refused.kind, exchange, refused.label, scenario.steps())
+        campaign_id, state, before, events_before = campaign
+        rule = refused.changes_rule or refused.rule
+        self.expect_unchanged(scenario, campaign_id, state, before, events_before, rule, refused.label)
+        return True
 
     def expect_unchanged(
         self,

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from campaign_mock.conformance.context import Scenario
-from campaign_mock.conformance.vendor_codes import judge_code
+from campaign_mock.conformance.groups.refused import Refused
 from campaign_mock.contract.lifecycle import Refusal, next_on_grid
 from campaign_mock.contract.timefmt import format_timestamp
 
@@ -89,12 +89,10 @@ def _check_one_refusal(
     expected_rule = checks.lifecycle.refusal(action, lambda name: None, now, sent)
     if expected_rule is None:
         return
-    reached = checks.reach(plan, state)
+    reached = checks.reach_and_read(plan, state)
     if reached is None:
         return
-    scenario, campaign_id = reached
-    before = checks.read_campaign(scenario, campaign_id)
-    events_before = checks.read_events(scenario, campaign_id)
+    scenario, campaign_id, before, events_before = reached
     exchange = scenario.send(
         operation,
         path_values=checks.path_values(operation, campaign_id),
@@ -102,18 +100,8 @@ def _check_one_refusal(
         content_type=content_type or "application/json",
     )
     label = f"{operation.operation_id} from {state} with {param} {how}"
-    if not checks.result.check(
-        exchange.status == expected_rule.status,
-        "lifecycle.refusal",
-        label,
-        f"{expected_rule.status} ({expected_rule.describe()})",
-        exchange.brief(),
-        scenario.steps(),
-    ):
-        return
-    checks.check_error_body("lifecycle.refusal", operation, exchange, label, scenario)
-    judge_code(checks.result, checks.view.contract.document, "action-refused", exchange, label, scenario.steps())
-    checks.expect_unchanged(scenario, campaign_id, state, before, events_before, "lifecycle.refusal", label)
+    refused = Refused("lifecycle.refusal", label, expected_rule.status, expected_rule.describe(), "action-refused")
+    checks.judge_refused(scenario, exchange, operation, refused, (campaign_id, state, before, events_before))
 
 
 def _check_field_refusal(checks: LifecycleChecks, action: str, operation: Operation, rule: Refusal) -> bool:
@@ -146,17 +134,8 @@ def _check_field_refusal(checks: LifecycleChecks, action: str, operation: Operat
     exchange = checks.act(scenario, action, campaign_id)
     if exchange is None:
         return True
-    if checks.result.check(
-        exchange.status == expected.status,
-        "lifecycle.refusal",
-        label,
-        f"{expected.status} ({expected.describe()})",
-        exchange.brief(),
-        scenario.steps(),
-    ):
-        checks.check_error_body("lifecycle.refusal", operation, exchange, label, scenario)
-    judge_code(checks.result, checks.view.contract.document, "action-refused", exchange, label, scenario.steps())
-    checks.expect_unchanged(scenario, campaign_id, state, before, events_before, "lifecycle.refusal", label)
+    refused = Refused("lifecycle.refusal", label, expected.status, expected.describe(), "action-refused")
+    checks.judge_refused(scenario, exchange, operation, refused, (campaign_id, state, before, events_before))
     return True
 
 
@@ -294,27 +273,15 @@ def check_deletes_refused(checks: LifecycleChecks, plans: dict[str, Plan]) -> No
             if state != first_deletable:  # that one is lifecycle.check_delete's, with its reads after
                 _check_delete_allowed(checks, deleter, plan, state)
             continue
-        reached = checks.reach(plan, state)
+        reached = checks.reach_and_read(plan, state)
         if reached is None:
             continue
-        scenario, campaign_id = reached
-        before = checks.read_campaign(scenario, campaign_id)
-        events_before = checks.read_events(scenario, campaign_id)
+        scenario, campaign_id, before, events_before = reached
         exchange = scenario.send(deleter, path_values=checks.path_values(deleter, campaign_id))
         label = f"{deleter.operation_id} in {state}"
-        if checks.result.check(
-            exchange.status == status,
-            "lifecycle.delete-refused",
-            label,
-            f"{status} (a {state} campaign may not be deleted)",
-            exchange.brief(),
-            scenario.steps(),
-        ):
-            checks.check_error_body("lifecycle.delete-refused", deleter, exchange, label, scenario)
-            judge_code(
-                checks.result, checks.view.contract.document, "state-conflict", exchange, label, scenario.steps()
-            )
-        checks.expect_unchanged(scenario, campaign_id, state, before, events_before, "lifecycle.delete-refused", label)
+        why = f"a {state} campaign may not be deleted"
+        refused = Refused("lifecycle.delete-refused", label, status, why, "state-conflict")
+        checks.judge_refused(scenario, exchange, deleter, refused, (campaign_id, state, before, events_before))
 
 
 def _check_delete_allowed(checks: LifecycleChecks, deleter: Operation, plan: Plan, state: str) -> None:
