@@ -70,13 +70,21 @@ def integer_problem(exchange: Exchange, view: ContractView) -> str | None:
     media_type = exchange.content_type
     if operation is None or not (media_type == "application/json" or media_type.endswith("+json")):
         return None
-    validator = view.response_validator(operation, exchange.status, media_type)
-    if validator is None or not exchange.response_body:
+    if not exchange.response_body:
         return None
+    fractions: list[str] = []
+
+    def exact_number(text: str) -> Decimal:
+        fractions.append(text)
+        return Decimal(text)
+
     try:
-        exact = json.loads(exchange.response_body, parse_float=Decimal)
+        exact = json.loads(exchange.response_body, parse_float=exact_number)
     except ValueError:
         return None
+    validator = view.response_validator(operation, exchange.status, media_type) if fractions else None
+    if validator is None:
+        return None  # no number written with a fraction: nothing to judge (most answers)
     for error in validator.iter_errors(exact):
         integral = "integer" in str(error.validator_value)
         if error.validator == "type" and isinstance(error.instance, Decimal) and integral:
