@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from campaign_mock.contract.errors import ContractError
-from campaign_mock.contract.timefmt import format_duration, parse_duration, parse_moment
+from campaign_mock.contract.timefmt import format_duration, format_timestamp, parse_duration, parse_moment
 
 FieldReader = Callable[[str], datetime | None]
 """Reads a campaign's time field (e.g. ``start_at``) as an aware datetime, or None."""
@@ -224,7 +224,7 @@ class Lifecycle:
         """``params`` with the now word, where a member carries it, read as the time ``now``."""
         if self.now_word is None or self.now_word not in params.values():
             return params
-        stamp = now.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        stamp = format_timestamp(now)
         return {key: stamp if value == self.now_word else value for key, value in params.items()}
 
     def may_delete(self, state: str) -> bool:

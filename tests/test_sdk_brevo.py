@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import brevo_python  # type: ignore[import-untyped]
 import pytest
-import requests
 from brevo_python.rest import ApiException  # type: ignore[import-untyped]
 
 from campaign_mock.conformance.runner import CheckRequest, run_check
 from campaign_mock.server.run.assembly import assemble
 from campaign_mock.server.run.config import ServeSettings
 from campaign_mock.server.run.threaded import ThreadedServer
+from tests.sdk_mock import Mock, served
 
 KEY = "xkeysib-0123456789abcdef-test"
 
@@ -33,26 +33,10 @@ def campaigns_api(root: str, key: str = KEY) -> Any:
     return brevo_python.EmailCampaignsApi(brevo_python.ApiClient(configuration))
 
 
-@dataclass(frozen=True)
-class Mock:
-    root: str
-    api: Any
-
-    def now(self) -> datetime:
-        answer = requests.get(f"{self.root}/__admin/clock", timeout=5).json()
-        return datetime.fromisoformat(answer["now"].replace("Z", "+00:00"))
-
-    def advance(self, seconds: float) -> None:
-        answer = requests.post(f"{self.root}/__admin/clock/advance", json={"seconds": seconds}, timeout=5)
-        assert answer.status_code == 200, answer.text
-
-
 @pytest.fixture
 def mock() -> Iterator[Mock]:
-    settings = ServeSettings(spec="brevo", port=0, log_requests=False, api_keys=[KEY], freeze_clock=True)
-    assembled = assemble(settings)
-    with ThreadedServer(assembled.app, threads=settings.effective_threads()) as server:
-        yield Mock(server.base_url, campaigns_api(server.base_url))
+    with served("brevo", KEY, campaigns_api) as running:
+        yield running
 
 
 def refused(call: Any, *args: Any) -> tuple[int, dict[str, Any]]:
@@ -64,23 +48,23 @@ def refused(call: Any, *args: Any) -> tuple[int, dict[str, Any]]:
 
 def create(mock: Mock, name: str = "Spring sale", **members: Any) -> int:
     sender = brevo_python.CreateEmailCampaignSender(name="Shop", email="shop@example.com")
-    created = mock.api.create_email_campaign(brevo_python.CreateEmailCampaign(name=name, sender=sender, **members))
+    created = mock.client.create_email_campaign(brevo_python.CreateEmailCampaign(name=name, sender=sender, **members))
     assert isinstance(created, brevo_python.CreateModel)
     return int(created.id)
 
 
 def set_status(mock: Mock, campaign_id: int, status: str) -> None:
-    mock.api.update_campaign_status(campaign_id, brevo_python.UpdateCampaignStatus(status=status))
+    mock.client.update_campaign_status(campaign_id, brevo_python.UpdateCampaignStatus(status=status))
 
 
 def status_of(mock: Mock, campaign_id: int) -> str:
-    return str(mock.api.get_email_campaign(campaign_id).status)
+    return str(mock.client.get_email_campaign(campaign_id).status)
 
 
 def test_the_sdk_creates_campaigns_with_integer_ids_and_reads_them_into_its_models(mock: Mock) -> None:
     first = create(mock, subject="Our spring sale", html_content="<p>Hello</p>")
     second = create(mock, "Summer sale")
-    campaign = mock.api.get_email_campaign(first)
+    campaign = mock.client.get_email_campaign(first)
     assert (first, second) == (1, 2)
     assert isinstance(campaign, brevo_python.GetEmailCampaign)
     assert (campaign.id, campaign.name, campaign.subject) == (1, "Spring sale", "Our spring sale")
@@ -95,8 +79,8 @@ def test_the_sdk_creates_campaigns_with_integer_ids_and_reads_them_into_its_mode
 def test_the_sdk_updates_a_campaign_with_an_empty_204_and_modified_at_moves(mock: Mock) -> None:
     campaign_id = create(mock)
     mock.advance(60)
-    answer = mock.api.update_email_campaign(campaign_id, brevo_python.UpdateEmailCampaign(subject="Ends soon"))
-    campaign = mock.api.get_email_campaign(campaign_id)
+    answer = mock.client.update_email_campaign(campaign_id, brevo_python.UpdateEmailCampaign(subject="Ends soon"))
+    campaign = mock.client.get_email_campaign(campaign_id)
     assert answer is None  # the SDK's reading of a 204 without a body
     assert campaign.subject == "Ends soon"
     assert campaign.modified_at > campaign.created_at
@@ -105,13 +89,13 @@ def test_the_sdk_updates_a_campaign_with_an_empty_204_and_modified_at_moves(mock
 def test_the_sdk_lists_newest_first_by_default_and_filters_pages_and_sorts(mock: Mock) -> None:
     ids = [create(mock, name) for name in ("one", "two", "three")]
     mock.advance(1)
-    mock.api.send_email_campaign_now(ids[1])
-    newest_first = mock.api.get_email_campaigns()
-    oldest_first = mock.api.get_email_campaigns(sort="asc")
-    page = mock.api.get_email_campaigns(limit=1, offset=1, sort="asc")
-    drafts = mock.api.get_email_campaigns(status="draft", type="classic")
-    in_process = mock.api.get_email_campaigns(status="inProcess")
-    triggers = mock.api.get_email_campaigns(type="trigger")
+    mock.client.send_email_campaign_now(ids[1])
+    newest_first = mock.client.get_email_campaigns()
+    oldest_first = mock.client.get_email_campaigns(sort="asc")
+    page = mock.client.get_email_campaigns(limit=1, offset=1, sort="asc")
+    drafts = mock.client.get_email_campaigns(status="draft", type="classic")
+    in_process = mock.client.get_email_campaigns(status="inProcess")
+    triggers = mock.client.get_email_campaigns(type="trigger")
     assert isinstance(newest_first, brevo_python.GetEmailCampaigns)
     assert (triggers.campaigns or [], triggers.count) == ([], 0), "a member filter lists only campaigns of that type"
     assert [c["id"] for c in newest_first.campaigns] == [3, 2, 1]
@@ -126,8 +110,8 @@ def test_send_now_stamps_sent_date_and_the_clock_delivers_it(mock: Mock) -> None
     campaign_id = create(mock)
     mock.advance(30)
     sent_at = mock.now()
-    answer = mock.api.send_email_campaign_now(campaign_id)
-    sending = mock.api.get_email_campaign(campaign_id)
+    answer = mock.client.send_email_campaign_now(campaign_id)
+    sending = mock.client.get_email_campaign(campaign_id)
     mock.advance(5 * 60 + 1)
     assert answer is None
     assert sending.status == "in_process"
@@ -138,7 +122,7 @@ def test_send_now_stamps_sent_date_and_the_clock_delivers_it(mock: Mock) -> None
 def test_every_status_change_the_sdk_offers_moves_the_campaign(mock: Mock) -> None:
     campaign_id = create(mock)
     when = (mock.now() + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
-    mock.api.update_email_campaign(campaign_id, brevo_python.UpdateEmailCampaign(scheduled_at=when))
+    mock.client.update_email_campaign(campaign_id, brevo_python.UpdateEmailCampaign(scheduled_at=when))
     seen = []
     for status in ("queued", "suspended", "draft", "queued", "suspended", "sent", "archive", "darchive"):
         set_status(mock, campaign_id, status)
@@ -149,7 +133,7 @@ def test_every_status_change_the_sdk_offers_moves_the_campaign(mock: Mock) -> No
 def test_a_queued_campaign_is_sent_at_its_scheduled_time(mock: Mock) -> None:
     campaign_id = create(mock)
     when = (mock.now() + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
-    mock.api.update_email_campaign(campaign_id, brevo_python.UpdateEmailCampaign(scheduled_at=when))
+    mock.client.update_email_campaign(campaign_id, brevo_python.UpdateEmailCampaign(scheduled_at=when))
     set_status(mock, campaign_id, "queued")
     mock.advance(3601)
     assert status_of(mock, campaign_id) == "sent"
@@ -157,10 +141,10 @@ def test_a_queued_campaign_is_sent_at_its_scheduled_time(mock: Mock) -> None:
 
 def test_replicate_by_status_makes_a_new_draft_copy_and_answers_204(mock: Mock) -> None:
     source = create(mock, subject="Our spring sale")
-    mock.api.send_email_campaign_now(source)
-    answer = mock.api.update_campaign_status(source, brevo_python.UpdateCampaignStatus(status="replicate"))
-    listed = mock.api.get_email_campaigns(sort="asc")
-    copy = mock.api.get_email_campaign(2)
+    mock.client.send_email_campaign_now(source)
+    answer = mock.client.update_campaign_status(source, brevo_python.UpdateCampaignStatus(status="replicate"))
+    listed = mock.client.get_email_campaigns(sort="asc")
+    copy = mock.client.get_email_campaign(2)
     assert answer is None
     assert listed.count == 2
     assert (copy.status, copy.name, copy.subject) == ("draft", "Spring sale", "Our spring sale")
@@ -175,8 +159,8 @@ def test_forbidden_moves_raise_api_exception_with_400_and_not_acceptable(mock: M
         "queue without scheduledAt": refused(set_status, mock, campaign_id, "queued"),
         "suspend a draft": refused(set_status, mock, campaign_id, "suspended"),
     }
-    mock.api.send_email_campaign_now(campaign_id)
-    answers["send twice"] = refused(mock.api.send_email_campaign_now, campaign_id)
+    mock.client.send_email_campaign_now(campaign_id)
+    answers["send twice"] = refused(mock.client.send_email_campaign_now, campaign_id)
     for label, (status, body) in answers.items():
         assert status == 400, label
         assert set(body) == {"code", "message"}, label
@@ -188,19 +172,23 @@ def test_forbidden_moves_raise_api_exception_with_400_and_not_acceptable(mock: M
 def test_deleting_a_queued_campaign_raises_403_and_a_draft_is_deleted(mock: Mock) -> None:
     queued, draft = create(mock), create(mock, "Summer sale")
     when = (mock.now() + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
-    mock.api.update_email_campaign(queued, brevo_python.UpdateEmailCampaign(scheduled_at=when))
+    mock.client.update_email_campaign(queued, brevo_python.UpdateEmailCampaign(scheduled_at=when))
     set_status(mock, queued, "queued")
-    status, body = refused(mock.api.delete_email_campaign, queued)
-    deleted = mock.api.delete_email_campaign(draft)
-    gone = refused(mock.api.get_email_campaign, draft)
+    status, body = refused(mock.client.delete_email_campaign, queued)
+    deleted = mock.client.delete_email_campaign(draft)
+    gone = refused(mock.client.get_email_campaign, draft)
     assert (status, body["code"]) == (403, "permission_denied")
     assert deleted is None
     assert (gone[0], gone[1]["code"]) == (404, "document_not_found")
-    assert mock.api.get_email_campaigns().count == 1
+    assert mock.client.get_email_campaigns().count == 1
 
 
 def test_an_unknown_campaign_raises_404_document_not_found(mock: Mock) -> None:
-    for call in (mock.api.get_email_campaign, mock.api.send_email_campaign_now, mock.api.delete_email_campaign):
+    for call in (
+        mock.client.get_email_campaign,
+        mock.client.send_email_campaign_now,
+        mock.client.delete_email_campaign,
+    ):
         status, body = refused(call, 999)
         assert (status, body["code"]) == (404, "document_not_found"), call
 

@@ -8,19 +8,19 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import mailchimp_marketing as MailchimpMarketing  # type: ignore[import-untyped]
 import pytest
-import requests
 from mailchimp_marketing.api_client import ApiClientError  # type: ignore[import-untyped]
 
 from campaign_mock.conformance.runner import CheckRequest, run_check
 from campaign_mock.server.run.assembly import assemble
 from campaign_mock.server.run.config import ServeSettings
 from campaign_mock.server.run.threaded import ThreadedServer
+from tests.sdk_mock import Mock, served
 
 KEY = "0123456789abcdef0123456789abcdef-us1"
 HEX_ID = re.compile(r"[0-9a-f]{10}")
@@ -36,26 +36,10 @@ def sdk_client(root: str, key: str = KEY) -> Any:
     return client
 
 
-@dataclass(frozen=True)
-class Mock:
-    root: str
-    client: Any
-
-    def now(self) -> datetime:
-        answer = requests.get(f"{self.root}/__admin/clock", timeout=5).json()
-        return datetime.fromisoformat(answer["now"].replace("Z", "+00:00"))
-
-    def advance(self, seconds: float) -> None:
-        answer = requests.post(f"{self.root}/__admin/clock/advance", json={"seconds": seconds}, timeout=5)
-        assert answer.status_code == 200, answer.text
-
-
 @pytest.fixture
 def mock() -> Iterator[Mock]:
-    settings = ServeSettings(spec="mailchimp", port=0, log_requests=False, api_keys=[KEY], freeze_clock=True)
-    assembled = assemble(settings)
-    with ThreadedServer(assembled.app, threads=settings.effective_threads()) as server:
-        yield Mock(server.base_url, sdk_client(server.base_url))
+    with served("mailchimp", KEY, sdk_client) as running:
+        yield running
 
 
 def refused(call: Any, *args: Any) -> tuple[int, dict[str, Any]]:

@@ -15,6 +15,7 @@ from campaign_mock.contract.pointers import read_pointer
 from campaign_mock.server.domain.campaigns import ID_FIELD, CampaignService
 from campaign_mock.server.domain.errors import InvalidBody
 from campaign_mock.server.domain.tenancy import Tenancy
+from campaign_mock.server.stores.base import Record
 from campaign_mock.server.web.list_handler import events_handler, list_handler
 from campaign_mock.server.web.replies import Handler, IdReader, Reply, Shaper, body_params
 from campaign_mock.server.web.validation import ValidRequest
@@ -51,13 +52,17 @@ def _if_match(request: ValidRequest) -> str | None:
     return None if value is None else str(value)
 
 
-def _location_template(contract: Contract) -> Callable[[str], str] | None:
+def _location_headers(contract: Contract) -> Callable[[ValidRequest, Record], dict[str, str]]:
+    """``Location`` of a campaign a request made (by create or copy): where the read finds it;
+    no header where the contract has no read by id."""
     reader = contract.one_of_kind("get")
     if reader is None or not reader.parameters_in("path"):
-        return None
+        return lambda request, record: {}
     placeholder = "{" + reader.parameters_in("path")[0].name + "}"
     template = contract.base_path + reader.path
-    return lambda campaign_id: template.replace(placeholder, campaign_id)
+    return lambda request, record: {
+        "Location": request.prefix + template.replace(placeholder, str(record.campaign[ID_FIELD]))
+    }
 
 
 def build_handler(contract: Contract, operation: Operation, tenancy: Tenancy | None = None) -> Handler:
@@ -66,7 +71,7 @@ def build_handler(contract: Contract, operation: Operation, tenancy: Tenancy | N
     _campaign_id = _id_reader(operation, tenancy)
 
     if operation.kind == "create":
-        location = _location_template(contract)
+        located = _location_headers(contract)
 
         def create(service: CampaignService, request: ValidRequest) -> Reply:
             fields = dict(operation.members_in(body_params(request)))
@@ -74,8 +79,7 @@ def build_handler(contract: Contract, operation: Operation, tenancy: Tenancy | N
                 tenancy.check_workspace(fields.get(tenancy.field), request.tenant)
                 fields[tenancy.field] = tenancy.require_known(request.tenant)
             record = service.create_record(fields)
-            headers = {"Location": request.prefix + location(str(record.campaign[ID_FIELD]))} if location else {}
-            return shaper.campaign(record, headers)
+            return shaper.campaign(record, located(request, record))
 
         return create
 
@@ -113,13 +117,12 @@ def build_handler(contract: Contract, operation: Operation, tenancy: Tenancy | N
         return events_handler(contract, operation, _campaign_id)
 
     if operation.kind == "copy":
-        location = _location_template(contract)
+        located = _location_headers(contract)
 
         def copy(service: CampaignService, request: ValidRequest) -> Reply:
             given = operation.members_in(body_params(request))
             record = service.copy(_campaign_id(service, request), operation.actions[0], _if_match(request), given)
-            headers = {"Location": request.prefix + location(str(record.campaign[ID_FIELD]))} if location else {}
-            return shaper.campaign(record, headers)
+            return shaper.campaign(record, located(request, record))
 
         return copy
 
